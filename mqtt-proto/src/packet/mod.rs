@@ -1,0 +1,529 @@
+//! The fifteen control packets, the fixed header, and framing.
+
+mod ack;
+mod auth;
+mod connack;
+mod connect;
+mod disconnect;
+mod publish;
+mod suback;
+mod subscribe;
+mod unsubscribe;
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+pub use ack::{PubAck, PubComp, PubRec, PubRel};
+pub use auth::Auth;
+pub use connack::ConnAck;
+pub use connect::{Connect, LastWill};
+pub use disconnect::Disconnect;
+pub use publish::Publish;
+pub use suback::{SubAck, UnsubAck};
+pub use subscribe::{RetainHandling, Subscribe, SubscribeOptions, Subscription};
+pub use unsubscribe::Unsubscribe;
+
+use crate::error::{DecodeError, EncodeError};
+use crate::limits::{Limits, MAX_REMAINING_LENGTH};
+use crate::version::ProtocolVersion;
+use crate::wire::{Reader, decode_vbi, put_vbi, vbi_len};
+
+/// The type of a control packet: the high four bits of its first byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum PacketType {
+    /// 1: client request to connect.
+    Connect = 1,
+    /// 2: connect acknowledgement.
+    ConnAck = 2,
+    /// 3: publish message.
+    Publish = 3,
+    /// 4: publish acknowledgement (QoS 1).
+    PubAck = 4,
+    /// 5: publish received (QoS 2, part 1).
+    PubRec = 5,
+    /// 6: publish release (QoS 2, part 2).
+    PubRel = 6,
+    /// 7: publish complete (QoS 2, part 3).
+    PubComp = 7,
+    /// 8: subscribe request.
+    Subscribe = 8,
+    /// 9: subscribe acknowledgement.
+    SubAck = 9,
+    /// 10: unsubscribe request.
+    Unsubscribe = 10,
+    /// 11: unsubscribe acknowledgement.
+    UnsubAck = 11,
+    /// 12: ping request.
+    PingReq = 12,
+    /// 13: ping response.
+    PingResp = 13,
+    /// 14: disconnect notification.
+    Disconnect = 14,
+    /// 15: authentication exchange (MQTT 5.0 only).
+    Auth = 15,
+}
+
+impl PacketType {
+    /// The packet type of the high four bits of `first_byte`; `None` for the reserved type 0.
+    #[must_use]
+    pub const fn from_first_byte(first_byte: u8) -> Option<Self> {
+        Some(match first_byte >> 4 {
+            1 => Self::Connect,
+            2 => Self::ConnAck,
+            3 => Self::Publish,
+            4 => Self::PubAck,
+            5 => Self::PubRec,
+            6 => Self::PubRel,
+            7 => Self::PubComp,
+            8 => Self::Subscribe,
+            9 => Self::SubAck,
+            10 => Self::Unsubscribe,
+            11 => Self::UnsubAck,
+            12 => Self::PingReq,
+            13 => Self::PingResp,
+            14 => Self::Disconnect,
+            15 => Self::Auth,
+            _ => return None,
+        })
+    }
+
+    /// The flags every packet of this type carries, `None` for PUBLISH whose flags vary
+    /// (section 2.1.3).
+    #[must_use]
+    pub const fn fixed_flags(self) -> Option<u8> {
+        match self {
+            Self::Publish => None,
+            Self::PubRel | Self::Subscribe | Self::Unsubscribe => Some(0b0010),
+            _ => Some(0),
+        }
+    }
+}
+
+/// The fixed header of a packet: its first byte and the remaining length (section 2.1).
+///
+/// Parsing the fixed header is framing: it tells how many bytes the packet needs, before they are
+/// buffered, so size limits can be enforced early.
+///
+/// ```
+/// use mqtt_proto::{FixedHeader, PacketType};
+///
+/// let header = FixedHeader::parse(&[0x30, 0x80, 0x01]).unwrap().unwrap();
+/// assert_eq!(header.packet_type(), Some(PacketType::Publish));
+/// assert_eq!(header.remaining_len(), 128);
+/// assert_eq!(header.header_len(), 3);
+/// assert_eq!(header.packet_len(), 131);
+/// assert_eq!(FixedHeader::parse(&[0x30, 0x80]), Ok(None));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedHeader {
+    first_byte: u8,
+    remaining_len: u32,
+    header_len: u8,
+}
+
+impl FixedHeader {
+    /// Reads the fixed header at the start of `bytes`; `Ok(None)` when more bytes are needed.
+    ///
+    /// # Errors
+    /// [`DecodeError::MalformedRemainingLength`] when the remaining length runs over four bytes or
+    /// is not minimal (\[MQTT-1.5.5-1\]).
+    pub fn parse(bytes: &[u8]) -> Result<Option<Self>, DecodeError> {
+        let Some((&first_byte, rest)) = bytes.split_first() else {
+            return Ok(None);
+        };
+        match decode_vbi(rest) {
+            Ok(Some((remaining_len, len))) => Ok(Some(Self {
+                first_byte,
+                remaining_len,
+                header_len: 1 + len as u8,
+            })),
+            Ok(None) => Ok(None),
+            Err(()) => Err(DecodeError::MalformedRemainingLength),
+        }
+    }
+
+    /// The first byte: packet type and flags.
+    #[must_use]
+    pub const fn first_byte(&self) -> u8 {
+        self.first_byte
+    }
+
+    /// The packet type, `None` for the reserved type 0.
+    #[must_use]
+    pub const fn packet_type(&self) -> Option<PacketType> {
+        PacketType::from_first_byte(self.first_byte)
+    }
+
+    /// The low four bits of the first byte.
+    #[must_use]
+    pub const fn flags(&self) -> u8 {
+        self.first_byte & 0x0f
+    }
+
+    /// The length of the variable header and payload.
+    #[must_use]
+    pub const fn remaining_len(&self) -> u32 {
+        self.remaining_len
+    }
+
+    /// The length of the fixed header itself, 2 to 5 bytes.
+    #[must_use]
+    pub const fn header_len(&self) -> usize {
+        self.header_len as usize
+    }
+
+    /// The length of the whole packet.
+    #[must_use]
+    pub const fn packet_len(&self) -> usize {
+        self.header_len as usize + self.remaining_len as usize
+    }
+
+    /// Checks the packet type and its flags for `version` (section 2.1.3, \[MQTT-2.2.2-2\]).
+    fn checked_type(self, version: ProtocolVersion) -> Result<PacketType, DecodeError> {
+        let packet_type = match self.packet_type() {
+            Some(PacketType::Auth) if !version.is_v5() => None,
+            other => other,
+        }
+        .ok_or(DecodeError::ReservedPacketType(self.first_byte >> 4))?;
+        if let Some(flags) = packet_type.fixed_flags()
+            && flags != self.flags()
+        {
+            return Err(DecodeError::InvalidHeaderFlags {
+                packet_type,
+                flags: self.flags(),
+            });
+        }
+        Ok(packet_type)
+    }
+}
+
+/// One MQTT control packet, in the model shared by all protocol versions.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_proto::{Limits, Packet, ProtocolVersion, Publish, QosPid, TopicName};
+///
+/// let publish = Publish::new(TopicName::new("a/b").unwrap(), QosPid::AtMostOnce, "hello");
+/// let mut buf = BytesMut::new();
+/// Packet::Publish(publish.clone()).encode(ProtocolVersion::V3_1_1, &mut buf).unwrap();
+/// assert_eq!(&buf[..], b"\x30\x0a\x00\x03a/bhello");
+///
+/// let decoded = Packet::decode(ProtocolVersion::V3_1_1, &mut buf, &Limits::new()).unwrap();
+/// assert_eq!(decoded, Some(Packet::Publish(publish)));
+/// assert!(buf.is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Packet {
+    /// CONNECT.
+    Connect(Connect),
+    /// CONNACK.
+    ConnAck(ConnAck),
+    /// PUBLISH.
+    Publish(Publish),
+    /// PUBACK.
+    PubAck(PubAck),
+    /// PUBREC.
+    PubRec(PubRec),
+    /// PUBREL.
+    PubRel(PubRel),
+    /// PUBCOMP.
+    PubComp(PubComp),
+    /// SUBSCRIBE.
+    Subscribe(Subscribe),
+    /// SUBACK.
+    SubAck(SubAck),
+    /// UNSUBSCRIBE.
+    Unsubscribe(Unsubscribe),
+    /// UNSUBACK.
+    UnsubAck(UnsubAck),
+    /// PINGREQ.
+    PingReq,
+    /// PINGRESP.
+    PingResp,
+    /// DISCONNECT.
+    Disconnect(Disconnect),
+    /// AUTH (MQTT 5.0 only).
+    Auth(Auth),
+}
+
+/// What each packet implements: checking, measuring, writing and reading its body.
+pub(crate) trait Body: Sized {
+    const TYPE: PacketType;
+
+    /// The fixed header flags.
+    fn flags(&self) -> u8 {
+        Self::TYPE.fixed_flags().unwrap_or_default()
+    }
+
+    /// Every rule that would make encoding fail, checked before anything is written.
+    fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError>;
+
+    /// The remaining length.
+    fn body_len(&self, version: ProtocolVersion) -> usize;
+
+    /// Writes the variable header and payload.
+    fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut);
+
+    /// Reads the variable header and payload of a frame whose fixed header was checked.
+    fn decode_body(
+        version: ProtocolVersion,
+        flags: u8,
+        r: Reader,
+        limits: &Limits,
+    ) -> Result<Self, DecodeError>;
+}
+
+pub(crate) fn encode<P: Body>(
+    packet: &P,
+    version: ProtocolVersion,
+    buf: &mut impl BufMut,
+) -> Result<usize, EncodeError> {
+    packet.check(version)?;
+    let body_len = packet.body_len(version);
+    if body_len > MAX_REMAINING_LENGTH as usize {
+        return Err(EncodeError::PacketTooLarge(body_len));
+    }
+    let needed = 1 + vbi_len(body_len) + body_len;
+    if buf.remaining_mut() < needed {
+        return Err(EncodeError::BufferTooSmall {
+            needed,
+            remaining: buf.remaining_mut(),
+        });
+    }
+    buf.put_u8(((P::TYPE as u8) << 4) | packet.flags());
+    put_vbi(buf, body_len);
+    packet.encode_body(version, buf);
+    Ok(needed)
+}
+
+pub(crate) fn encoded_len<P: Body>(packet: &P, version: ProtocolVersion) -> usize {
+    let body_len = packet.body_len(version);
+    1 + vbi_len(body_len) + body_len
+}
+
+/// Gives a packet struct its public `encode` and `encoded_len`, and its conversion into [`Packet`].
+macro_rules! packet_methods {
+    ($ty:ident) => {
+        impl $ty {
+            /// Encodes the packet for `version` into `buf`, returning the number of bytes written.
+            ///
+            /// # Errors
+            /// An [`EncodeError`](crate::EncodeError) when the packet breaks a rule of `version`
+            /// or does not fit in `buf`; nothing is written then.
+            pub fn encode(
+                &self,
+                version: $crate::ProtocolVersion,
+                buf: &mut impl bytes::BufMut,
+            ) -> Result<usize, $crate::EncodeError> {
+                $crate::packet::encode(self, version, buf)
+            }
+
+            /// The exact number of bytes [`encode`](Self::encode) writes for `version` when it
+            /// succeeds.
+            #[must_use]
+            pub fn encoded_len(&self, version: $crate::ProtocolVersion) -> usize {
+                $crate::packet::encoded_len(self, version)
+            }
+        }
+
+        impl From<$ty> for $crate::Packet {
+            fn from(packet: $ty) -> Self {
+                Self::$ty(packet)
+            }
+        }
+    };
+}
+pub(crate) use packet_methods;
+
+impl Packet {
+    /// The packet's type.
+    #[must_use]
+    pub const fn packet_type(&self) -> PacketType {
+        match self {
+            Self::Connect(_) => PacketType::Connect,
+            Self::ConnAck(_) => PacketType::ConnAck,
+            Self::Publish(_) => PacketType::Publish,
+            Self::PubAck(_) => PacketType::PubAck,
+            Self::PubRec(_) => PacketType::PubRec,
+            Self::PubRel(_) => PacketType::PubRel,
+            Self::PubComp(_) => PacketType::PubComp,
+            Self::Subscribe(_) => PacketType::Subscribe,
+            Self::SubAck(_) => PacketType::SubAck,
+            Self::Unsubscribe(_) => PacketType::Unsubscribe,
+            Self::UnsubAck(_) => PacketType::UnsubAck,
+            Self::PingReq => PacketType::PingReq,
+            Self::PingResp => PacketType::PingResp,
+            Self::Disconnect(_) => PacketType::Disconnect,
+            Self::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// Encodes the packet for `version` into `buf`, returning the number of bytes written.
+    ///
+    /// # Errors
+    /// An [`EncodeError`] when the packet breaks a rule of `version` or does not fit in `buf`;
+    /// nothing is written then.
+    pub fn encode(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Self::Connect(p) => encode(p, version, buf),
+            Self::ConnAck(p) => encode(p, version, buf),
+            Self::Publish(p) => encode(p, version, buf),
+            Self::PubAck(p) => encode(p, version, buf),
+            Self::PubRec(p) => encode(p, version, buf),
+            Self::PubRel(p) => encode(p, version, buf),
+            Self::PubComp(p) => encode(p, version, buf),
+            Self::Subscribe(p) => encode(p, version, buf),
+            Self::SubAck(p) => encode(p, version, buf),
+            Self::Unsubscribe(p) => encode(p, version, buf),
+            Self::UnsubAck(p) => encode(p, version, buf),
+            Self::PingReq | Self::PingResp => {
+                if buf.remaining_mut() < 2 {
+                    return Err(EncodeError::BufferTooSmall {
+                        needed: 2,
+                        remaining: buf.remaining_mut(),
+                    });
+                }
+                buf.put_u8((self.packet_type() as u8) << 4);
+                buf.put_u8(0);
+                Ok(2)
+            }
+            Self::Disconnect(p) => encode(p, version, buf),
+            Self::Auth(p) => encode(p, version, buf),
+        }
+    }
+
+    /// The exact number of bytes [`encode`](Self::encode) writes for `version` when it succeeds.
+    #[must_use]
+    pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
+        match self {
+            Self::Connect(p) => encoded_len(p, version),
+            Self::ConnAck(p) => encoded_len(p, version),
+            Self::Publish(p) => encoded_len(p, version),
+            Self::PubAck(p) => encoded_len(p, version),
+            Self::PubRec(p) => encoded_len(p, version),
+            Self::PubRel(p) => encoded_len(p, version),
+            Self::PubComp(p) => encoded_len(p, version),
+            Self::Subscribe(p) => encoded_len(p, version),
+            Self::SubAck(p) => encoded_len(p, version),
+            Self::Unsubscribe(p) => encoded_len(p, version),
+            Self::UnsubAck(p) => encoded_len(p, version),
+            Self::PingReq | Self::PingResp => 2,
+            Self::Disconnect(p) => encoded_len(p, version),
+            Self::Auth(p) => encoded_len(p, version),
+        }
+    }
+
+    /// Decodes the packet at the start of `buf`, removing its bytes.
+    ///
+    /// Returns `Ok(None)` when `buf` does not yet hold a whole packet; nothing is removed then,
+    /// so the caller appends what arrives next and calls again. The packet size is checked
+    /// against `limits` as soon as the fixed header is complete, before the body arrives. Topic,
+    /// payload and other variable-length fields of the result are slices of `buf`'s memory.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the rule the bytes break. The stream cannot be resynchronised
+    /// after an error: close the connection, with [`DecodeError::reason_code`] in MQTT 5.0.
+    pub fn decode(
+        version: ProtocolVersion,
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<Self>, DecodeError> {
+        let Some(header) = FixedHeader::parse(buf)? else {
+            return Ok(None);
+        };
+        let packet_type = header.checked_type(version)?;
+        let size = header.packet_len();
+        if size > limits.max_packet_size as usize {
+            return Err(DecodeError::PacketTooLarge {
+                size,
+                max: limits.max_packet_size,
+            });
+        }
+        if buf.len() < size {
+            return Ok(None);
+        }
+        let mut frame = buf.split_to(size);
+        bytes::Buf::advance(&mut frame, header.header_len());
+        decode_checked(version, packet_type, header.flags(), frame.freeze(), limits).map(Some)
+    }
+
+    /// Decodes one packet from its fixed header and body (framing done elsewhere).
+    ///
+    /// `body` must be exactly the `header.remaining_len()` bytes that follow the fixed header.
+    ///
+    /// # Errors
+    /// As [`Packet::decode`]; [`DecodeError::UnexpectedEof`] or
+    /// [`DecodeError::TrailingBytes`] when `body` does not have the announced length.
+    pub fn decode_frame(
+        version: ProtocolVersion,
+        header: FixedHeader,
+        body: Bytes,
+        limits: &Limits,
+    ) -> Result<Self, DecodeError> {
+        let packet_type = header.checked_type(version)?;
+        let size = header.packet_len();
+        if size > limits.max_packet_size as usize {
+            return Err(DecodeError::PacketTooLarge {
+                size,
+                max: limits.max_packet_size,
+            });
+        }
+        let announced = header.remaining_len() as usize;
+        match body.len() {
+            n if n < announced => return Err(DecodeError::UnexpectedEof),
+            n if n > announced => return Err(DecodeError::TrailingBytes(n - announced)),
+            _ => {}
+        }
+        decode_checked(version, packet_type, header.flags(), body, limits)
+    }
+}
+
+fn decode_checked(
+    version: ProtocolVersion,
+    packet_type: PacketType,
+    flags: u8,
+    frame_body: Bytes,
+    limits: &Limits,
+) -> Result<Packet, DecodeError> {
+    fn body<P: Body>(
+        version: ProtocolVersion,
+        flags: u8,
+        r: Reader,
+        limits: &Limits,
+    ) -> Result<P, DecodeError> {
+        P::decode_body(version, flags, r, limits)
+    }
+    let r = Reader::new(frame_body);
+    Ok(match packet_type {
+        PacketType::Connect => Packet::Connect(body(version, flags, r, limits)?),
+        PacketType::ConnAck => Packet::ConnAck(body(version, flags, r, limits)?),
+        PacketType::Publish => Packet::Publish(body(version, flags, r, limits)?),
+        PacketType::PubAck => Packet::PubAck(body(version, flags, r, limits)?),
+        PacketType::PubRec => Packet::PubRec(body(version, flags, r, limits)?),
+        PacketType::PubRel => Packet::PubRel(body(version, flags, r, limits)?),
+        PacketType::PubComp => Packet::PubComp(body(version, flags, r, limits)?),
+        PacketType::Subscribe => Packet::Subscribe(body(version, flags, r, limits)?),
+        PacketType::SubAck => Packet::SubAck(body(version, flags, r, limits)?),
+        PacketType::Unsubscribe => Packet::Unsubscribe(body(version, flags, r, limits)?),
+        PacketType::UnsubAck => Packet::UnsubAck(body(version, flags, r, limits)?),
+        PacketType::PingReq => {
+            r.finish()?;
+            Packet::PingReq
+        }
+        PacketType::PingResp => {
+            r.finish()?;
+            Packet::PingResp
+        }
+        PacketType::Disconnect => Packet::Disconnect(body(version, flags, r, limits)?),
+        PacketType::Auth => Packet::Auth(body(version, flags, r, limits)?),
+    })
+}
+
+/// Reads a non-zero packet identifier (\[MQTT-2.3.1-1\], \[MQTT-2.2.1-3\]).
+pub(crate) fn read_packet_id(r: &mut Reader) -> Result<crate::PacketId, DecodeError> {
+    crate::PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)
+}

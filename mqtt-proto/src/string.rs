@@ -1,0 +1,183 @@
+//! UTF-8 encoded strings as MQTT defines them, held as zero-copy [`Bytes`].
+
+use bytes::Bytes;
+
+/// The longest string MQTT can carry: its length is a two-byte integer.
+pub const MAX_STRING_LEN: usize = 65_535;
+
+/// Why some bytes are not an MQTT UTF-8 encoded string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StringError {
+    /// Not well-formed UTF-8, or an encoded surrogate (\[MQTT-1.5.4-1\], \[MQTT-1.5.3-1\]).
+    #[error("string is not well-formed UTF-8")]
+    InvalidUtf8,
+    /// Contains U+0000 (\[MQTT-1.5.4-2\], \[MQTT-1.5.3-2\]).
+    #[error("string contains the null character U+0000")]
+    NullCharacter,
+    /// Longer than 65,535 bytes.
+    #[error("string is {0} bytes long, more than the 65,535 MQTT allows")]
+    TooLong(usize),
+}
+
+/// Checks the rules every MQTT string obeys: well-formed UTF-8 without U+0000, at most 65,535 bytes.
+pub(crate) fn validate(bytes: &[u8]) -> Result<&str, StringError> {
+    if bytes.len() > MAX_STRING_LEN {
+        return Err(StringError::TooLong(bytes.len()));
+    }
+    let s = core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
+    if bytes.contains(&0) {
+        return Err(StringError::NullCharacter);
+    }
+    Ok(s)
+}
+
+/// An MQTT UTF-8 encoded string: well-formed UTF-8, no U+0000, at most 65,535 bytes.
+///
+/// It holds [`Bytes`], so a decoded string is a slice of the received frame, not a copy. A byte
+/// order mark is kept as it is (\[MQTT-1.5.4-3\]).
+///
+/// ```
+/// use mqtt_proto::MqttString;
+///
+/// let s = MqttString::new("sensor-1").unwrap();
+/// assert_eq!(s.as_str(), "sensor-1");
+/// assert!(MqttString::new("nul\0").is_err());
+/// assert_eq!(MqttString::from_static("x"), "x");
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct MqttString(Bytes);
+
+impl MqttString {
+    /// The empty string.
+    #[must_use]
+    pub const fn empty() -> Self {
+        Self(Bytes::new())
+    }
+
+    /// Validates and wraps `s`.
+    ///
+    /// # Errors
+    /// [`StringError`] when `s` contains U+0000 or is longer than 65,535 bytes.
+    pub fn new(s: impl Into<alloc::string::String>) -> Result<Self, StringError> {
+        let s: alloc::string::String = s.into();
+        validate(s.as_bytes())?;
+        Ok(Self(Bytes::from(s)))
+    }
+
+    /// Wraps a static string.
+    ///
+    /// # Panics
+    /// When `s` contains U+0000 or is longer than 65,535 bytes: it is a constant in the program.
+    #[must_use]
+    #[expect(
+        clippy::panic,
+        reason = "documented: the argument is a constant of the program"
+    )]
+    pub fn from_static(s: &'static str) -> Self {
+        match validate(s.as_bytes()) {
+            Ok(_) => Self(Bytes::from_static(s.as_bytes())),
+            Err(e) => panic!("invalid MQTT string constant: {e}"),
+        }
+    }
+
+    /// Validates `bytes` as an MQTT string without copying them.
+    ///
+    /// # Errors
+    /// [`StringError`] when the bytes are not UTF-8, contain U+0000 or are too long.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, StringError> {
+        validate(&bytes)?;
+        Ok(Self(bytes))
+    }
+
+    /// The string.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Validated at construction; the fallback is never taken.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The UTF-8 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying shared buffer.
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// The length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the string is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl core::fmt::Debug for MqttString {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Display for MqttString {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::ops::Deref for MqttString {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for MqttString {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for MqttString {
+    fn eq(&self, other: &str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for MqttString {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl TryFrom<&str> for MqttString {
+    type Error = StringError;
+
+    fn try_from(s: &str) -> Result<Self, StringError> {
+        Self::new(s)
+    }
+}
+
+impl TryFrom<alloc::string::String> for MqttString {
+    type Error = StringError;
+
+    fn try_from(s: alloc::string::String) -> Result<Self, StringError> {
+        Self::new(s)
+    }
+}
+
+impl From<MqttString> for Bytes {
+    fn from(s: MqttString) -> Self {
+        s.0
+    }
+}

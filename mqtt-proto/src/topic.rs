@@ -1,0 +1,387 @@
+//! Topic names and topic filters, validated at construction, and filter matching.
+
+use bytes::Bytes;
+
+use crate::string::{StringError, validate};
+
+/// Why a string is not a valid topic name or topic filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicError {
+    /// Topic names and filters are at least one character long (\[MQTT-4.7.3-1\]).
+    #[error("topic is empty")]
+    Empty,
+    /// A topic name contains `+` or `#` (\[MQTT-3.3.2-2\], \[MQTT-4.7.0-1\]).
+    #[error("topic name contains a wildcard character")]
+    WildcardInName,
+    /// `#` is not alone in the last level of the filter (\[MQTT-4.7.1-2\]).
+    #[error("multi-level wildcard '#' must be the whole last level of the filter")]
+    InvalidMultiLevelWildcard,
+    /// `+` does not occupy a whole level of the filter (\[MQTT-4.7.1-3\]).
+    #[error("single-level wildcard '+' must be a whole level of the filter")]
+    InvalidSingleLevelWildcard,
+    /// A `$share/` filter without a share name, with a wildcard or `/` in it, or without a filter
+    /// after it (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]).
+    #[error(
+        "shared subscription must be $share/{{ShareName}}/{{filter}} with a non-empty ShareName without wildcards"
+    )]
+    InvalidSharedSubscription,
+    /// The string itself is not a valid MQTT string.
+    #[error(transparent)]
+    String(#[from] StringError),
+}
+
+/// A topic name: what a PUBLISH is sent to. Non-empty, without wildcards.
+///
+/// It holds [`Bytes`], so a decoded topic is a slice of the received frame.
+///
+/// ```
+/// use mqtt_proto::TopicName;
+///
+/// let topic = TopicName::new("sport/tennis/player1").unwrap();
+/// assert_eq!(topic.as_str(), "sport/tennis/player1");
+/// assert!(TopicName::new("sport/+").is_err());
+/// assert!(TopicName::new("").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicName(Bytes);
+
+impl TopicName {
+    /// Validates and wraps `name`.
+    ///
+    /// # Errors
+    /// [`TopicError`] when the name is empty, contains `+` or `#`, or is not a valid MQTT string.
+    pub fn new(name: impl Into<alloc::string::String>) -> Result<Self, TopicError> {
+        Self::from_bytes(Bytes::from(name.into()))
+    }
+
+    /// Wraps a static topic name.
+    ///
+    /// # Panics
+    /// When `name` is not a valid topic name: it is a constant in the program.
+    #[must_use]
+    #[expect(
+        clippy::panic,
+        reason = "documented: the argument is a constant of the program"
+    )]
+    pub fn from_static(name: &'static str) -> Self {
+        match Self::from_bytes(Bytes::from_static(name.as_bytes())) {
+            Ok(t) => t,
+            Err(e) => panic!("invalid topic name constant {name:?}: {e}"),
+        }
+    }
+
+    /// Validates `bytes` as a topic name without copying them.
+    ///
+    /// # Errors
+    /// As [`TopicName::new`].
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, TopicError> {
+        if bytes.is_empty() {
+            return Err(TopicError::Empty);
+        }
+        Self::from_bytes_allow_empty(bytes)
+    }
+
+    /// The empty topic name of an MQTT 5.0 PUBLISH that names its topic by a Topic Alias only
+    /// (\[MQTT-3.3.2-8\]). It is valid nowhere else.
+    #[must_use]
+    pub const fn empty() -> Self {
+        Self(Bytes::new())
+    }
+
+    pub(crate) fn from_bytes_allow_empty(bytes: Bytes) -> Result<Self, TopicError> {
+        validate(&bytes)?;
+        if bytes.iter().any(|&b| b == b'+' || b == b'#') {
+            return Err(TopicError::WildcardInName);
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The topic name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Validated at construction; the fallback is never taken.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The UTF-8 bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The underlying shared buffer.
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+
+    /// The length in bytes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether this is the empty name of an aliased MQTT 5.0 PUBLISH.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the topic starts with `$` (`$SYS/...`), which wildcards at the first level do not
+    /// match (\[MQTT-4.7.2-1\]).
+    #[must_use]
+    pub fn is_system(&self) -> bool {
+        self.0.first() == Some(&b'$')
+    }
+}
+
+/// A topic filter: what a SUBSCRIBE asks for, with `+` and `#` wildcards and `$share/` groups.
+///
+/// ```
+/// use mqtt_proto::{TopicFilter, TopicName};
+///
+/// let filter = TopicFilter::new("sport/tennis/+").unwrap();
+/// assert!(filter.matches(&TopicName::new("sport/tennis/player1").unwrap()));
+/// assert!(!filter.matches(&TopicName::new("sport/tennis/player1/ranking").unwrap()));
+///
+/// let shared = TopicFilter::new("$share/workers/jobs/#").unwrap();
+/// assert_eq!(shared.share_name(), Some("workers"));
+/// assert_eq!(shared.filter(), "jobs/#");
+/// assert!(TopicFilter::new("sport/tennis#").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TopicFilter {
+    bytes: Bytes,
+    /// Where the matching part starts: 0, or after `$share/{ShareName}/`.
+    filter_start: u16,
+}
+
+const SHARE_PREFIX: &[u8] = b"$share/";
+
+impl TopicFilter {
+    /// Validates and wraps `filter`.
+    ///
+    /// A filter that starts with `$share/` is a shared subscription and must have the form
+    /// `$share/{ShareName}/{filter}`; brokers treat that prefix specially in every version.
+    ///
+    /// # Errors
+    /// [`TopicError`] when the filter is empty, places a wildcard wrongly, is a malformed shared
+    /// subscription, or is not a valid MQTT string.
+    pub fn new(filter: impl Into<alloc::string::String>) -> Result<Self, TopicError> {
+        Self::from_bytes(Bytes::from(filter.into()))
+    }
+
+    /// Wraps a static topic filter.
+    ///
+    /// # Panics
+    /// When `filter` is not a valid topic filter: it is a constant in the program.
+    #[must_use]
+    #[expect(
+        clippy::panic,
+        reason = "documented: the argument is a constant of the program"
+    )]
+    pub fn from_static(filter: &'static str) -> Self {
+        match Self::from_bytes(Bytes::from_static(filter.as_bytes())) {
+            Ok(t) => t,
+            Err(e) => panic!("invalid topic filter constant {filter:?}: {e}"),
+        }
+    }
+
+    /// Validates `bytes` as a topic filter without copying them.
+    ///
+    /// # Errors
+    /// As [`TopicFilter::new`].
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, TopicError> {
+        if bytes.is_empty() {
+            return Err(TopicError::Empty);
+        }
+        validate(&bytes)?;
+        let filter_start = match bytes.strip_prefix(SHARE_PREFIX) {
+            Some(rest) => {
+                let name_len = rest
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .ok_or(TopicError::InvalidSharedSubscription)?;
+                let name = rest.get(..name_len).unwrap_or_default();
+                if name.is_empty() || name.iter().any(|&b| b == b'+' || b == b'#') {
+                    return Err(TopicError::InvalidSharedSubscription);
+                }
+                let start = SHARE_PREFIX.len() + name_len + 1;
+                if start >= bytes.len() {
+                    return Err(TopicError::InvalidSharedSubscription);
+                }
+                start
+            }
+            None => 0,
+        };
+        validate_wildcards(bytes.get(filter_start..).unwrap_or_default())?;
+        // A string is at most 65,535 bytes, so the start fits.
+        Ok(Self {
+            bytes,
+            filter_start: filter_start as u16,
+        })
+    }
+
+    /// The whole filter as sent in SUBSCRIBE, including any `$share/{ShareName}/` prefix.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Validated at construction; the fallback is never taken.
+        core::str::from_utf8(&self.bytes).unwrap_or_default()
+    }
+
+    /// The UTF-8 bytes of the whole filter.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The underlying shared buffer.
+    #[must_use]
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
+    /// The length in bytes of the whole filter.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Always `false`: a filter is never empty. Present for symmetry with [`len`](Self::len).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The share name of a `$share/{ShareName}/{filter}` subscription.
+    #[must_use]
+    pub fn share_name(&self) -> Option<&str> {
+        if self.filter_start == 0 {
+            return None;
+        }
+        let end = usize::from(self.filter_start) - 1;
+        self.as_str().get(SHARE_PREFIX.len()..end)
+    }
+
+    /// Whether this is a shared subscription.
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.filter_start != 0
+    }
+
+    /// The part that topics are matched against: the whole filter, or what follows the share name.
+    #[must_use]
+    pub fn filter(&self) -> &str {
+        self.as_str()
+            .get(usize::from(self.filter_start)..)
+            .unwrap_or_default()
+    }
+
+    /// Whether the matching part contains `+` or `#`.
+    #[must_use]
+    pub fn has_wildcards(&self) -> bool {
+        self.filter().bytes().any(|b| b == b'+' || b == b'#')
+    }
+
+    /// Whether `topic` matches this filter (section 4.7 of both specifications).
+    ///
+    /// `+` matches exactly one level, `#` this level and every level below, including the parent
+    /// (`sport/#` matches `sport`). A filter that starts with a wildcard does not match a topic that
+    /// starts with `$` (\[MQTT-4.7.2-1\]). A shared subscription matches as its inner filter.
+    #[must_use]
+    pub fn matches(&self, topic: &TopicName) -> bool {
+        matches_levels(self.filter().as_bytes(), topic.as_bytes())
+    }
+}
+
+fn validate_wildcards(filter: &[u8]) -> Result<(), TopicError> {
+    let mut levels = filter.split(|&b| b == b'/').peekable();
+    while let Some(level) = levels.next() {
+        let last = levels.peek().is_none();
+        if level.contains(&b'#') && (level != b"#" || !last) {
+            return Err(TopicError::InvalidMultiLevelWildcard);
+        }
+        if level.contains(&b'+') && level != b"+" {
+            return Err(TopicError::InvalidSingleLevelWildcard);
+        }
+    }
+    Ok(())
+}
+
+fn matches_levels(filter: &[u8], topic: &[u8]) -> bool {
+    if topic.first() == Some(&b'$') && matches!(filter.first(), Some(b'+' | b'#')) {
+        return false;
+    }
+    let mut filter_levels = filter.split(|&b| b == b'/');
+    let mut topic_levels = topic.split(|&b| b == b'/');
+    loop {
+        match (filter_levels.next(), topic_levels.next()) {
+            (Some(b"#"), _) | (None, None) => return true,
+            (Some(b"+"), Some(_)) => {}
+            (Some(f), Some(t)) if f == t => {}
+            _ => return false,
+        }
+    }
+}
+
+macro_rules! string_like {
+    ($ty:ty) => {
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+
+        impl TryFrom<&str> for $ty {
+            type Error = TopicError;
+
+            fn try_from(s: &str) -> Result<Self, TopicError> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<alloc::string::String> for $ty {
+            type Error = TopicError;
+
+            fn try_from(s: alloc::string::String) -> Result<Self, TopicError> {
+                Self::new(s)
+            }
+        }
+
+        impl core::str::FromStr for $ty {
+            type Err = TopicError;
+
+            fn from_str(s: &str) -> Result<Self, TopicError> {
+                Self::new(s)
+            }
+        }
+    };
+}
+
+string_like!(TopicName);
+string_like!(TopicFilter);

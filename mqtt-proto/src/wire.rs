@@ -1,0 +1,179 @@
+//! The data representations of section 1.5: integers, variable byte integers, strings and binary
+//! data, read from a frame without copying and written into any [`BufMut`].
+
+use bytes::{BufMut, Bytes};
+
+use crate::error::{DecodeError, EncodeError};
+use crate::string::MqttString;
+use crate::topic::{TopicFilter, TopicName};
+
+/// The largest value of a variable byte integer.
+pub(crate) const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
+
+/// Decodes a variable byte integer from the start of `bytes`.
+///
+/// Returns the value and its length, `Ok(None)` when `bytes` ends inside it, and `Err(())` when it
+/// runs over four bytes or is not minimal (\[MQTT-1.5.5-1\]).
+pub(crate) fn decode_vbi(bytes: &[u8]) -> Result<Option<(u32, usize)>, ()> {
+    let mut value: u32 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(4) {
+        value |= u32::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            // A final zero byte after the first is an over-long encoding.
+            if i > 0 && b == 0 {
+                return Err(());
+            }
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    if bytes.len() >= 4 { Err(()) } else { Ok(None) }
+}
+
+/// The number of bytes `value` takes as a variable byte integer.
+pub(crate) const fn vbi_len(value: usize) -> usize {
+    match value {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    }
+}
+
+/// Writes `value`, at most [`MAX_VARIABLE_BYTE_INTEGER`], as a variable byte integer.
+pub(crate) fn put_vbi(buf: &mut impl BufMut, value: usize) {
+    let mut value = value;
+    loop {
+        let mut byte = (value % 128) as u8;
+        value /= 128;
+        if value > 0 {
+            byte |= 0x80;
+        }
+        buf.put_u8(byte);
+        if value == 0 {
+            return;
+        }
+    }
+}
+
+/// Writes a two-byte length and `bytes`; the length was checked by validation.
+pub(crate) fn put_binary(buf: &mut impl BufMut, bytes: &[u8]) {
+    buf.put_u16(bytes.len() as u16);
+    buf.put_slice(bytes);
+}
+
+/// Checks that binary data fits its two-byte length.
+pub(crate) fn check_binary(field: &'static str, bytes: &[u8]) -> Result<(), EncodeError> {
+    if bytes.len() > usize::from(u16::MAX) {
+        return Err(EncodeError::FieldTooLong {
+            field,
+            len: bytes.len(),
+        });
+    }
+    Ok(())
+}
+
+/// A cursor over the body of one frame. Everything it hands out is a slice of that frame.
+pub(crate) struct Reader {
+    buf: Bytes,
+    pos: usize,
+}
+
+impl Reader {
+    pub(crate) fn new(buf: Bytes) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    fn take_slice(&mut self, n: usize) -> Result<&[u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or(DecodeError::UnexpectedEof)?;
+        let slice = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(DecodeError::UnexpectedEof)?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take_slice(N)?);
+        Ok(out)
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(u8::from_be_bytes(self.take_array()?))
+    }
+
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.take_array()?))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_be_bytes(self.take_array()?))
+    }
+
+    pub(crate) fn vbi(&mut self) -> Result<u32, DecodeError> {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        match decode_vbi(rest) {
+            Ok(Some((value, len))) => {
+                self.pos += len;
+                Ok(value)
+            }
+            Ok(None) => Err(DecodeError::UnexpectedEof),
+            Err(()) => Err(DecodeError::MalformedVariableByteInteger),
+        }
+    }
+
+    /// The next `n` bytes as a slice of the frame.
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
+        let start = self.pos;
+        self.take_slice(n)?;
+        Ok(self.buf.slice(start..self.pos))
+    }
+
+    /// Binary data: a two-byte length and that many bytes.
+    pub(crate) fn binary(&mut self) -> Result<Bytes, DecodeError> {
+        let len = self.u16()?;
+        self.bytes(usize::from(len))
+    }
+
+    pub(crate) fn string(&mut self) -> Result<MqttString, DecodeError> {
+        Ok(MqttString::from_bytes(self.binary()?)?)
+    }
+
+    /// A topic name that may be empty (an aliased MQTT 5.0 PUBLISH); the caller decides.
+    pub(crate) fn topic_name(&mut self) -> Result<TopicName, DecodeError> {
+        Ok(TopicName::from_bytes_allow_empty(self.binary()?)?)
+    }
+
+    pub(crate) fn topic_filter(&mut self) -> Result<TopicFilter, DecodeError> {
+        Ok(TopicFilter::from_bytes(self.binary()?)?)
+    }
+
+    /// Everything that is left, as a slice of the frame.
+    pub(crate) fn rest(&mut self) -> Bytes {
+        let rest = self.buf.slice(self.pos..);
+        self.pos = self.buf.len();
+        rest
+    }
+
+    /// A reader over the next `n` bytes, which this reader skips.
+    pub(crate) fn sub(&mut self, n: usize) -> Result<Self, DecodeError> {
+        Ok(Self::new(self.bytes(n)?))
+    }
+
+    /// Fails when bytes are left over.
+    pub(crate) fn finish(&self) -> Result<(), DecodeError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(DecodeError::TrailingBytes(n)),
+        }
+    }
+}
