@@ -56,9 +56,13 @@ pub enum DecodeError {
     /// A topic name or topic filter breaks the topic rules.
     #[error("invalid topic: {0}")]
     InvalidTopic(#[from] TopicError),
-    /// A QoS of 3 (\[MQTT-3.3.1-4\], \[MQTT-3.1.2-12\], \[MQTT-3-8.3-4\]).
+    /// A QoS of 3 (\[MQTT-3.3.1-4\], \[MQTT-3.1.2-12\], \[MQTT-3-8.3-4\] of 3.1.1).
     #[error("QoS 3 is reserved")]
     InvalidQoS,
+    /// A Maximum QoS of 3 in MQTT 5.0 subscription options: a Protocol Error there, not a
+    /// Malformed Packet (section 3.8.3.1).
+    #[error("maximum QoS 3 in subscription options")]
+    InvalidSubscriptionQoS,
     /// DUP is set on a QoS 0 PUBLISH (\[MQTT-3.3.1-2\]).
     #[error("DUP flag set on a QoS 0 message")]
     DupWithQoS0,
@@ -170,19 +174,13 @@ impl DecodeError {
             Self::InvalidProtocolName | Self::UnsupportedProtocolVersion(_) => {
                 ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
             }
-            Self::InvalidTopic(_)
-            | Self::InvalidRetainHandling
-            | Self::NoLocalOnSharedSubscription
-            | Self::EmptyPayload(_)
-            | Self::EmptyTopicWithoutAlias
-            | Self::DuplicateProperty(_)
-            | Self::InvalidPropertyValue(_)
-            | Self::AuthDataWithoutMethod
-            | Self::UnexpectedPacket(_) => ReasonCode::PROTOCOL_ERROR,
             Self::TooManyProperties { .. } | Self::TooManyEntries { .. } => {
                 ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR
             }
-            Self::MalformedRemainingLength
+            // Before the other topic errors: ill-formed UTF-8 or U+0000 is a Malformed Packet in a
+            // topic as in any string (\[MQTT-1.5.4-1\], \[MQTT-1.5.4-2\]).
+            Self::InvalidTopic(TopicError::String(_))
+            | Self::MalformedRemainingLength
             | Self::MalformedVariableByteInteger
             | Self::ReservedPacketType(_)
             | Self::InvalidHeaderFlags { .. }
@@ -201,6 +199,16 @@ impl DecodeError {
             | Self::InvalidSubscriptionOptions(_)
             | Self::UnknownProperty(_)
             | Self::PropertyNotAllowed { .. } => ReasonCode::MALFORMED_PACKET,
+            Self::InvalidTopic(_)
+            | Self::InvalidSubscriptionQoS
+            | Self::InvalidRetainHandling
+            | Self::NoLocalOnSharedSubscription
+            | Self::EmptyPayload(_)
+            | Self::EmptyTopicWithoutAlias
+            | Self::DuplicateProperty(_)
+            | Self::InvalidPropertyValue(_)
+            | Self::AuthDataWithoutMethod
+            | Self::UnexpectedPacket(_) => ReasonCode::PROTOCOL_ERROR,
         }
     }
 }

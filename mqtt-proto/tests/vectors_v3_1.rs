@@ -51,7 +51,7 @@ fn filter(value: &str) -> TopicFilter {
 fn connect_minimal_mqisdp_level_3() {
     let connect = Connect::new(s("c1"));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x10, // CONNECT, remaining length 16
             0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', // protocol name
@@ -77,7 +77,7 @@ fn connect_with_will_user_name_and_password_3_1_3() {
     connect.username = Some(s("user"));
     connect.password = Some(Bytes::from_static(b"pw"));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x24, // remaining length 36
             0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, //

@@ -50,7 +50,7 @@ fn filter(value: &str) -> TopicFilter {
 fn connect_minimal_3_1_2() {
     let connect = Connect::new(s("c1"));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x0e, // CONNECT, remaining length 14
             0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
@@ -68,7 +68,7 @@ fn connect_empty_client_id_mqtt_3_1_3_6() {
     let mut connect = Connect::new(MqttString::empty());
     connect.keep_alive = 0;
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x0c, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x00, 0x00, 0x00,
         ],
@@ -89,7 +89,7 @@ fn connect_with_will_user_name_and_password_mqtt_3_1_3_1() {
     connect.username = Some(s("user"));
     connect.password = Some(Bytes::from_static(&[0x01, 0x02]));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x22, // remaining length 34
             0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, //
@@ -113,7 +113,7 @@ fn connect_will_qos_2_section_3_1_2_6() {
     let mut connect = Connect::new(s("c"));
     connect.will = Some(will);
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x12, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, //
             0x16, // will QoS 2 0x10, will flag 0x04, clean session 0x02
@@ -131,7 +131,7 @@ fn connect_user_name_only_mqtt_3_1_2_19() {
     let mut connect = Connect::new(s("c"));
     connect.username = Some(s("u"));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x10, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x82, 0x00, 0x3c, 0x00, 0x01,
             b'c', 0x00, 0x01, b'u',

@@ -65,7 +65,7 @@ fn sub_id(value: u32) -> SubscriptionId {
 #[test]
 fn connect_minimal_3_1_2() {
     vector(
-        &Packet::Connect(Connect::new(s("c1"))),
+        &Packet::from(Connect::new(s("c1"))),
         &[
             0x10, 0x0f, // CONNECT, remaining length 15
             0x00, 0x04, b'M', b'Q', b'T', b'T', // protocol name
@@ -111,7 +111,7 @@ fn connect_every_property_and_will_properties_mqtt_3_1_3_1() {
     p.user_properties = vec![user("a", "1"), user("b", "2"), user("a", "3")];
 
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x78, // CONNECT, remaining length 120
             0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, //
@@ -154,7 +154,7 @@ fn connect_password_without_user_name_3_1_2_9() {
     let mut connect = Connect::new(s("c1"));
     connect.password = Some(Bytes::from_static(b"p"));
     vector(
-        &Packet::Connect(connect),
+        &Packet::from(connect),
         &[
             0x10, 0x12, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, //
             0x42, // password 0x40, clean start 0x02

@@ -71,7 +71,14 @@ impl SubscribeOptions {
         if b & reserved != 0 {
             return Err(DecodeError::InvalidSubscriptionOptions(b));
         }
-        let qos = QoS::try_from(b & 0b11).map_err(|_| DecodeError::InvalidQoS)?;
+        // [MQTT-3-8.3-4] (3.1.1: Malformed); section 3.8.3.1 (5.0: a Protocol Error)
+        let qos = QoS::try_from(b & 0b11).map_err(|_| {
+            if version.is_v5() {
+                DecodeError::InvalidSubscriptionQoS
+            } else {
+                DecodeError::InvalidQoS
+            }
+        })?;
         let retain_handling = match (b >> 4) & 0b11 {
             0 => RetainHandling::SendAtSubscribe,
             1 => RetainHandling::SendIfNew,
