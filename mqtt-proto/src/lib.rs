@@ -86,7 +86,8 @@ pub use packet::{
 };
 pub use properties::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,
-    PublishProperties, SubscribeProperties, UnsubscribeProperties, WillProperties,
+    PropertyBox, PropertyList, PublishProperties, SubscribeProperties, UnsubscribeProperties,
+    WillProperties,
 };
 pub use property::{PayloadFormat, PropertyId, SubscriptionId, UserProperty};
 pub use qos::{InvalidQoS, PacketId, QoS, QosPid};

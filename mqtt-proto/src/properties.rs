@@ -1,6 +1,8 @@
 //! The property list of each packet (MQTT 5.0 section 3): which properties it may carry.
 
+use alloc::boxed::Box;
 use core::num::{NonZeroU16, NonZeroU32};
+use core::ops::{Deref, DerefMut};
 
 use bytes::Bytes;
 
@@ -187,5 +189,92 @@ property_list! {
     repeated {
         /// User properties, in order.
         user_properties: UserProperty = UserProperty, max max_user_properties,
+    }
+}
+
+/// A packet's property list (one of the `*Properties` structs).
+pub trait PropertyList: private::Sealed + Default + 'static {
+    /// The empty list, shared.
+    #[doc(hidden)]
+    fn empty() -> &'static Self;
+
+    /// Whether no property is set.
+    fn is_empty(&self) -> bool;
+}
+
+pub(crate) mod private {
+    pub trait Sealed {}
+}
+
+/// A property list kept out of line: an empty list allocates nothing, and a packet stays small
+/// whatever its list could hold.
+///
+/// It dereferences to the list, so fields read and write as if it were inline; the first write
+/// allocates. Two boxes are equal when their lists are, allocated or not.
+///
+/// ```
+/// use core::num::NonZeroU16;
+/// use mqtt_proto::{PacketId, Publish, QosPid, TopicName};
+///
+/// let mut publish = Publish::new(TopicName::new("a").unwrap(), QosPid::AtMostOnce, "x");
+/// assert!(publish.properties.is_empty());
+/// assert_eq!(publish.properties.topic_alias, None);
+/// publish.properties.topic_alias = NonZeroU16::new(3);
+/// assert!(!publish.properties.is_empty());
+/// ```
+#[derive(Clone, Default)]
+pub struct PropertyBox<T>(Option<Box<T>>);
+
+impl<T: PropertyList> PropertyBox<T> {
+    /// Boxes `list`; an empty list is not allocated.
+    #[must_use]
+    pub fn new(list: T) -> Self {
+        if list.is_empty() {
+            Self(None)
+        } else {
+            Self(Some(Box::new(list)))
+        }
+    }
+}
+
+impl<T: PropertyList> PropertyBox<T> {
+    /// The list, unboxed.
+    #[must_use]
+    pub fn into_inner(self) -> T {
+        self.0.map(|b| *b).unwrap_or_default()
+    }
+}
+
+impl<T: PropertyList> Deref for PropertyBox<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or(T::empty())
+    }
+}
+
+impl<T: PropertyList> DerefMut for PropertyBox<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl<T: PropertyList + PartialEq> PartialEq for PropertyBox<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: PropertyList + Eq> Eq for PropertyBox<T> {}
+
+impl<T: PropertyList + core::fmt::Debug> core::fmt::Debug for PropertyBox<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: PropertyList> From<T> for PropertyBox<T> {
+    fn from(list: T) -> Self {
+        Self::new(list)
     }
 }

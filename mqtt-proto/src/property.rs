@@ -369,6 +369,22 @@ macro_rules! property_list {
             $($(#[$rdoc])* pub $rfield: alloc::vec::Vec<$rty>,)*
         }
 
+        impl $crate::properties::PropertyList for $name {
+            fn empty() -> &'static Self {
+                static EMPTY: $name = $name {
+                    $($field: None,)*
+                    $($rfield: alloc::vec::Vec::new(),)*
+                };
+                &EMPTY
+            }
+
+            fn is_empty(&self) -> bool {
+                $name::is_empty(self)
+            }
+        }
+
+        impl $crate::properties::private::Sealed for $name {}
+
         impl $name {
             /// Whether no property is set.
             #[must_use]

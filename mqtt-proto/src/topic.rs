@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::string::{StringError, validate};
+use crate::string::{MAX_STRING_LEN, StringError, validate};
 
 /// Why a string is not a valid topic name or topic filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -90,11 +90,13 @@ impl TopicName {
     }
 
     pub(crate) fn from_bytes_allow_empty(bytes: Bytes) -> Result<Self, TopicError> {
-        validate(&bytes)?;
-        if bytes.iter().any(|&b| b == b'+' || b == b'#') {
-            return Err(TopicError::WildcardInName);
-        }
+        validate_name(&bytes)?;
         Ok(Self(bytes))
+    }
+
+    /// Wraps bytes that [`validate_name`] accepted.
+    pub(crate) fn from_validated(bytes: Bytes) -> Self {
+        Self(bytes)
     }
 
     /// The topic name.
@@ -142,8 +144,8 @@ impl TopicName {
 /// use mqtt_proto::{TopicFilter, TopicName};
 ///
 /// let filter = TopicFilter::new("sport/tennis/+").unwrap();
-/// assert!(filter.matches(&TopicName::new("sport/tennis/player1").unwrap()));
-/// assert!(!filter.matches(&TopicName::new("sport/tennis/player1/ranking").unwrap()));
+/// assert!(filter.matches(TopicName::new("sport/tennis/player1").unwrap()));
+/// assert!(!filter.matches(TopicName::new("sport/tennis/player1/ranking").unwrap()));
 ///
 /// let shared = TopicFilter::new("$share/workers/jobs/#").unwrap();
 /// assert_eq!(shared.share_name(), Some("workers"));
@@ -290,9 +292,50 @@ impl TopicFilter {
     /// (`sport/#` matches `sport`). A filter that starts with a wildcard does not match a topic that
     /// starts with `$` (\[MQTT-4.7.2-1\]). A shared subscription matches as its inner filter.
     #[must_use]
-    pub fn matches(&self, topic: &TopicName) -> bool {
-        matches_levels(self.filter().as_bytes(), topic.as_bytes())
+    pub fn matches(&self, topic: impl AsRef<str>) -> bool {
+        matches_levels(self.filter().as_bytes(), topic.as_ref().as_bytes())
     }
+}
+
+/// Checks a topic name that may be empty: an MQTT string without `+` or `#` (\[MQTT-3.3.2-2\]).
+pub(crate) fn validate_name(name: &[u8]) -> Result<(), TopicError> {
+    if is_plain_ascii(name) && name.len() <= MAX_STRING_LEN {
+        return Ok(());
+    }
+    validate(name)?;
+    if name.iter().any(|&b| b == b'+' || b == b'#') {
+        return Err(TopicError::WildcardInName);
+    }
+    Ok(())
+}
+
+/// Whether every byte is ASCII other than U+0000, `+` and `#`: the common topic name, checked
+/// eight bytes at a time. A `false` only means the full checks must decide.
+fn is_plain_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit in the result for each zero byte of `x` (exact when no byte of `x` has its high
+    // bit set, which the caller checks first).
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if x & HIGH != 0 {
+            return false;
+        }
+        let found = zero_bytes(x)
+            | zero_bytes(x ^ (ONES * u64::from(b'+')))
+            | zero_bytes(x ^ (ONES * u64::from(b'#')));
+        if found != 0 {
+            return false;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| b.is_ascii() && b != 0 && b != b'+' && b != b'#')
 }
 
 fn validate_wildcards(filter: &[u8]) -> Result<(), TopicError> {

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::string::MqttString;
-use crate::topic::{TopicFilter, TopicName};
+use crate::topic::TopicFilter;
 
 /// The largest value of a variable byte integer.
 pub(crate) const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
@@ -73,55 +73,74 @@ pub(crate) fn check_binary(field: &'static str, bytes: &[u8]) -> Result<(), Enco
 }
 
 /// A cursor over the body of one frame. Everything it hands out is a slice of that frame.
-pub(crate) struct Reader {
-    buf: Bytes,
+///
+/// Reading integers and skipping costs nothing; each field taken as [`Bytes`] costs one reference
+/// count increment, so a decoder takes only the fields it keeps.
+pub(crate) struct Reader<'a> {
+    buf: &'a Bytes,
     pos: usize,
+    end: usize,
 }
 
-impl Reader {
-    pub(crate) fn new(buf: Bytes) -> Self {
-        Self { buf, pos: 0 }
+impl<'a> Reader<'a> {
+    #[inline]
+    pub(crate) fn new(buf: &'a Bytes) -> Self {
+        Self {
+            buf,
+            pos: 0,
+            end: buf.len(),
+        }
     }
 
+    /// The offset of the next byte from the start of the frame body.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    #[inline]
+    fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.buf.len() - self.pos
+        self.end - self.pos
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.remaining() == 0
     }
 
-    fn take_slice(&mut self, n: usize) -> Result<&[u8], DecodeError> {
-        let end = self.pos.checked_add(n).ok_or(DecodeError::UnexpectedEof)?;
-        let slice = self
-            .buf
-            .get(self.pos..end)
-            .ok_or(DecodeError::UnexpectedEof)?;
-        self.pos = end;
-        Ok(slice)
-    }
-
+    #[inline]
     fn take_array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let mut out = [0; N];
-        out.copy_from_slice(self.take_slice(N)?);
-        Ok(out)
+        let array = self
+            .rest()
+            .first_chunk::<N>()
+            .copied()
+            .ok_or(DecodeError::UnexpectedEof)?;
+        self.pos += N;
+        Ok(array)
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(u8::from_be_bytes(self.take_array()?))
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.take_array()?))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.take_array()?))
     }
 
     pub(crate) fn vbi(&mut self) -> Result<u32, DecodeError> {
-        let rest = self.buf.get(self.pos..).unwrap_or_default();
-        match decode_vbi(rest) {
+        match decode_vbi(self.rest()) {
             Ok(Some((value, len))) => {
                 self.pos += len;
                 Ok(value)
@@ -131,10 +150,18 @@ impl Reader {
         }
     }
 
+    /// Skips `n` bytes, returning them as a borrowed slice.
+    #[inline]
+    pub(crate) fn skip(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let slice = self.rest().get(..n).ok_or(DecodeError::UnexpectedEof)?;
+        self.pos += n;
+        Ok(slice)
+    }
+
     /// The next `n` bytes as a slice of the frame.
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
         let start = self.pos;
-        self.take_slice(n)?;
+        self.skip(n)?;
         Ok(self.buf.slice(start..self.pos))
     }
 
@@ -148,25 +175,19 @@ impl Reader {
         Ok(MqttString::from_bytes(self.binary()?)?)
     }
 
-    /// A topic name that may be empty (an aliased MQTT 5.0 PUBLISH); the caller decides.
-    pub(crate) fn topic_name(&mut self) -> Result<TopicName, DecodeError> {
-        Ok(TopicName::from_bytes_allow_empty(self.binary()?)?)
-    }
-
     pub(crate) fn topic_filter(&mut self) -> Result<TopicFilter, DecodeError> {
         Ok(TopicFilter::from_bytes(self.binary()?)?)
     }
 
-    /// Everything that is left, as a slice of the frame.
-    pub(crate) fn rest(&mut self) -> Bytes {
-        let rest = self.buf.slice(self.pos..);
-        self.pos = self.buf.len();
-        rest
-    }
-
     /// A reader over the next `n` bytes, which this reader skips.
     pub(crate) fn sub(&mut self, n: usize) -> Result<Self, DecodeError> {
-        Ok(Self::new(self.bytes(n)?))
+        let start = self.pos;
+        self.skip(n)?;
+        Ok(Self {
+            buf: self.buf,
+            pos: start,
+            end: self.pos,
+        })
     }
 
     /// Fails when bytes are left over.

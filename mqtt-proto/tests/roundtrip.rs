@@ -113,7 +113,7 @@ fn strategies_reach_edge_cases() {
     let checks: [Check; 17] = [
         (
             "PUBLISH with an empty topic and a topic alias",
-            |p| matches!(p, Packet::Publish(p) if p.topic.is_empty() && p.properties.topic_alias.is_some()),
+            |p| matches!(p, Packet::Publish(p) if p.topic().is_empty() && p.properties.topic_alias.is_some()),
         ),
         (
             "PUBLISH with several subscription identifiers",
@@ -121,11 +121,11 @@ fn strategies_reach_edge_cases() {
         ),
         (
             "PUBLISH with a payload over 1 KiB",
-            |p| matches!(p, Packet::Publish(p) if p.payload.len() > 1024),
+            |p| matches!(p, Packet::Publish(p) if p.payload().len() > 1024),
         ),
         (
             "PUBLISH with a three-byte remaining length",
-            |p| matches!(p, Packet::Publish(p) if p.payload.len() > 16_384),
+            |p| matches!(p, Packet::Publish(p) if p.payload().len() > 16_384),
         ),
         (
             "PUBLISH with a UTF-8 payload format",
@@ -133,11 +133,11 @@ fn strategies_reach_edge_cases() {
         ),
         (
             "PUBLISH with a multi-byte UTF-8 topic",
-            |p| matches!(p, Packet::Publish(p) if !p.topic.as_str().is_ascii()),
+            |p| matches!(p, Packet::Publish(p) if !p.topic().is_ascii()),
         ),
         (
             "PUBLISH to a topic with an empty level",
-            |p| matches!(p, Packet::Publish(p) if p.topic.as_str().contains("//")),
+            |p| matches!(p, Packet::Publish(p) if p.topic().contains("//")),
         ),
         (
             "PUBLISH with several user properties",

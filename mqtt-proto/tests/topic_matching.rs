@@ -31,7 +31,7 @@ fn topic(s: &str) -> TopicName {
 fn check_table(table: &[(&str, &str, bool)]) {
     let wrong: Vec<String> = table
         .iter()
-        .filter(|&&(f, t, expected)| filter(f).matches(&topic(t)) != expected)
+        .filter(|&&(f, t, expected)| filter(f).matches(topic(t)) != expected)
         .map(|&(f, t, expected)| format!("{f:?} vs {t:?}: expected {expected}"))
         .collect();
     assert!(wrong.is_empty(), "wrong matches:\n{}", wrong.join("\n"));
@@ -228,8 +228,8 @@ fn shared_subscriptions_match_as_their_filter() {
         assert_eq!(f.share_name(), None, "{s}");
         assert_eq!(f.filter(), s);
     }
-    assert!(filter("$share").matches(&topic("$share")));
-    assert!(!filter("#").matches(&topic("$share/g/x")));
+    assert!(filter("$share").matches(topic("$share")));
+    assert!(!filter("#").matches(topic("$share/g/x")));
 }
 
 /// Valid and invalid topic filters (section 4.7.1, \[MQTT-4.7.3-1\], 4.8.2).

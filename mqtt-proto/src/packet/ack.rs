@@ -1,11 +1,11 @@
 //! PUBACK, PUBREC, PUBREL and PUBCOMP (sections 3.4 to 3.7 of both specifications).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods, read_packet_id};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, PropertyBox};
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
@@ -27,20 +27,20 @@ macro_rules! publish_response {
             /// The outcome (MQTT 5.0); [`ReasonCode::SUCCESS`] for 3.x.
             pub reason_code: ReasonCode,
             /// MQTT 5.0 properties; not written for 3.x.
-            pub properties: AckProperties,
+            pub properties: PropertyBox<AckProperties>,
         }
 
         impl $name {
             /// A successful response without properties.
             #[must_use]
             pub fn new(packet_id: PacketId) -> Self {
-                Self { packet_id, reason_code: ReasonCode::SUCCESS, properties: AckProperties::default() }
+                Self { packet_id, reason_code: ReasonCode::SUCCESS, properties: PropertyBox::default() }
             }
 
             /// A response with `reason_code` and no properties.
             #[must_use]
             pub fn with_reason(packet_id: PacketId, reason_code: ReasonCode) -> Self {
-                Self { packet_id, reason_code, properties: AckProperties::default() }
+                Self { packet_id, reason_code, properties: PropertyBox::default() }
             }
         }
 
@@ -72,12 +72,12 @@ macro_rules! publish_response {
             fn decode_body(
                 version: ProtocolVersion,
                 _flags: u8,
-                r: Reader,
+                body: Bytes,
                 limits: &Limits,
             ) -> Result<Self, DecodeError> {
                 let (packet_id, reason_code, properties) =
-                    decode_response(version, Self::TYPE, r, limits)?;
-                Ok(Self { packet_id, reason_code, properties })
+                    decode_response(version, Self::TYPE, Reader::new(&body), limits)?;
+                Ok(Self { packet_id, reason_code, properties: properties.into() })
             }
         }
 
@@ -131,7 +131,7 @@ fn encode_response_tail(
 fn decode_response(
     version: ProtocolVersion,
     packet_type: PacketType,
-    mut r: Reader,
+    mut r: Reader<'_>,
     limits: &Limits,
 ) -> Result<(PacketId, ReasonCode, AckProperties), DecodeError> {
     let packet_id = read_packet_id(&mut r)?;

@@ -1,11 +1,11 @@
 //! AUTH (MQTT 5.0 section 3.15).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::AuthProperties;
+use crate::properties::{AuthProperties, PropertyBox};
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::{Reader, vbi_len};
@@ -31,7 +31,7 @@ pub struct Auth {
     /// Success, Continue authentication or Re-authenticate.
     pub reason_code: ReasonCode,
     /// The authentication method and data.
-    pub properties: AuthProperties,
+    pub properties: PropertyBox<AuthProperties>,
 }
 
 impl Auth {
@@ -40,7 +40,7 @@ impl Auth {
     pub fn new(reason_code: ReasonCode) -> Self {
         Self {
             reason_code,
-            properties: AuthProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -89,9 +89,10 @@ impl Body for Auth {
     fn decode_body(
         _version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let mut packet = Self::default();
         if !r.is_empty() {
             packet.reason_code = ReasonCode(r.u8()?);
@@ -103,7 +104,7 @@ impl Body for Auth {
             }
         }
         if !r.is_empty() {
-            packet.properties = AuthProperties::decode(&mut r, Self::TYPE, limits)?;
+            packet.properties = AuthProperties::decode(&mut r, Self::TYPE, limits)?.into();
             if packet.properties.authentication_data.is_some()
                 && packet.properties.authentication_method.is_none()
             {

@@ -1,11 +1,11 @@
 //! CONNACK (section 3.2 of both specifications).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::ConnAckProperties;
+use crate::properties::{ConnAckProperties, PropertyBox};
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::{Reader, vbi_len};
@@ -32,7 +32,7 @@ pub struct ConnAck {
     /// The outcome; [`ReasonCode::SUCCESS`] when the connection is accepted.
     pub reason_code: ReasonCode,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: ConnAckProperties,
+    pub properties: PropertyBox<ConnAckProperties>,
 }
 
 impl ConnAck {
@@ -42,7 +42,7 @@ impl ConnAck {
         Self {
             session_present,
             reason_code,
-            properties: ConnAckProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -106,9 +106,10 @@ impl Body for ConnAck {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let flags = r.u8()?;
         // [MQTT-3.2.2-1]; MQTT 3.1 has no Session Present flag: the whole byte is reserved.
         let reserved = if version == ProtocolVersion::V3_1 {
@@ -150,7 +151,7 @@ impl Body for ConnAck {
         Ok(Self {
             session_present,
             reason_code,
-            properties,
+            properties: properties.into(),
         })
     }
 }

@@ -5,7 +5,7 @@ use bytes::{BufMut, Bytes};
 use super::{Body, PacketType, packet_methods};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::{ConnectProperties, WillProperties};
+use crate::properties::{ConnectProperties, PropertyBox, WillProperties};
 use crate::qos::QoS;
 use crate::string::MqttString;
 use crate::topic::TopicName;
@@ -42,7 +42,7 @@ pub struct Connect {
     /// The password: binary data.
     pub password: Option<Bytes>,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: ConnectProperties,
+    pub properties: PropertyBox<ConnectProperties>,
 }
 
 impl Connect {
@@ -56,7 +56,7 @@ impl Connect {
             will: None,
             username: None,
             password: None,
-            properties: ConnectProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -74,7 +74,7 @@ pub struct LastWill {
     /// Whether the will is retained.
     pub retain: bool,
     /// MQTT 5.0 will properties; not written for 3.x.
-    pub properties: WillProperties,
+    pub properties: PropertyBox<WillProperties>,
 }
 
 impl LastWill {
@@ -86,7 +86,7 @@ impl LastWill {
             payload: payload.into(),
             qos: QoS::AtMostOnce,
             retain: false,
-            properties: WillProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -201,9 +201,10 @@ impl Body for Connect {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let name = r.binary()?;
         let level = r.u8()?;
         let found = ProtocolVersion::check_name_and_level(&name, level)?;
@@ -253,7 +254,7 @@ impl Body for Connect {
                 payload,
                 qos: will_qos,
                 retain: flags & WILL_RETAIN != 0,
-                properties,
+                properties: properties.into(),
             })
         } else {
             None
@@ -276,7 +277,7 @@ impl Body for Connect {
             will,
             username,
             password,
-            properties,
+            properties: properties.into(),
         })
     }
 }

@@ -1,11 +1,11 @@
 //! DISCONNECT (section 3.14 of both specifications).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::DisconnectProperties;
+use crate::properties::{DisconnectProperties, PropertyBox};
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
 use crate::wire::{Reader, vbi_len};
@@ -29,7 +29,7 @@ pub struct Disconnect {
     /// Why the connection ends (MQTT 5.0); [`ReasonCode::NORMAL_DISCONNECTION`] for 3.x.
     pub reason_code: ReasonCode,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: DisconnectProperties,
+    pub properties: PropertyBox<DisconnectProperties>,
 }
 
 impl Disconnect {
@@ -38,7 +38,7 @@ impl Disconnect {
     pub fn new(reason_code: ReasonCode) -> Self {
         Self {
             reason_code,
-            properties: DisconnectProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -87,9 +87,10 @@ impl Body for Disconnect {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let mut packet = Self::default();
         if version.is_v5() {
             if !r.is_empty() {
@@ -102,7 +103,8 @@ impl Body for Disconnect {
                 }
             }
             if !r.is_empty() {
-                packet.properties = DisconnectProperties::decode(&mut r, Self::TYPE, limits)?;
+                packet.properties =
+                    DisconnectProperties::decode(&mut r, Self::TYPE, limits)?.into();
             }
         }
         r.finish()?;

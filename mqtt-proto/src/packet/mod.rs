@@ -214,8 +214,9 @@ impl FixedHeader {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Packet {
-    /// CONNECT.
-    Connect(Connect),
+    /// CONNECT, boxed: it is sent once per connection and is the largest packet, so the others
+    /// stay small.
+    Connect(alloc::boxed::Box<Connect>),
     /// CONNACK.
     ConnAck(ConnAck),
     /// PUBLISH.
@@ -268,7 +269,7 @@ pub(crate) trait Body: Sized {
     fn decode_body(
         version: ProtocolVersion,
         flags: u8,
-        r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError>;
 }
@@ -328,7 +329,7 @@ macro_rules! packet_methods {
 
         impl From<$ty> for $crate::Packet {
             fn from(packet: $ty) -> Self {
-                Self::$ty(packet)
+                Self::$ty(packet.into())
             }
         }
     };
@@ -369,7 +370,7 @@ impl Packet {
         buf: &mut impl BufMut,
     ) -> Result<usize, EncodeError> {
         match self {
-            Self::Connect(p) => encode(p, version, buf),
+            Self::Connect(p) => encode(&**p, version, buf),
             Self::ConnAck(p) => encode(p, version, buf),
             Self::Publish(p) => encode(p, version, buf),
             Self::PubAck(p) => encode(p, version, buf),
@@ -400,7 +401,7 @@ impl Packet {
     #[must_use]
     pub fn encoded_len(&self, version: ProtocolVersion) -> usize {
         match self {
-            Self::Connect(p) => encoded_len(p, version),
+            Self::Connect(p) => encoded_len(&**p, version),
             Self::ConnAck(p) => encoded_len(p, version),
             Self::Publish(p) => encoded_len(p, version),
             Self::PubAck(p) => encoded_len(p, version),
@@ -489,17 +490,20 @@ fn decode_checked(
     frame_body: Bytes,
     limits: &Limits,
 ) -> Result<Packet, DecodeError> {
+    #[inline]
     fn body<P: Body>(
         version: ProtocolVersion,
         flags: u8,
-        r: Reader,
+        r: Bytes,
         limits: &Limits,
     ) -> Result<P, DecodeError> {
         P::decode_body(version, flags, r, limits)
     }
-    let r = Reader::new(frame_body);
+    let r = frame_body;
     Ok(match packet_type {
-        PacketType::Connect => Packet::Connect(body(version, flags, r, limits)?),
+        PacketType::Connect => {
+            Packet::Connect(alloc::boxed::Box::new(body(version, flags, r, limits)?))
+        }
         PacketType::ConnAck => Packet::ConnAck(body(version, flags, r, limits)?),
         PacketType::Publish => Packet::Publish(body(version, flags, r, limits)?),
         PacketType::PubAck => Packet::PubAck(body(version, flags, r, limits)?),
@@ -511,11 +515,11 @@ fn decode_checked(
         PacketType::Unsubscribe => Packet::Unsubscribe(body(version, flags, r, limits)?),
         PacketType::UnsubAck => Packet::UnsubAck(body(version, flags, r, limits)?),
         PacketType::PingReq => {
-            r.finish()?;
+            Reader::new(&r).finish()?;
             Packet::PingReq
         }
         PacketType::PingResp => {
-            r.finish()?;
+            Reader::new(&r).finish()?;
             Packet::PingResp
         }
         PacketType::Disconnect => Packet::Disconnect(body(version, flags, r, limits)?),

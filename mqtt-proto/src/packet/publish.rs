@@ -5,15 +5,18 @@ use bytes::{BufMut, Bytes};
 use super::{Body, PacketType, packet_methods, read_packet_id};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::PublishProperties;
+use crate::properties::{PropertyBox, PublishProperties};
 use crate::qos::{QoS, QosPid};
-use crate::topic::{TopicError, TopicName};
+use crate::topic::{TopicError, TopicName, validate_name};
 use crate::version::ProtocolVersion;
 use crate::wire::{Reader, put_binary, vbi_len};
 
 /// PUBLISH: an application message.
 ///
-/// Decoded topic and payload are slices of the received frame: no copy is made.
+/// A decoded PUBLISH keeps its frame as one shared buffer: the topic and the payload are views
+/// into it, and taking them out ([`topic_name`](Self::topic_name),
+/// [`payload_bytes`](Self::payload_bytes), [`into_parts`](Self::into_parts)) slices that buffer
+/// without copying.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -24,8 +27,14 @@ use crate::wire::{Reader, put_binary, vbi_len};
 /// let mut buf = BytesMut::new();
 /// publish.encode(ProtocolVersion::V5, &mut buf).unwrap();
 /// assert_eq!(&buf[..], b"\x32\x0a\x00\x03a/b\x00\x0a\x00hi");
+///
+/// let Some(Packet::Publish(decoded)) = Packet::decode(ProtocolVersion::V5, &mut buf, &Limits::new()).unwrap()
+/// else { panic!() };
+/// assert_eq!(decoded.topic(), "a/b");
+/// assert_eq!(decoded.payload(), b"hi");
+/// assert_eq!(decoded, publish);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Publish {
     /// DUP: this may be a redelivery; never set at QoS 0 (\[MQTT-3.3.1-2\]).
@@ -34,12 +43,23 @@ pub struct Publish {
     pub qos_pid: QosPid,
     /// RETAIN.
     pub retain: bool,
-    /// The topic name; empty only in an MQTT 5.0 PUBLISH that carries a Topic Alias.
-    pub topic: TopicName,
-    /// The application message.
-    pub payload: Bytes,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: PublishProperties,
+    pub properties: PropertyBox<PublishProperties>,
+    content: Content,
+}
+
+/// Where the topic and the payload live.
+#[derive(Clone)]
+enum Content {
+    /// Given separately, as when the application builds a message.
+    Parts { topic: TopicName, payload: Bytes },
+    /// One received frame body: `[2..topic_end]` is the validated topic name and
+    /// `[payload_start..]` the payload.
+    Frame {
+        body: Bytes,
+        topic_end: usize,
+        payload_start: usize,
+    },
 }
 
 impl Publish {
@@ -50,9 +70,11 @@ impl Publish {
             dup: false,
             qos_pid,
             retain: false,
-            topic,
-            payload: payload.into(),
-            properties: PublishProperties::default(),
+            properties: PropertyBox::default(),
+            content: Content::Parts {
+                topic,
+                payload: payload.into(),
+            },
         }
     }
 
@@ -60,6 +82,133 @@ impl Publish {
     #[must_use]
     pub fn qos(&self) -> QoS {
         self.qos_pid.qos()
+    }
+
+    /// The topic name; empty only in an MQTT 5.0 PUBLISH that names its topic by a Topic Alias.
+    #[must_use]
+    pub fn topic(&self) -> &str {
+        // Validated when decoded or built; the fallback is never taken.
+        core::str::from_utf8(self.topic_bytes()).unwrap_or_default()
+    }
+
+    /// The topic name as UTF-8 bytes.
+    #[must_use]
+    pub fn topic_bytes(&self) -> &[u8] {
+        match &self.content {
+            Content::Parts { topic, .. } => topic.as_bytes(),
+            Content::Frame {
+                body, topic_end, ..
+            } => body.get(2..*topic_end).unwrap_or_default(),
+        }
+    }
+
+    /// The topic name, sharing the received buffer.
+    #[must_use]
+    pub fn topic_name(&self) -> TopicName {
+        match &self.content {
+            Content::Parts { topic, .. } => topic.clone(),
+            Content::Frame {
+                body, topic_end, ..
+            } => TopicName::from_validated(body.slice(2..*topic_end)),
+        }
+    }
+
+    /// The application message.
+    #[must_use]
+    pub fn payload(&self) -> &[u8] {
+        match &self.content {
+            Content::Parts { payload, .. } => payload,
+            Content::Frame {
+                body,
+                payload_start,
+                ..
+            } => body.get(*payload_start..).unwrap_or_default(),
+        }
+    }
+
+    /// The application message, sharing the received buffer.
+    #[must_use]
+    pub fn payload_bytes(&self) -> Bytes {
+        match &self.content {
+            Content::Parts { payload, .. } => payload.clone(),
+            Content::Frame {
+                body,
+                payload_start,
+                ..
+            } => body.slice(*payload_start..),
+        }
+    }
+
+    /// The topic name and the payload, sharing the received buffer.
+    #[must_use]
+    pub fn into_parts(self) -> (TopicName, Bytes) {
+        match self.content {
+            Content::Parts { topic, payload } => (topic, payload),
+            Content::Frame {
+                mut body,
+                topic_end,
+                payload_start,
+            } => {
+                let payload = body.split_off(payload_start);
+                body.truncate(topic_end);
+                bytes::Buf::advance(&mut body, 2);
+                (TopicName::from_validated(body), payload)
+            }
+        }
+    }
+
+    /// Replaces the topic name, as a client does when it resolves a Topic Alias.
+    pub fn set_topic(&mut self, topic: TopicName) {
+        let payload = self.payload_bytes();
+        self.content = Content::Parts { topic, payload };
+    }
+
+    /// Replaces the payload.
+    pub fn set_payload(&mut self, payload: impl Into<Bytes>) {
+        let topic = self.topic_name();
+        self.content = Content::Parts {
+            topic,
+            payload: payload.into(),
+        };
+    }
+}
+
+impl PartialEq for Publish {
+    fn eq(&self, other: &Self) -> bool {
+        self.dup == other.dup
+            && self.qos_pid == other.qos_pid
+            && self.retain == other.retain
+            && self.topic_bytes() == other.topic_bytes()
+            && self.payload() == other.payload()
+            && self.properties == other.properties
+    }
+}
+
+impl Eq for Publish {}
+
+/// Shows bytes as a byte string literal, as `Bytes` does.
+struct ByteStr<'a>(&'a [u8]);
+
+impl core::fmt::Debug for ByteStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+#[expect(
+    clippy::missing_fields_in_debug,
+    reason = "the topic and payload are shown instead of the buffer they live in"
+)]
+impl core::fmt::Debug for Publish {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Publish")
+            .field("dup", &self.dup)
+            .field("qos_pid", &self.qos_pid)
+            .field("retain", &self.retain)
+            .field("topic", &self.topic())
+            .field("payload", &ByteStr(self.payload()))
+            .field("properties", &self.properties)
+            .finish()
     }
 }
 
@@ -74,19 +223,20 @@ impl Body for Publish {
         if self.dup && self.qos_pid == QosPid::AtMostOnce {
             return Err(EncodeError::DupWithQoS0);
         }
+        let empty = self.topic_bytes().is_empty();
         if version.is_v5() {
-            if self.topic.is_empty() && self.properties.topic_alias.is_none() {
+            if empty && self.properties.topic_alias.is_none() {
                 return Err(EncodeError::EmptyTopicWithoutAlias);
             }
             self.properties.check()?;
-        } else if self.topic.is_empty() {
+        } else if empty {
             return Err(EncodeError::EmptyTopicWithoutAlias);
         }
         Ok(())
     }
 
     fn body_len(&self, version: ProtocolVersion) -> usize {
-        let mut len = 2 + self.topic.len() + self.payload.len();
+        let mut len = 2 + self.topic_bytes().len() + self.payload().len();
         if self.qos_pid.packet_id().is_some() {
             len += 2;
         }
@@ -98,20 +248,21 @@ impl Body for Publish {
     }
 
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        put_binary(buf, self.topic.as_bytes());
+        put_binary(buf, self.topic_bytes());
         if let Some(id) = self.qos_pid.packet_id() {
             buf.put_u16(id.get());
         }
         if version.is_v5() {
             self.properties.encode(self.properties.encoded_len(), buf);
         }
-        buf.put_slice(&self.payload);
+        buf.put_slice(self.payload());
     }
 
+    #[inline]
     fn decode_body(
         version: ProtocolVersion,
         flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
         let dup = flags & 0b1000 != 0;
@@ -122,8 +273,11 @@ impl Body for Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupWithQoS0);
         }
-        // [MQTT-3.3.2-2]: no wildcards; checked by `TopicName`.
-        let topic = r.topic_name()?;
+        let mut r = Reader::new(&body);
+        let topic_len = usize::from(r.u16()?);
+        // [MQTT-3.3.2-2]: no wildcards, and the rules of every string.
+        validate_name(r.skip(topic_len)?)?;
+        let topic_end = r.position();
         let qos_pid = match qos {
             QoS::AtMostOnce => QosPid::AtMostOnce,
             QoS::AtLeastOnce => QosPid::AtLeastOnce(read_packet_id(&mut r)?),
@@ -132,25 +286,28 @@ impl Body for Publish {
         let properties = if version.is_v5() {
             let properties = PublishProperties::decode(&mut r, PacketType::Publish, limits)?;
             // Section 3.3.2.1: an empty topic name needs a Topic Alias.
-            if topic.is_empty() && properties.topic_alias.is_none() {
+            if topic_len == 0 && properties.topic_alias.is_none() {
                 return Err(DecodeError::EmptyTopicWithoutAlias);
             }
-            properties
+            properties.into()
         } else {
             // [MQTT-4.7.3-1]
-            if topic.is_empty() {
+            if topic_len == 0 {
                 return Err(DecodeError::InvalidTopic(TopicError::Empty));
             }
-            PublishProperties::default()
+            PropertyBox::default()
         };
-        let payload = r.rest();
+        let payload_start = r.position();
         Ok(Self {
             dup,
             qos_pid,
             retain,
-            topic,
-            payload,
             properties,
+            content: Content::Frame {
+                body,
+                topic_end,
+                payload_start,
+            },
         })
     }
 }

@@ -2,12 +2,12 @@
 
 use alloc::vec::Vec;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods, read_packet_id};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::AckProperties;
+use crate::properties::{AckProperties, PropertyBox};
 use crate::qos::PacketId;
 use crate::reason::ReasonCode;
 use crate::version::ProtocolVersion;
@@ -38,7 +38,7 @@ pub struct SubAck {
     /// One code per topic filter, in order.
     pub reason_codes: Vec<ReasonCode>,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: AckProperties,
+    pub properties: PropertyBox<AckProperties>,
 }
 
 impl SubAck {
@@ -48,7 +48,7 @@ impl SubAck {
         Self {
             packet_id,
             reason_codes,
-            properties: AckProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -62,7 +62,7 @@ pub struct UnsubAck {
     /// One code per topic filter (MQTT 5.0); empty for 3.x.
     pub reason_codes: Vec<ReasonCode>,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: AckProperties,
+    pub properties: PropertyBox<AckProperties>,
 }
 
 impl UnsubAck {
@@ -72,7 +72,7 @@ impl UnsubAck {
         Self {
             packet_id,
             reason_codes,
-            properties: AckProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -103,7 +103,7 @@ fn check_codes(
 fn decode_codes(
     version: ProtocolVersion,
     packet_type: PacketType,
-    mut r: Reader,
+    mut r: Reader<'_>,
     limits: &Limits,
 ) -> Result<(PacketId, Vec<ReasonCode>, AckProperties), DecodeError> {
     let packet_id = read_packet_id(&mut r)?;
@@ -194,9 +194,10 @@ impl Body for SubAck {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let r = Reader::new(&body);
         let (packet_id, reason_codes, properties) = decode_codes(version, Self::TYPE, r, limits)?;
         // One code per filter of a SUBSCRIBE, which has at least one.
         if reason_codes.is_empty() {
@@ -205,7 +206,7 @@ impl Body for SubAck {
         Ok(Self {
             packet_id,
             reason_codes,
-            properties,
+            properties: properties.into(),
         })
     }
 }
@@ -242,9 +243,10 @@ impl Body for UnsubAck {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         if !version.is_v5() {
             let packet_id = read_packet_id(&mut r)?;
             r.finish()?;
@@ -257,7 +259,7 @@ impl Body for UnsubAck {
         Ok(Self {
             packet_id,
             reason_codes,
-            properties,
+            properties: properties.into(),
         })
     }
 }

@@ -2,12 +2,12 @@
 
 use alloc::vec::Vec;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods, read_packet_id};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::SubscribeProperties;
+use crate::properties::{PropertyBox, SubscribeProperties};
 use crate::qos::{PacketId, QoS};
 use crate::topic::TopicFilter;
 use crate::version::ProtocolVersion;
@@ -137,7 +137,7 @@ pub struct Subscribe {
     /// The filters and their options, in order.
     pub subscriptions: Vec<Subscription>,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: SubscribeProperties,
+    pub properties: PropertyBox<SubscribeProperties>,
 }
 
 impl Subscribe {
@@ -147,7 +147,7 @@ impl Subscribe {
         Self {
             packet_id,
             subscriptions,
-            properties: SubscribeProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -199,9 +199,10 @@ impl Body for Subscribe {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let packet_id = read_packet_id(&mut r)?;
         let properties = if version.is_v5() {
             SubscribeProperties::decode(&mut r, PacketType::Subscribe, limits)?
@@ -231,7 +232,7 @@ impl Body for Subscribe {
         Ok(Self {
             packet_id,
             subscriptions,
-            properties,
+            properties: properties.into(),
         })
     }
 }

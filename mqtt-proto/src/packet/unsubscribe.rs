@@ -2,12 +2,12 @@
 
 use alloc::vec::Vec;
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use super::{Body, PacketType, packet_methods, read_packet_id};
 use crate::error::{DecodeError, EncodeError};
 use crate::limits::Limits;
-use crate::properties::UnsubscribeProperties;
+use crate::properties::{PropertyBox, UnsubscribeProperties};
 use crate::qos::PacketId;
 use crate::topic::TopicFilter;
 use crate::version::ProtocolVersion;
@@ -23,7 +23,7 @@ pub struct Unsubscribe {
     /// The filters to remove, in order.
     pub filters: Vec<TopicFilter>,
     /// MQTT 5.0 properties; not written for 3.x.
-    pub properties: UnsubscribeProperties,
+    pub properties: PropertyBox<UnsubscribeProperties>,
 }
 
 impl Unsubscribe {
@@ -33,7 +33,7 @@ impl Unsubscribe {
         Self {
             packet_id,
             filters,
-            properties: UnsubscribeProperties::default(),
+            properties: PropertyBox::default(),
         }
     }
 }
@@ -73,9 +73,10 @@ impl Body for Unsubscribe {
     fn decode_body(
         version: ProtocolVersion,
         _flags: u8,
-        mut r: Reader,
+        body: Bytes,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(&body);
         let packet_id = read_packet_id(&mut r)?;
         let properties = if version.is_v5() {
             UnsubscribeProperties::decode(&mut r, PacketType::Unsubscribe, limits)?
@@ -99,7 +100,7 @@ impl Body for Unsubscribe {
         Ok(Self {
             packet_id,
             filters,
-            properties,
+            properties: properties.into(),
         })
     }
 }

@@ -80,34 +80,34 @@ pub(crate) fn packet_of_type(
     packet_type: PacketType,
 ) -> BoxedStrategy<Packet> {
     match packet_type {
-        PacketType::Connect => connect(version).prop_map(Packet::Connect).boxed(),
+        PacketType::Connect => connect(version).prop_map(Packet::from).boxed(),
         PacketType::ConnAck => connack(version).prop_map(Packet::ConnAck).boxed(),
         PacketType::Publish => publish(version).prop_map(Packet::Publish).boxed(),
         PacketType::PubAck => pub_response(version, PacketType::PubAck)
             .prop_map(|(id, code, props)| {
                 let mut p = PubAck::with_reason(id, code);
-                p.properties = props;
+                p.properties = props.into();
                 Packet::PubAck(p)
             })
             .boxed(),
         PacketType::PubRec => pub_response(version, PacketType::PubRec)
             .prop_map(|(id, code, props)| {
                 let mut p = PubRec::with_reason(id, code);
-                p.properties = props;
+                p.properties = props.into();
                 Packet::PubRec(p)
             })
             .boxed(),
         PacketType::PubRel => pub_response(version, PacketType::PubRel)
             .prop_map(|(id, code, props)| {
                 let mut p = PubRel::with_reason(id, code);
-                p.properties = props;
+                p.properties = props.into();
                 Packet::PubRel(p)
             })
             .boxed(),
         PacketType::PubComp => pub_response(version, PacketType::PubComp)
             .prop_map(|(id, code, props)| {
                 let mut p = PubComp::with_reason(id, code);
-                p.properties = props;
+                p.properties = props.into();
                 Packet::PubComp(p)
             })
             .boxed(),
@@ -574,7 +574,7 @@ fn will(version: ProtocolVersion) -> impl Strategy<Value = LastWill> {
             let mut will = LastWill::new(topic, payload);
             will.qos = qos;
             will.retain = retain;
-            will.properties = properties;
+            will.properties = properties.into();
             will
         })
 }
@@ -612,7 +612,7 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Connect> {
                     None
                 };
                 c.username = username;
-                c.properties = properties;
+                c.properties = properties.into();
                 c
             },
         )
@@ -639,7 +639,7 @@ fn connack(version: ProtocolVersion) -> impl Strategy<Value = ConnAck> {
         // MQTT 3.1 has no such flag.
         ack.session_present =
             session_present && code == ReasonCode::SUCCESS && version != ProtocolVersion::V3_1;
-        ack.properties = properties;
+        ack.properties = properties.into();
         ack
     })
 }
@@ -677,7 +677,7 @@ fn publish(version: ProtocolVersion) -> impl Strategy<Value = Publish> {
                 // DUP only at QoS 1 and 2 ([MQTT-3.3.1-2]).
                 p.dup = dup && qos_pid != QosPid::AtMostOnce;
                 p.retain = retain;
-                p.properties = props;
+                p.properties = props.into();
                 p
             },
         )
@@ -731,7 +731,7 @@ fn subscribe(version: ProtocolVersion) -> impl Strategy<Value = Subscribe> {
     };
     (packet_id(), vec(subscription(version), 1..=5), props).prop_map(|(id, subs, properties)| {
         let mut s = Subscribe::new(id, subs);
-        s.properties = properties;
+        s.properties = properties.into();
         s
     })
 }
@@ -757,7 +757,7 @@ fn suback(version: ProtocolVersion) -> impl Strategy<Value = SubAck> {
     };
     (packet_id(), vec(code, 1..=6), props).prop_map(|(id, codes, properties)| {
         let mut ack = SubAck::new(id, codes);
-        ack.properties = properties;
+        ack.properties = properties.into();
         ack
     })
 }
@@ -770,7 +770,7 @@ fn unsubscribe(version: ProtocolVersion) -> impl Strategy<Value = Unsubscribe> {
     };
     (packet_id(), vec(topic_filter(), 1..=5), props).prop_map(|(id, filters, properties)| {
         let mut u = Unsubscribe::new(id, filters);
-        u.properties = properties;
+        u.properties = properties.into();
         u
     })
 }
@@ -784,7 +784,7 @@ fn unsuback(version: ProtocolVersion) -> impl Strategy<Value = UnsubAck> {
         )
             .prop_map(|(id, codes, properties)| {
                 let mut ack = UnsubAck::new(id, codes);
-                ack.properties = properties;
+                ack.properties = properties.into();
                 ack
             })
             .boxed()
@@ -801,7 +801,7 @@ fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Disconnect> {
         (reason_code(PacketType::Disconnect), disconnect_properties())
             .prop_map(|(code, properties)| {
                 let mut d = Disconnect::new(code);
-                d.properties = properties;
+                d.properties = properties.into();
                 d
             })
             .boxed()
@@ -813,7 +813,7 @@ fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Disconnect> {
 fn auth() -> impl Strategy<Value = Auth> {
     (reason_code(PacketType::Auth), auth_properties()).prop_map(|(code, properties)| {
         let mut a = Auth::new(code);
-        a.properties = properties;
+        a.properties = properties.into();
         a
     })
 }
