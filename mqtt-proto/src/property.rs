@@ -387,12 +387,14 @@ macro_rules! property_list {
 
         impl $name {
             /// Whether no property is set.
+            #[inline]
             #[must_use]
             pub fn is_empty(&self) -> bool {
                 true $(&& self.$field.is_none())* $(&& self.$rfield.is_empty())*
             }
 
             /// The encoded length of the properties, without the property length prefix.
+            #[inline]
             pub(crate) fn encoded_len(&self) -> usize {
                 let mut len = 0;
                 $(if let Some(v) = &self.$field {
@@ -405,6 +407,7 @@ macro_rules! property_list {
             }
 
             /// Checks every value before anything is written.
+            #[inline]
             pub(crate) fn check(&self) -> Result<(), $crate::error::EncodeError> {
                 $(if let Some(v) = &self.$field {
                     $crate::property::PropertyValue::check(v, $crate::property::PropertyId::$id)?;

@@ -71,6 +71,7 @@ impl PacketId {
     }
 
     /// The identifier as a number.
+    #[inline]
     #[must_use]
     pub const fn get(self) -> u16 {
         self.0.get()
@@ -137,6 +138,7 @@ impl QosPid {
     }
 
     /// The quality of service.
+    #[inline]
     #[must_use]
     pub const fn qos(self) -> QoS {
         match self {
@@ -147,6 +149,7 @@ impl QosPid {
     }
 
     /// The packet identifier, `None` for QoS 0.
+    #[inline]
     #[must_use]
     pub const fn packet_id(self) -> Option<PacketId> {
         match self {

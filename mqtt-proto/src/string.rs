@@ -21,15 +21,55 @@ pub enum StringError {
 }
 
 /// Checks the rules every MQTT string obeys: well-formed UTF-8 without U+0000, at most 65,535 bytes.
-pub(crate) fn validate(bytes: &[u8]) -> Result<&str, StringError> {
+#[inline]
+pub(crate) fn validate(bytes: &[u8]) -> Result<(), StringError> {
     if bytes.len() > MAX_STRING_LEN {
         return Err(StringError::TooLong(bytes.len()));
     }
-    let s = core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
+    if is_ascii_without_nul(bytes) {
+        return Ok(());
+    }
+    core::str::from_utf8(bytes).map_err(|_| StringError::InvalidUtf8)?;
     if bytes.contains(&0) {
         return Err(StringError::NullCharacter);
     }
-    Ok(s)
+    Ok(())
+}
+
+/// Whether every byte is ASCII other than U+0000: a string that needs no UTF-8 decoding.
+#[inline]
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    all_words(bytes, |w| plain_word(w, false))
+}
+
+#[inline]
+pub(crate) fn all_words(bytes: &[u8], plain: impl Fn([u8; 8]) -> bool) -> bool {
+    let Some(last) = bytes.last_chunk::<8>() else {
+        let mut word = [b'a'; 8];
+        word.get_mut(..bytes.len())
+            .unwrap_or_default()
+            .copy_from_slice(bytes);
+        return plain(word);
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    // The last word may overlap the one before it: checking a byte twice is harmless.
+    chunks.all(|chunk| chunk.first_chunk::<8>().is_some_and(|w| plain(*w))) && plain(*last)
+}
+
+/// Whether the eight bytes are ASCII, none is U+0000 and, if `wildcards`, none is `+` or `#`.
+#[inline]
+pub(crate) fn plain_word(word: [u8; 8], wildcards: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit for each zero byte of `x`; exact because no byte has its high bit set here.
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let x = u64::from_le_bytes(word);
+    if x & HIGH != 0 || zero_bytes(x) != 0 {
+        return false;
+    }
+    !wildcards
+        || (zero_bytes(x ^ (ONES * u64::from(b'+'))) | zero_bytes(x ^ (ONES * u64::from(b'#'))))
+            == 0
 }
 
 /// An MQTT UTF-8 encoded string: well-formed UTF-8, no U+0000, at most 65,535 bytes.

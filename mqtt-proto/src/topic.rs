@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::string::{MAX_STRING_LEN, StringError, validate};
+use crate::string::{MAX_STRING_LEN, StringError, all_words, plain_word, validate};
 
 /// Why a string is not a valid topic name or topic filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -298,6 +298,7 @@ impl TopicFilter {
 }
 
 /// Checks a topic name that may be empty: an MQTT string without `+` or `#` (\[MQTT-3.3.2-2\]).
+#[inline]
 pub(crate) fn validate_name(name: &[u8]) -> Result<(), TopicError> {
     if is_plain_ascii(name) && name.len() <= MAX_STRING_LEN {
         return Ok(());
@@ -311,34 +312,30 @@ pub(crate) fn validate_name(name: &[u8]) -> Result<(), TopicError> {
 
 /// Whether every byte is ASCII other than U+0000, `+` and `#`: the common topic name, checked
 /// eight bytes at a time. A `false` only means the full checks must decide.
+#[inline]
 fn is_plain_ascii(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A high bit in the result for each zero byte of `x` (exact when no byte of `x` has its high
-    // bit set, which the caller checks first).
-    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if x & HIGH != 0 {
-            return false;
-        }
-        let found = zero_bytes(x)
-            | zero_bytes(x ^ (ONES * u64::from(b'+')))
-            | zero_bytes(x ^ (ONES * u64::from(b'#')));
-        if found != 0 {
-            return false;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| b.is_ascii() && b != 0 && b != b'+' && b != b'#')
+    all_words(bytes, |w| plain_word(w, true))
 }
 
+/// Checks wildcard placement in one pass; the level-by-level check names the error.
 fn validate_wildcards(filter: &[u8]) -> Result<(), TopicError> {
+    let last = filter.len().saturating_sub(1);
+    let mut prev = b'/';
+    for (i, &b) in filter.iter().enumerate() {
+        let bad = match b {
+            b'#' => prev != b'/' || i != last,
+            b'+' => prev != b'/' || filter.get(i + 1).is_some_and(|&next| next != b'/'),
+            _ => false,
+        };
+        if bad {
+            return wildcard_error(filter);
+        }
+        prev = b;
+    }
+    Ok(())
+}
+
+fn wildcard_error(filter: &[u8]) -> Result<(), TopicError> {
     let mut levels = filter.split(|&b| b == b'/').peekable();
     while let Some(level) = levels.next() {
         let last = levels.peek().is_none();

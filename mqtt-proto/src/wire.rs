@@ -14,6 +14,7 @@ pub(crate) const MAX_VARIABLE_BYTE_INTEGER: u32 = 268_435_455;
 ///
 /// Returns the value and its length, `Ok(None)` when `bytes` ends inside it, and `Err(())` when it
 /// runs over four bytes or is not minimal (\[MQTT-1.5.5-1\]).
+#[inline]
 pub(crate) fn decode_vbi(bytes: &[u8]) -> Result<Option<(u32, usize)>, ()> {
     let mut value: u32 = 0;
     for (i, &b) in bytes.iter().enumerate().take(4) {
@@ -30,6 +31,7 @@ pub(crate) fn decode_vbi(bytes: &[u8]) -> Result<Option<(u32, usize)>, ()> {
 }
 
 /// The number of bytes `value` takes as a variable byte integer.
+#[inline]
 pub(crate) const fn vbi_len(value: usize) -> usize {
     match value {
         0..=127 => 1,
@@ -40,6 +42,7 @@ pub(crate) const fn vbi_len(value: usize) -> usize {
 }
 
 /// Writes `value`, at most [`MAX_VARIABLE_BYTE_INTEGER`], as a variable byte integer.
+#[inline]
 pub(crate) fn put_vbi(buf: &mut impl BufMut, value: usize) {
     let mut value = value;
     loop {
@@ -56,6 +59,7 @@ pub(crate) fn put_vbi(buf: &mut impl BufMut, value: usize) {
 }
 
 /// Writes a two-byte length and `bytes`; the length was checked by validation.
+#[inline]
 pub(crate) fn put_binary(buf: &mut impl BufMut, bytes: &[u8]) {
     buf.put_u16(bytes.len() as u16);
     buf.put_slice(bytes);
@@ -83,16 +87,17 @@ pub(crate) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader over `buf` from offset `start` on.
     #[inline]
-    pub(crate) fn new(buf: &'a Bytes) -> Self {
+    pub(crate) fn at(buf: &'a Bytes, start: usize) -> Self {
         Self {
             buf,
-            pos: 0,
+            pos: start,
             end: buf.len(),
         }
     }
 
-    /// The offset of the next byte from the start of the frame body.
+    /// The offset of the next byte in the buffer.
     #[inline]
     pub(crate) fn position(&self) -> usize {
         self.pos

@@ -47,6 +47,7 @@ macro_rules! publish_response {
         impl Body for $name {
             const TYPE: PacketType = PacketType::$name;
 
+            #[inline]
             fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
                 if version.is_v5() {
                     if !self.reason_code.is_valid_for(Self::TYPE) {
@@ -60,10 +61,12 @@ macro_rules! publish_response {
                 Ok(())
             }
 
+            #[inline]
             fn body_len(&self, version: ProtocolVersion) -> usize {
                 response_len(version, self.reason_code, &self.properties)
             }
 
+            #[inline]
             fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
                 buf.put_u16(self.packet_id.get());
                 encode_response_tail(version, self.reason_code, &self.properties, buf);
@@ -73,10 +76,11 @@ macro_rules! publish_response {
                 version: ProtocolVersion,
                 _flags: u8,
                 body: Bytes,
+                start: usize,
                 limits: &Limits,
             ) -> Result<Self, DecodeError> {
                 let (packet_id, reason_code, properties) =
-                    decode_response(version, Self::TYPE, Reader::new(&body), limits)?;
+                    decode_response(version, Self::TYPE, Reader::at(&body, start), limits)?;
                 Ok(Self { packet_id, reason_code, properties: properties.into() })
             }
         }

@@ -48,6 +48,7 @@ impl Auth {
 impl Body for Auth {
     const TYPE: PacketType = PacketType::Auth;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if !version.is_v5() {
             return Err(EncodeError::UnsupportedInVersion {
@@ -70,6 +71,7 @@ impl Body for Auth {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, _version: ProtocolVersion) -> usize {
         if self.reason_code == ReasonCode::SUCCESS && self.properties.is_empty() {
             return 0;
@@ -78,6 +80,7 @@ impl Body for Auth {
         1 + vbi_len(props) + props
     }
 
+    #[inline]
     fn encode_body(&self, _version: ProtocolVersion, buf: &mut impl BufMut) {
         if self.reason_code == ReasonCode::SUCCESS && self.properties.is_empty() {
             return;
@@ -90,9 +93,10 @@ impl Body for Auth {
         _version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let mut packet = Self::default();
         if !r.is_empty() {
             packet.reason_code = ReasonCode(r.u8()?);

@@ -50,6 +50,7 @@ impl ConnAck {
 impl Body for ConnAck {
     const TYPE: PacketType = PacketType::ConnAck;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.session_present && self.reason_code != ReasonCode::SUCCESS {
             return Err(EncodeError::SessionPresentOnFailure);
@@ -84,6 +85,7 @@ impl Body for ConnAck {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         if version.is_v5() {
             let props = self.properties.encoded_len();
@@ -93,6 +95,7 @@ impl Body for ConnAck {
         }
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u8(u8::from(self.session_present));
         if version.is_v5() {
@@ -107,9 +110,10 @@ impl Body for ConnAck {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let flags = r.u8()?;
         // [MQTT-3.2.2-1]; MQTT 3.1 has no Session Present flag: the whole byte is reserved.
         let reserved = if version == ProtocolVersion::V3_1 {

@@ -101,6 +101,7 @@ const CLEAN_START: u8 = 0x02;
 const RESERVED: u8 = 0x01;
 
 impl Connect {
+    #[inline]
     fn connect_flags(&self) -> u8 {
         let mut flags = 0;
         if self.username.is_some() {
@@ -125,6 +126,7 @@ impl Connect {
 impl Body for Connect {
     const TYPE: PacketType = PacketType::Connect;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if !version.is_v5() && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::PasswordWithoutUsername);
@@ -152,6 +154,7 @@ impl Body for Connect {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let mut len = 2 + version.protocol_name().len() + 1 + 1 + 2 + 2 + self.client_id.len();
         if version.is_v5() {
@@ -174,6 +177,7 @@ impl Body for Connect {
         len
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         put_binary(buf, version.protocol_name().as_bytes());
         buf.put_u8(version.level());
@@ -202,9 +206,10 @@ impl Body for Connect {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let name = r.binary()?;
         let level = r.u8()?;
         let found = ProtocolVersion::check_name_and_level(&name, level)?;

@@ -46,6 +46,7 @@ impl Disconnect {
 impl Body for Disconnect {
     const TYPE: PacketType = PacketType::Disconnect;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if version.is_v5() {
             if !self.reason_code.is_valid_for(Self::TYPE) {
@@ -59,6 +60,7 @@ impl Body for Disconnect {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         if !version.is_v5() {
             return 0;
@@ -70,6 +72,7 @@ impl Body for Disconnect {
         1 + vbi_len(props) + props
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         if !version.is_v5() {
             return;
@@ -88,9 +91,10 @@ impl Body for Disconnect {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let mut packet = Self::default();
         if version.is_v5() {
             if !r.is_empty() {

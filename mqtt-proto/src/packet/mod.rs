@@ -65,6 +65,7 @@ pub enum PacketType {
 
 impl PacketType {
     /// The packet type of the high four bits of `first_byte`; `None` for the reserved type 0.
+    #[inline]
     #[must_use]
     pub const fn from_first_byte(first_byte: u8) -> Option<Self> {
         Some(match first_byte >> 4 {
@@ -89,6 +90,7 @@ impl PacketType {
 
     /// The flags every packet of this type carries, `None` for PUBLISH whose flags vary
     /// (section 2.1.3).
+    #[inline]
     #[must_use]
     pub const fn fixed_flags(self) -> Option<u8> {
         match self {
@@ -127,6 +129,7 @@ impl FixedHeader {
     /// # Errors
     /// [`DecodeError::MalformedRemainingLength`] when the remaining length runs over four bytes or
     /// is not minimal (\[MQTT-1.5.5-1\]).
+    #[inline]
     pub fn parse(bytes: &[u8]) -> Result<Option<Self>, DecodeError> {
         let Some((&first_byte, rest)) = bytes.split_first() else {
             return Ok(None);
@@ -143,42 +146,49 @@ impl FixedHeader {
     }
 
     /// The first byte: packet type and flags.
+    #[inline]
     #[must_use]
     pub const fn first_byte(&self) -> u8 {
         self.first_byte
     }
 
     /// The packet type, `None` for the reserved type 0.
+    #[inline]
     #[must_use]
     pub const fn packet_type(&self) -> Option<PacketType> {
         PacketType::from_first_byte(self.first_byte)
     }
 
     /// The low four bits of the first byte.
+    #[inline]
     #[must_use]
     pub const fn flags(&self) -> u8 {
         self.first_byte & 0x0f
     }
 
     /// The length of the variable header and payload.
+    #[inline]
     #[must_use]
     pub const fn remaining_len(&self) -> u32 {
         self.remaining_len
     }
 
     /// The length of the fixed header itself, 2 to 5 bytes.
+    #[inline]
     #[must_use]
     pub const fn header_len(&self) -> usize {
         self.header_len as usize
     }
 
     /// The length of the whole packet.
+    #[inline]
     #[must_use]
     pub const fn packet_len(&self) -> usize {
         self.header_len as usize + self.remaining_len as usize
     }
 
     /// Checks the packet type and its flags for `version` (section 2.1.3, \[MQTT-2.2.2-2\]).
+    #[inline]
     fn checked_type(self, version: ProtocolVersion) -> Result<PacketType, DecodeError> {
         let packet_type = match self.packet_type() {
             Some(PacketType::Auth) if !version.is_v5() => None,
@@ -265,15 +275,18 @@ pub(crate) trait Body: Sized {
     /// Writes the variable header and payload.
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut);
 
-    /// Reads the variable header and payload of a frame whose fixed header was checked.
+    /// Reads the variable header and payload of a frame whose fixed header was checked; they start
+    /// at offset `start` of `frame`.
     fn decode_body(
         version: ProtocolVersion,
         flags: u8,
-        body: Bytes,
+        frame: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError>;
 }
 
+#[inline]
 pub(crate) fn encode<P: Body>(
     packet: &P,
     version: ProtocolVersion,
@@ -297,6 +310,7 @@ pub(crate) fn encode<P: Body>(
     Ok(needed)
 }
 
+#[inline]
 pub(crate) fn encoded_len<P: Body>(packet: &P, version: ProtocolVersion) -> usize {
     let body_len = packet.body_len(version);
     1 + vbi_len(body_len) + body_len
@@ -311,6 +325,7 @@ macro_rules! packet_methods {
             /// # Errors
             /// An [`EncodeError`](crate::EncodeError) when the packet breaks a rule of `version`
             /// or does not fit in `buf`; nothing is written then.
+            #[inline]
             pub fn encode(
                 &self,
                 version: $crate::ProtocolVersion,
@@ -338,6 +353,7 @@ pub(crate) use packet_methods;
 
 impl Packet {
     /// The packet's type.
+    #[inline]
     #[must_use]
     pub const fn packet_type(&self) -> PacketType {
         match self {
@@ -428,6 +444,7 @@ impl Packet {
     /// # Errors
     /// A [`DecodeError`] naming the rule the bytes break. The stream cannot be resynchronised
     /// after an error: close the connection, with [`DecodeError::reason_code`] in MQTT 5.0.
+    #[inline]
     pub fn decode(
         version: ProtocolVersion,
         buf: &mut BytesMut,
@@ -447,9 +464,14 @@ impl Packet {
         if buf.len() < size {
             return Ok(None);
         }
-        let mut frame = buf.split_to(size);
-        bytes::Buf::advance(&mut frame, header.header_len());
-        decode_checked(version, packet_type, header.flags(), frame.freeze(), limits).map(Some)
+        let frame = buf.split_to(size).freeze();
+        let (flags, start) = (header.flags(), header.header_len());
+        // The packet a client receives most, without a detour through the dispatch.
+        if packet_type == PacketType::Publish {
+            return Publish::decode_body(version, flags, frame, start, limits)
+                .map(|p| Some(Packet::Publish(p)));
+        }
+        decode_checked(version, packet_type, flags, frame, start, limits).map(Some)
     }
 
     /// Decodes one packet from its fixed header and body (framing done elsewhere).
@@ -479,7 +501,7 @@ impl Packet {
             n if n > announced => return Err(DecodeError::TrailingBytes(n - announced)),
             _ => {}
         }
-        decode_checked(version, packet_type, header.flags(), body, limits)
+        decode_checked(version, packet_type, header.flags(), body, 0, limits)
     }
 }
 
@@ -487,47 +509,62 @@ fn decode_checked(
     version: ProtocolVersion,
     packet_type: PacketType,
     flags: u8,
-    frame_body: Bytes,
+    frame: Bytes,
+    start: usize,
     limits: &Limits,
 ) -> Result<Packet, DecodeError> {
-    #[inline]
-    fn body<P: Body>(
-        version: ProtocolVersion,
-        flags: u8,
-        r: Bytes,
-        limits: &Limits,
-    ) -> Result<P, DecodeError> {
-        P::decode_body(version, flags, r, limits)
-    }
-    let r = frame_body;
+    let r = frame;
     Ok(match packet_type {
-        PacketType::Connect => {
-            Packet::Connect(alloc::boxed::Box::new(body(version, flags, r, limits)?))
+        PacketType::Connect => Packet::Connect(alloc::boxed::Box::new(Connect::decode_body(
+            version, flags, r, start, limits,
+        )?)),
+        PacketType::ConnAck => {
+            Packet::ConnAck(ConnAck::decode_body(version, flags, r, start, limits)?)
         }
-        PacketType::ConnAck => Packet::ConnAck(body(version, flags, r, limits)?),
-        PacketType::Publish => Packet::Publish(body(version, flags, r, limits)?),
-        PacketType::PubAck => Packet::PubAck(body(version, flags, r, limits)?),
-        PacketType::PubRec => Packet::PubRec(body(version, flags, r, limits)?),
-        PacketType::PubRel => Packet::PubRel(body(version, flags, r, limits)?),
-        PacketType::PubComp => Packet::PubComp(body(version, flags, r, limits)?),
-        PacketType::Subscribe => Packet::Subscribe(body(version, flags, r, limits)?),
-        PacketType::SubAck => Packet::SubAck(body(version, flags, r, limits)?),
-        PacketType::Unsubscribe => Packet::Unsubscribe(body(version, flags, r, limits)?),
-        PacketType::UnsubAck => Packet::UnsubAck(body(version, flags, r, limits)?),
+        PacketType::Publish => {
+            Packet::Publish(Publish::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::PubAck => {
+            Packet::PubAck(PubAck::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::PubRec => {
+            Packet::PubRec(PubRec::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::PubRel => {
+            Packet::PubRel(PubRel::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::PubComp => {
+            Packet::PubComp(PubComp::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::Subscribe => {
+            Packet::Subscribe(Subscribe::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::SubAck => {
+            Packet::SubAck(SubAck::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::Unsubscribe => {
+            Packet::Unsubscribe(Unsubscribe::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::UnsubAck => {
+            Packet::UnsubAck(UnsubAck::decode_body(version, flags, r, start, limits)?)
+        }
         PacketType::PingReq => {
-            Reader::new(&r).finish()?;
+            Reader::at(&r, start).finish()?;
             Packet::PingReq
         }
         PacketType::PingResp => {
-            Reader::new(&r).finish()?;
+            Reader::at(&r, start).finish()?;
             Packet::PingResp
         }
-        PacketType::Disconnect => Packet::Disconnect(body(version, flags, r, limits)?),
-        PacketType::Auth => Packet::Auth(body(version, flags, r, limits)?),
+        PacketType::Disconnect => {
+            Packet::Disconnect(Disconnect::decode_body(version, flags, r, start, limits)?)
+        }
+        PacketType::Auth => Packet::Auth(Auth::decode_body(version, flags, r, start, limits)?),
     })
 }
 
 /// Reads a non-zero packet identifier (\[MQTT-2.3.1-1\], \[MQTT-2.2.1-3\]).
+#[inline]
 pub(crate) fn read_packet_id(r: &mut Reader) -> Result<crate::PacketId, DecodeError> {
     crate::PacketId::new(r.u16()?).ok_or(DecodeError::ZeroPacketId)
 }

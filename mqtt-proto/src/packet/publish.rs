@@ -53,12 +53,13 @@ pub struct Publish {
 enum Content {
     /// Given separately, as when the application builds a message.
     Parts { topic: TopicName, payload: Bytes },
-    /// One received frame body: `[2..topic_end]` is the validated topic name and
-    /// `[payload_start..]` the payload.
+    /// One received frame: `[topic_start..topic_end]` is the validated topic name and
+    /// `[payload_start..]` the payload. A frame is at most 268,435,460 bytes: `u32` offsets do.
     Frame {
-        body: Bytes,
-        topic_end: usize,
-        payload_start: usize,
+        frame: Bytes,
+        topic_start: u32,
+        topic_end: u32,
+        payload_start: u32,
     },
 }
 
@@ -92,13 +93,19 @@ impl Publish {
     }
 
     /// The topic name as UTF-8 bytes.
+    #[inline]
     #[must_use]
     pub fn topic_bytes(&self) -> &[u8] {
         match &self.content {
             Content::Parts { topic, .. } => topic.as_bytes(),
             Content::Frame {
-                body, topic_end, ..
-            } => body.get(2..*topic_end).unwrap_or_default(),
+                frame,
+                topic_start,
+                topic_end,
+                ..
+            } => frame
+                .get(*topic_start as usize..*topic_end as usize)
+                .unwrap_or_default(),
         }
     }
 
@@ -108,21 +115,25 @@ impl Publish {
         match &self.content {
             Content::Parts { topic, .. } => topic.clone(),
             Content::Frame {
-                body, topic_end, ..
-            } => TopicName::from_validated(body.slice(2..*topic_end)),
+                frame,
+                topic_start,
+                topic_end,
+                ..
+            } => TopicName::from_validated(frame.slice(*topic_start as usize..*topic_end as usize)),
         }
     }
 
     /// The application message.
+    #[inline]
     #[must_use]
     pub fn payload(&self) -> &[u8] {
         match &self.content {
             Content::Parts { payload, .. } => payload,
             Content::Frame {
-                body,
+                frame,
                 payload_start,
                 ..
-            } => body.get(*payload_start..).unwrap_or_default(),
+            } => frame.get(*payload_start as usize..).unwrap_or_default(),
         }
     }
 
@@ -132,10 +143,10 @@ impl Publish {
         match &self.content {
             Content::Parts { payload, .. } => payload.clone(),
             Content::Frame {
-                body,
+                frame,
                 payload_start,
                 ..
-            } => body.slice(*payload_start..),
+            } => frame.slice(*payload_start as usize..),
         }
     }
 
@@ -145,14 +156,15 @@ impl Publish {
         match self.content {
             Content::Parts { topic, payload } => (topic, payload),
             Content::Frame {
-                mut body,
+                mut frame,
+                topic_start,
                 topic_end,
                 payload_start,
             } => {
-                let payload = body.split_off(payload_start);
-                body.truncate(topic_end);
-                bytes::Buf::advance(&mut body, 2);
-                (TopicName::from_validated(body), payload)
+                let payload = frame.split_off(payload_start as usize);
+                frame.truncate(topic_end as usize);
+                bytes::Buf::advance(&mut frame, topic_start as usize);
+                (TopicName::from_validated(frame), payload)
             }
         }
     }
@@ -215,10 +227,12 @@ impl core::fmt::Debug for Publish {
 impl Body for Publish {
     const TYPE: PacketType = PacketType::Publish;
 
+    #[inline]
     fn flags(&self) -> u8 {
         (u8::from(self.dup) << 3) | ((self.qos_pid.qos() as u8) << 1) | u8::from(self.retain)
     }
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.dup && self.qos_pid == QosPid::AtMostOnce {
             return Err(EncodeError::DupWithQoS0);
@@ -235,6 +249,7 @@ impl Body for Publish {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let mut len = 2 + self.topic_bytes().len() + self.payload().len();
         if self.qos_pid.packet_id().is_some() {
@@ -247,6 +262,7 @@ impl Body for Publish {
         len
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         put_binary(buf, self.topic_bytes());
         if let Some(id) = self.qos_pid.packet_id() {
@@ -263,6 +279,7 @@ impl Body for Publish {
         version: ProtocolVersion,
         flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
         let dup = flags & 0b1000 != 0;
@@ -273,8 +290,9 @@ impl Body for Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupWithQoS0);
         }
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let topic_len = usize::from(r.u16()?);
+        let topic_start = r.position();
         // [MQTT-3.3.2-2]: no wildcards, and the rules of every string.
         validate_name(r.skip(topic_len)?)?;
         let topic_end = r.position();
@@ -298,16 +316,19 @@ impl Body for Publish {
             PropertyBox::default()
         };
         let payload_start = r.position();
+        // Offsets within a frame whose size came from a remaining length: they fit in `u32`.
+        let content = Content::Frame {
+            frame: body,
+            topic_start: topic_start as u32,
+            topic_end: topic_end as u32,
+            payload_start: payload_start as u32,
+        };
         Ok(Self {
             dup,
             qos_pid,
             retain,
             properties,
-            content: Content::Frame {
-                body,
-                topic_end,
-                payload_start,
-            },
+            content,
         })
     }
 }

@@ -162,6 +162,7 @@ fn encode_codes(
 impl Body for SubAck {
     const TYPE: PacketType = PacketType::SubAck;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if !version.is_v5() {
             if self.reason_codes.is_empty() {
@@ -177,10 +178,12 @@ impl Body for SubAck {
         check_codes(version, Self::TYPE, &self.reason_codes, &self.properties)
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         codes_len(version, &self.reason_codes, &self.properties)
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         encode_codes(
             version,
@@ -195,9 +198,10 @@ impl Body for SubAck {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let r = Reader::new(&body);
+        let r = Reader::at(&body, start);
         let (packet_id, reason_codes, properties) = decode_codes(version, Self::TYPE, r, limits)?;
         // One code per filter of a SUBSCRIBE, which has at least one.
         if reason_codes.is_empty() {
@@ -214,10 +218,12 @@ impl Body for SubAck {
 impl Body for UnsubAck {
     const TYPE: PacketType = PacketType::UnsubAck;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         check_codes(version, Self::TYPE, &self.reason_codes, &self.properties)
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         if version.is_v5() {
             codes_len(version, &self.reason_codes, &self.properties)
@@ -226,6 +232,7 @@ impl Body for UnsubAck {
         }
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         if version.is_v5() {
             encode_codes(
@@ -244,9 +251,10 @@ impl Body for UnsubAck {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         if !version.is_v5() {
             let packet_id = read_packet_id(&mut r)?;
             r.finish()?;

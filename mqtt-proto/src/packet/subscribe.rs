@@ -51,6 +51,7 @@ impl SubscribeOptions {
         }
     }
 
+    #[inline]
     fn to_byte(self, version: ProtocolVersion) -> u8 {
         let mut b = self.qos as u8;
         if version.is_v5() {
@@ -155,6 +156,7 @@ impl Subscribe {
 impl Body for Subscribe {
     const TYPE: PacketType = PacketType::Subscribe;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.subscriptions.is_empty() {
             return Err(EncodeError::EmptyPayload(PacketType::Subscribe));
@@ -172,6 +174,7 @@ impl Body for Subscribe {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let mut len = 2;
         if version.is_v5() {
@@ -185,6 +188,7 @@ impl Body for Subscribe {
             .sum::<usize>()
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
@@ -200,16 +204,18 @@ impl Body for Subscribe {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let packet_id = read_packet_id(&mut r)?;
         let properties = if version.is_v5() {
             SubscribeProperties::decode(&mut r, PacketType::Subscribe, limits)?
         } else {
             SubscribeProperties::default()
         };
-        let mut subscriptions = Vec::new();
+        // Each entry takes at least four bytes; a few slots avoid the first regrowths.
+        let mut subscriptions = Vec::with_capacity((r.remaining() / 4).min(8));
         while !r.is_empty() {
             if subscriptions.len() >= limits.max_topic_filters {
                 return Err(DecodeError::TooManyEntries {

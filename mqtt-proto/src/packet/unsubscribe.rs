@@ -41,6 +41,7 @@ impl Unsubscribe {
 impl Body for Unsubscribe {
     const TYPE: PacketType = PacketType::Unsubscribe;
 
+    #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
         if self.filters.is_empty() {
             return Err(EncodeError::EmptyPayload(PacketType::Unsubscribe));
@@ -51,6 +52,7 @@ impl Body for Unsubscribe {
         Ok(())
     }
 
+    #[inline]
     fn body_len(&self, version: ProtocolVersion) -> usize {
         let mut len = 2;
         if version.is_v5() {
@@ -60,6 +62,7 @@ impl Body for Unsubscribe {
         len + self.filters.iter().map(|f| 2 + f.len()).sum::<usize>()
     }
 
+    #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
         buf.put_u16(self.packet_id.get());
         if version.is_v5() {
@@ -74,9 +77,10 @@ impl Body for Unsubscribe {
         version: ProtocolVersion,
         _flags: u8,
         body: Bytes,
+        start: usize,
         limits: &Limits,
     ) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(&body);
+        let mut r = Reader::at(&body, start);
         let packet_id = read_packet_id(&mut r)?;
         let properties = if version.is_v5() {
             UnsubscribeProperties::decode(&mut r, PacketType::Unsubscribe, limits)?
