@@ -116,7 +116,7 @@ impl MqttString {
     )]
     pub fn from_static(s: &'static str) -> Self {
         match validate(s.as_bytes()) {
-            Ok(_) => Self(Bytes::from_static(s.as_bytes())),
+            Ok(()) => Self(Bytes::from_static(s.as_bytes())),
             Err(e) => panic!("invalid MQTT string constant: {e}"),
         }
     }
