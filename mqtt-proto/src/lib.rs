@@ -95,3 +95,9 @@ pub use reason::ReasonCode;
 pub use string::{MAX_STRING_LEN, MqttString, StringError};
 pub use topic::{TopicError, TopicFilter, TopicName};
 pub use version::ProtocolVersion;
+
+/// The examples of the crate's README and the workspace README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
