@@ -513,53 +513,33 @@ fn decode_checked(
     start: usize,
     limits: &Limits,
 ) -> Result<Packet, DecodeError> {
-    let r = frame;
+    macro_rules! decode {
+        ($ty:ident) => {
+            $ty::decode_body(version, flags, frame, start, limits)?
+        };
+    }
     Ok(match packet_type {
-        PacketType::Connect => Packet::Connect(alloc::boxed::Box::new(Connect::decode_body(
-            version, flags, r, start, limits,
-        )?)),
-        PacketType::ConnAck => {
-            Packet::ConnAck(ConnAck::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::Publish => {
-            Packet::Publish(Publish::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::PubAck => {
-            Packet::PubAck(PubAck::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::PubRec => {
-            Packet::PubRec(PubRec::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::PubRel => {
-            Packet::PubRel(PubRel::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::PubComp => {
-            Packet::PubComp(PubComp::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::Subscribe => {
-            Packet::Subscribe(Subscribe::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::SubAck => {
-            Packet::SubAck(SubAck::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::Unsubscribe => {
-            Packet::Unsubscribe(Unsubscribe::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::UnsubAck => {
-            Packet::UnsubAck(UnsubAck::decode_body(version, flags, r, start, limits)?)
-        }
+        PacketType::Connect => Packet::Connect(alloc::boxed::Box::new(decode!(Connect))),
+        PacketType::ConnAck => Packet::ConnAck(decode!(ConnAck)),
+        PacketType::Publish => Packet::Publish(decode!(Publish)),
+        PacketType::PubAck => Packet::PubAck(decode!(PubAck)),
+        PacketType::PubRec => Packet::PubRec(decode!(PubRec)),
+        PacketType::PubRel => Packet::PubRel(decode!(PubRel)),
+        PacketType::PubComp => Packet::PubComp(decode!(PubComp)),
+        PacketType::Subscribe => Packet::Subscribe(decode!(Subscribe)),
+        PacketType::SubAck => Packet::SubAck(decode!(SubAck)),
+        PacketType::Unsubscribe => Packet::Unsubscribe(decode!(Unsubscribe)),
+        PacketType::UnsubAck => Packet::UnsubAck(decode!(UnsubAck)),
         PacketType::PingReq => {
-            Reader::at(&r, start).finish()?;
+            Reader::at(&frame, start).finish()?;
             Packet::PingReq
         }
         PacketType::PingResp => {
-            Reader::at(&r, start).finish()?;
+            Reader::at(&frame, start).finish()?;
             Packet::PingResp
         }
-        PacketType::Disconnect => {
-            Packet::Disconnect(Disconnect::decode_body(version, flags, r, start, limits)?)
-        }
-        PacketType::Auth => Packet::Auth(Auth::decode_body(version, flags, r, start, limits)?),
+        PacketType::Disconnect => Packet::Disconnect(decode!(Disconnect)),
+        PacketType::Auth => Packet::Auth(decode!(Auth)),
     })
 }
 
