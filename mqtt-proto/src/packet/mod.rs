@@ -195,9 +195,7 @@ impl FixedHeader {
             other => other,
         }
         .ok_or(DecodeError::ReservedPacketType(self.first_byte >> 4))?;
-        if let Some(flags) = packet_type.fixed_flags()
-            && flags != self.flags()
-        {
+        if packet_type.fixed_flags().is_some_and(|flags| flags != self.flags()) {
             return Err(DecodeError::InvalidHeaderFlags {
                 packet_type,
                 flags: self.flags(),
