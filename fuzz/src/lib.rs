@@ -1,7 +1,7 @@
 //! Oracles shared by the fuzz targets: each target is a few lines that feed bytes to one of these.
 
 use bytes::BytesMut;
-use mqtt_proto::{DecodeError, Limits, Packet, ProtocolVersion};
+use mqtt_proto::{DecodeError, EncodeError, Limits, Packet, ProtocolVersion};
 
 /// The versions, picked by the first input byte.
 pub const VERSIONS: [ProtocolVersion; 3] = [
@@ -50,18 +50,29 @@ pub fn decode_all(
 
 /// Encodes `packet` for `version`, checking the promises of `encode`: the length it reports is
 /// `encoded_len`, and on error nothing was written.
-pub fn encode(packet: &Packet, version: ProtocolVersion) -> Option<Vec<u8>> {
+pub fn encode(packet: &Packet, version: ProtocolVersion) -> Result<Vec<u8>, EncodeError> {
     let mut buf = vec![0xAA; 3];
     match packet.encode(version, &mut buf) {
         Ok(n) => {
             assert_eq!(n, buf.len() - 3, "encode reports what it wrote");
             assert_eq!(n, packet.encoded_len(version), "encoded_len is exact");
-            Some(buf.split_off(3))
+            Ok(buf.split_off(3))
         }
-        Err(_) => {
+        Err(e) => {
             assert_eq!(buf, [0xAA; 3], "a failed encode writes nothing");
-            None
+            Err(e)
         }
+    }
+}
+
+/// Encodes a packet that was decoded with the same `version`. That always succeeds but for one
+/// rule the encoder enforces and the decoder leaves to the server: a client identifier the version
+/// forbids, which a server answers with a CONNACK refusal. `None` then.
+pub fn reencode(packet: &Packet, version: ProtocolVersion) -> Option<Vec<u8>> {
+    match encode(packet, version) {
+        Ok(bytes) => Some(bytes),
+        Err(EncodeError::InvalidClientId(_)) if matches!(packet, Packet::Connect(_)) => None,
+        Err(e) => panic!("a decoded packet encodes for its version: {e} for {packet:?}"),
     }
 }
 

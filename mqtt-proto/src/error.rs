@@ -24,7 +24,8 @@ pub enum DecodeError {
     #[error("malformed variable byte integer")]
     MalformedVariableByteInteger,
     /// The packet is larger than [`Limits::max_packet_size`](crate::Limits::max_packet_size),
-    /// counting its fixed header (\[MQTT-3.1.2-24\], \[MQTT-3.2.2-15\]).
+    /// counting its fixed header, as MQTT 5.0's Maximum Packet Size does (sections 3.1.2.11.4 and
+    /// 3.2.2.3.6).
     #[error("packet of {size} bytes exceeds the maximum packet size of {max} bytes")]
     PacketTooLarge {
         /// The whole packet's size in bytes.
@@ -134,6 +135,9 @@ pub enum DecodeError {
     /// Authentication Data without an Authentication Method (section 3.1.2.11.10).
     #[error("authentication data without authentication method")]
     AuthDataWithoutMethod,
+    /// An AUTH with a body but no Authentication Method (section 3.15.2.2.2).
+    #[error("AUTH without an authentication method")]
+    MissingAuthenticationMethod,
     /// More repetitions of a property than [`Limits`](crate::Limits) allow.
     #[error("more than {max} {property:?} properties")]
     TooManyProperties {
@@ -174,6 +178,8 @@ impl DecodeError {
             Self::InvalidProtocolName | Self::UnsupportedProtocolVersion(_) => {
                 ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
             }
+            // Section 3.3.2.3.4: a Topic Alias of 0 is answered with 0x94.
+            Self::InvalidPropertyValue(PropertyId::TopicAlias) => ReasonCode::TOPIC_ALIAS_INVALID,
             Self::TooManyProperties { .. } | Self::TooManyEntries { .. } => {
                 ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR
             }
@@ -208,6 +214,7 @@ impl DecodeError {
             | Self::DuplicateProperty(_)
             | Self::InvalidPropertyValue(_)
             | Self::AuthDataWithoutMethod
+            | Self::MissingAuthenticationMethod
             | Self::UnexpectedPacket(_) => ReasonCode::PROTOCOL_ERROR,
         }
     }
@@ -269,6 +276,17 @@ pub enum EncodeError {
     /// Authentication Data without an Authentication Method.
     #[error("authentication data without authentication method")]
     AuthDataWithoutMethod,
+    /// An AUTH other than the empty Success without an Authentication Method (section
+    /// 3.15.2.2.2).
+    #[error("AUTH needs an authentication method")]
+    MissingAuthenticationMethod,
+    /// A client identifier the version forbids: empty in MQTT 3.1, or empty without Clean
+    /// Session in 3.1.1 (\[MQTT-3.1.3-7\]), or longer than 23 bytes in MQTT 3.1.
+    #[error("invalid client identifier: {0}")]
+    InvalidClientId(&'static str),
+    /// The will of a CONNECT has an empty topic name.
+    #[error("the will topic is empty")]
+    EmptyWillTopic,
     /// A password without a user name before MQTT 5.0 (\[MQTT-3.1.2-22\] of 3.1.1).
     #[error("a password needs a user name before MQTT 5.0")]
     PasswordWithoutUsername,

@@ -20,8 +20,10 @@
 //! - **Incremental.** `Ok(None)` means "need more bytes"; any chunking of a stream decodes to the
 //!   same packets. The packet size is checked against [`Limits`] from the fixed header, before the
 //!   body is buffered.
-//! - **Strict.** Every rule the specifications make of received bytes is checked, and each
-//!   rejection is a [`DecodeError`] variant that knows its reason code. No input panics.
+//! - **Strict.** Every rule the specifications make of the bytes of a packet is checked, and each
+//!   rejection is a [`DecodeError`] variant that knows its reason code. No input panics. Rules that
+//!   depend on who sent a packet (a Subscription Identifier from a client, Session Expiry in a
+//!   server's DISCONNECT, a second CONNECT) belong to the session, not to the codec.
 //!
 //! What this crate is not: a session. Packet ids, keepalive, acknowledgements and retries belong to
 //! `mqtt-sansio`.

@@ -83,7 +83,7 @@ impl TopicName {
     }
 
     /// The empty topic name of an MQTT 5.0 PUBLISH that names its topic by a Topic Alias only
-    /// (\[MQTT-3.3.2-8\]). It is valid nowhere else.
+    /// (section 3.3.2.1). It is valid nowhere else.
     #[must_use]
     pub const fn empty() -> Self {
         Self(Bytes::new())
@@ -133,7 +133,7 @@ impl TopicName {
     /// Whether the topic starts with `$` (`$SYS/...`), which wildcards at the first level do not
     /// match (\[MQTT-4.7.2-1\]).
     #[must_use]
-    pub fn is_system(&self) -> bool {
+    pub fn starts_with_dollar(&self) -> bool {
         self.0.first() == Some(&b'$')
     }
 }
@@ -149,7 +149,7 @@ impl TopicName {
 ///
 /// let shared = TopicFilter::new("$share/workers/jobs/#").unwrap();
 /// assert_eq!(shared.share_name(), Some("workers"));
-/// assert_eq!(shared.filter(), "jobs/#");
+/// assert_eq!(shared.matching_filter(), "jobs/#");
 /// assert!(TopicFilter::new("sport/tennis#").is_err());
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -274,7 +274,7 @@ impl TopicFilter {
 
     /// The part that topics are matched against: the whole filter, or what follows the share name.
     #[must_use]
-    pub fn filter(&self) -> &str {
+    pub fn matching_filter(&self) -> &str {
         self.as_str()
             .get(usize::from(self.filter_start)..)
             .unwrap_or_default()
@@ -283,7 +283,9 @@ impl TopicFilter {
     /// Whether the matching part contains `+` or `#`.
     #[must_use]
     pub fn has_wildcards(&self) -> bool {
-        self.filter().bytes().any(|b| b == b'+' || b == b'#')
+        self.matching_filter()
+            .bytes()
+            .any(|b| b == b'+' || b == b'#')
     }
 
     /// Whether `topic` matches this filter (section 4.7 of both specifications).
@@ -291,9 +293,12 @@ impl TopicFilter {
     /// `+` matches exactly one level, `#` this level and every level below, including the parent
     /// (`sport/#` matches `sport`). A filter that starts with a wildcard does not match a topic that
     /// starts with `$` (\[MQTT-4.7.2-1\]). A shared subscription matches as its inner filter.
+    ///
+    /// `topic` is a topic name ([`TopicName`], or [`Publish::topic`](crate::Publish::topic) of a
+    /// received message); `+` and `#` in it would only match themselves as plain characters.
     #[must_use]
     pub fn matches(&self, topic: impl AsRef<str>) -> bool {
-        matches_levels(self.filter().as_bytes(), topic.as_ref().as_bytes())
+        matches_levels(self.matching_filter().as_bytes(), topic.as_ref().as_bytes())
     }
 }
 

@@ -68,6 +68,7 @@ impl ProtocolVersion {
     ///
     /// # Errors
     /// [`DecodeError::UnexpectedPacket`] when the frame is not a CONNECT,
+    /// [`DecodeError::UnexpectedEof`] when a complete frame ends before the protocol level,
     /// [`DecodeError::InvalidProtocolName`] or [`DecodeError::UnsupportedProtocolVersion`] when the
     /// protocol name and level are not those of a known version (\[MQTT-3.1.2-1\], \[MQTT-3.1.2-2\]),
     /// and the framing errors of [`FixedHeader::parse`](crate::FixedHeader::parse).
@@ -86,16 +87,21 @@ impl ProtocolVersion {
         if header.packet_type() != Some(crate::PacketType::Connect) {
             return Err(DecodeError::UnexpectedPacket(header.first_byte() >> 4));
         }
-        let body = frame.get(header.header_len()..).unwrap_or_default();
+        // Within this frame only: what follows it belongs to the next packet.
+        let complete = frame.len() >= header.packet_len();
+        let body = frame.get(header.header_len()..header.packet_len().min(frame.len()));
+        let body = body.unwrap_or_default();
+        let missing = if complete {
+            Err(DecodeError::UnexpectedEof)
+        } else {
+            Ok(None)
+        };
         let Some(&[hi, lo]) = body.get(..2) else {
-            return Ok(None);
+            return missing;
         };
         let name_len = usize::from(u16::from_be_bytes([hi, lo]));
-        let Some(name) = body.get(2..2 + name_len) else {
-            return Ok(None);
-        };
-        let Some(&level) = body.get(2 + name_len) else {
-            return Ok(None);
+        let (Some(name), Some(&level)) = (body.get(2..2 + name_len), body.get(2 + name_len)) else {
+            return missing;
         };
         Self::check_name_and_level(name, level).map(Some)
     }

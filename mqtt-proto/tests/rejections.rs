@@ -1209,7 +1209,6 @@ fn invalid_property_values() {
             connect_v5(0x02, &[0x27, 0x00, 0x00, 0x00, 0x00], &[0x00, 0x01, b'c']),
             PropertyId::MaximumPacketSize,
         ),
-        (publish_v5(&[0x23, 0x00, 0x00]), PropertyId::TopicAlias),
         (
             subscribe_v5(&[0x0b, 0x00], &[0x00, 0x01, b'a', 0x00]),
             PropertyId::SubscriptionIdentifier,
@@ -1241,6 +1240,41 @@ fn invalid_property_values() {
             PROTOCOL,
         );
     }
+}
+
+// 3.3.2.3.4: a Topic Alias of 0 is answered with 0x94 Topic Alias invalid.
+#[test]
+fn topic_alias_zero_section_3_3_2_3_4() {
+    reject(
+        V5,
+        &publish_v5(&[0x23, 0x00, 0x00]),
+        &DecodeError::InvalidPropertyValue(PropertyId::TopicAlias),
+        ReasonCode::TOPIC_ALIAS_INVALID,
+    );
+}
+
+// 3.15.2.2.2: an AUTH with a body must carry the Authentication Method; only the empty AUTH
+// (Success, remaining length 0) leaves it out.
+#[test]
+fn auth_without_method_section_3_15_2_2_2() {
+    for bytes in [
+        &[0xf0, 0x01, 0x18][..],
+        &[0xf0, 0x02, 0x18, 0x00],
+        &[0xf0, 0x02, 0x00, 0x00],
+    ] {
+        reject(
+            V5,
+            bytes,
+            &DecodeError::MissingAuthenticationMethod,
+            PROTOCOL,
+        );
+    }
+    accept(V5, &[0xf0, 0x00]);
+    encode_fails(
+        V5,
+        &Packet::Auth(Auth::new(ReasonCode::CONTINUE_AUTHENTICATION)),
+        &EncodeError::MissingAuthenticationMethod,
+    );
 }
 
 // 3.1.2.11.10, 3.2.2.3.18, 3.15.2.2.3: Authentication Data without Authentication Method is a
@@ -1557,11 +1591,7 @@ fn encode_empty_topic_without_alias_section_3_3_2_1() {
 
     let mut connect = Connect::new(s("c"));
     connect.will = Some(LastWill::new(TopicName::empty(), "x"));
-    encode_fails(
-        V5,
-        &Packet::from(connect),
-        &EncodeError::EmptyTopicWithoutAlias,
-    );
+    encode_fails(V5, &Packet::from(connect), &EncodeError::EmptyWillTopic);
 }
 
 // [MQTT-3.3.1-2]: DUP is 0 for QoS 0.
@@ -1699,5 +1729,84 @@ fn encode_no_local_on_shared_subscription_mqtt_3_8_3_4() {
         V5,
         &Packet::Subscribe(Subscribe::new(pid(1), vec![subscription])),
         &EncodeError::NoLocalOnSharedSubscription,
+    );
+}
+
+// MQTT 3.x acknowledgements have no reason code: a failure cannot be encoded without turning
+// into a success, so it is refused.
+#[test]
+fn encode_v3_failure_acknowledgement_is_refused() {
+    let id = PacketId::new(1).unwrap();
+    let puback = Packet::PubAck(PubAck::with_reason(id, ReasonCode::NOT_AUTHORIZED));
+    encode_fails(
+        V311,
+        &puback,
+        &EncodeError::UnsupportedInVersion {
+            what: "a failure reason code in a publish acknowledgement",
+            version: V311,
+        },
+    );
+    let unsuback = Packet::UnsubAck(UnsubAck::new(id, vec![ReasonCode::NOT_AUTHORIZED]));
+    encode_fails(
+        V31,
+        &unsuback,
+        &EncodeError::UnsupportedInVersion {
+            what: "a failure reason code in UNSUBACK",
+            version: V31,
+        },
+    );
+    // A success code other than 0x00 has nothing to lose: it is left out.
+    let mut buf = BytesMut::new();
+    Packet::PubAck(PubAck::with_reason(id, ReasonCode::NO_MATCHING_SUBSCRIBERS))
+        .encode(V311, &mut buf)
+        .unwrap();
+    assert_eq!(&buf[..], [0x40, 0x02, 0x00, 0x01]);
+}
+
+// [MQTT-3.1.3-7] (3.1.1): an empty client identifier needs Clean Session; MQTT 3.1 asks for 1 to
+// 23 bytes.
+#[test]
+fn encode_client_identifier_rules_mqtt_3_1_3_7() {
+    let mut connect = Connect::new(s(""));
+    connect.clean_start = false;
+    encode_fails(
+        V311,
+        &Packet::from(connect.clone()),
+        &EncodeError::InvalidClientId(
+            "an empty client identifier needs Clean Session in MQTT 3.1.1",
+        ),
+    );
+    connect.clean_start = true;
+    let mut buf = BytesMut::new();
+    Packet::from(connect.clone())
+        .encode(V311, &mut buf)
+        .unwrap();
+    encode_fails(
+        V31,
+        &Packet::from(connect),
+        &EncodeError::InvalidClientId("MQTT 3.1 needs 1 to 23 bytes"),
+    );
+    encode_fails(
+        V31,
+        &Packet::from(Connect::new(s("a-client-id-of-24-bytes!"))),
+        &EncodeError::InvalidClientId("MQTT 3.1 needs 1 to 23 bytes"),
+    );
+}
+
+// `of_connect` reads within the CONNECT frame: a complete frame without a protocol level is an
+// error, not a wait for bytes that belong to the next packet.
+#[test]
+fn of_connect_stays_within_the_frame() {
+    assert_eq!(
+        ProtocolVersion::of_connect(&[0x10, 0x00]),
+        Err(DecodeError::UnexpectedEof)
+    );
+    assert_eq!(
+        ProtocolVersion::of_connect(&[0x10, 0x02, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04]),
+        Err(DecodeError::UnexpectedEof)
+    );
+    assert_eq!(
+        ProtocolVersion::of_connect(&[0x10, 0x05, 0x00, 0x04, b'M']),
+        Ok(None)
     );
 }

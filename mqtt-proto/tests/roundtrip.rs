@@ -152,8 +152,8 @@ fn strategies_reach_edge_cases() {
             |p| matches!(p, Packet::Subscribe(s) if s.subscriptions.iter().any(|s| s.options.no_local)),
         ),
         ("SUBSCRIBE with `#` and `+`", |p| {
-            matches!(p, Packet::Subscribe(s) if s.subscriptions.iter().any(|s| s.filter.filter().contains('#'))
-                && s.subscriptions.iter().any(|s| s.filter.filter().contains('+')))
+            matches!(p, Packet::Subscribe(s) if s.subscriptions.iter().any(|s| s.filter.matching_filter().contains('#'))
+                && s.subscriptions.iter().any(|s| s.filter.matching_filter().contains('+')))
         }),
         (
             "CONNECT with a will with properties",

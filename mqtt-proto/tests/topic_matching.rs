@@ -202,17 +202,17 @@ fn shared_subscriptions_match_as_their_filter() {
     let shared = filter("$share/consumer1/sport/tennis/+");
     assert!(shared.is_shared());
     assert_eq!(shared.share_name(), Some("consumer1"));
-    assert_eq!(shared.filter(), "sport/tennis/+");
+    assert_eq!(shared.matching_filter(), "sport/tennis/+");
     assert_eq!(shared.as_str(), "$share/consumer1/sport/tennis/+");
     assert!(shared.has_wildcards());
 
     let shared = filter("$share/consumer1/#");
     assert_eq!(shared.share_name(), Some("consumer1"));
-    assert_eq!(shared.filter(), "#");
+    assert_eq!(shared.matching_filter(), "#");
 
     let shared = filter("$share/gröup/finance");
     assert_eq!(shared.share_name(), Some("gröup"));
-    assert_eq!(shared.filter(), "finance");
+    assert_eq!(shared.matching_filter(), "finance");
     assert!(!shared.has_wildcards());
 
     // Not shared subscriptions: the prefix is exactly "$share/", case sensitive.
@@ -226,7 +226,7 @@ fn shared_subscriptions_match_as_their_filter() {
         let f = filter(s);
         assert!(!f.is_shared(), "{s}");
         assert_eq!(f.share_name(), None, "{s}");
-        assert_eq!(f.filter(), s);
+        assert_eq!(f.matching_filter(), s);
     }
     assert!(filter("$share").matches(topic("$share")));
     assert!(!filter("#").matches(topic("$share/g/x")));
@@ -320,7 +320,7 @@ fn name_validity() {
     ] {
         let name = TopicName::new(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
         assert_eq!(name.as_str(), s);
-        assert_eq!(name.is_system(), s.starts_with('$'));
+        assert_eq!(name.starts_with_dollar(), s.starts_with('$'));
     }
 
     // [MQTT-4.7.1-1] (3.1.1) / [MQTT-4.7.0-1] (5.0): wildcards are for filters only; as

@@ -274,3 +274,25 @@ fn connect_level_4_is_not_mqtt_3_1() {
     );
     assert!(Packet::decode(V, &mut input, &Limits::new()).is_err());
 }
+
+// MQTT 3.1 section 2.1: DUP is set on a re-delivered PUBREL, SUBSCRIBE or UNSUBSCRIBE. It is
+// accepted there (and not kept); MQTT 3.1.1 fixes those flags at 0b0010 ([MQTT-2.2.2-2]).
+#[test]
+fn dup_on_pubrel_subscribe_unsubscribe_is_accepted_in_3_1() {
+    for bytes in [
+        &[0x6a, 0x02, 0x00, 0x07][..],
+        &[0x8a, 0x06, 0x00, 0x07, 0x00, 0x01, b'a', 0x01],
+        &[0xaa, 0x05, 0x00, 0x07, 0x00, 0x01, b'a'],
+    ] {
+        let mut buf = BytesMut::from(bytes);
+        let packet = Packet::decode(V, &mut buf, &Limits::new())
+            .unwrap()
+            .unwrap();
+        assert!(buf.is_empty());
+        let mut again = BytesMut::new();
+        packet.encode(V, &mut again).unwrap();
+        assert_eq!(again[0], bytes[0] & !0x08, "re-encoded without DUP");
+        let mut buf = BytesMut::from(bytes);
+        assert!(Packet::decode(ProtocolVersion::V3_1_1, &mut buf, &Limits::new()).is_err());
+    }
+}

@@ -57,6 +57,12 @@ macro_rules! publish_response {
                         });
                     }
                     self.properties.check()?;
+                } else if self.reason_code.is_error() {
+                    // MQTT 3.x cannot say no: leaving the code out would report success.
+                    return Err(EncodeError::UnsupportedInVersion {
+                        what: "a failure reason code in a publish acknowledgement",
+                        version,
+                    });
                 }
                 Ok(())
             }

@@ -63,10 +63,16 @@ impl Body for Auth {
             });
         }
         self.properties.check()?;
+        // Section 3.15.2.2.2: the method may only be left out with the whole body (Success
+        // without properties).
+        let short_form = self.reason_code == ReasonCode::SUCCESS && self.properties.is_empty();
         if self.properties.authentication_data.is_some()
             && self.properties.authentication_method.is_none()
         {
             return Err(EncodeError::AuthDataWithoutMethod);
+        }
+        if !short_form && self.properties.authentication_method.is_none() {
+            return Err(EncodeError::MissingAuthenticationMethod);
         }
         Ok(())
     }
@@ -98,6 +104,7 @@ impl Body for Auth {
     ) -> Result<Self, DecodeError> {
         let mut r = Reader::at(&body, start);
         let mut packet = Self::default();
+        let short_form = r.is_empty();
         if !r.is_empty() {
             packet.reason_code = ReasonCode(r.u8()?);
             if !packet.reason_code.is_valid_for(Self::TYPE) {
@@ -109,13 +116,17 @@ impl Body for Auth {
         }
         if !r.is_empty() {
             packet.properties = AuthProperties::decode(&mut r, Self::TYPE, limits)?.into();
-            if packet.properties.authentication_data.is_some()
-                && packet.properties.authentication_method.is_none()
-            {
-                return Err(DecodeError::AuthDataWithoutMethod);
-            }
         }
         r.finish()?;
+        if packet.properties.authentication_data.is_some()
+            && packet.properties.authentication_method.is_none()
+        {
+            return Err(DecodeError::AuthDataWithoutMethod);
+        }
+        // Section 3.15.2.2.2: only the empty AUTH (Success) may leave out the method.
+        if !short_form && packet.properties.authentication_method.is_none() {
+            return Err(DecodeError::MissingAuthenticationMethod);
+        }
         Ok(packet)
     }
 }

@@ -134,9 +134,22 @@ impl Body for Connect {
         if let Some(password) = &self.password {
             check_binary("password", password)?;
         }
+        match version {
+            // The 3.1 specification asks for 1 to 23 characters.
+            ProtocolVersion::V3_1 if self.client_id.is_empty() || self.client_id.len() > 23 => {
+                return Err(EncodeError::InvalidClientId("MQTT 3.1 needs 1 to 23 bytes"));
+            }
+            // [MQTT-3.1.3-7]
+            ProtocolVersion::V3_1_1 if self.client_id.is_empty() && !self.clean_start => {
+                return Err(EncodeError::InvalidClientId(
+                    "an empty client identifier needs Clean Session in MQTT 3.1.1",
+                ));
+            }
+            _ => {}
+        }
         if let Some(will) = &self.will {
             if will.topic.is_empty() {
-                return Err(EncodeError::EmptyTopicWithoutAlias);
+                return Err(EncodeError::EmptyWillTopic);
             }
             check_binary("will payload", &will.payload)?;
             if version.is_v5() {

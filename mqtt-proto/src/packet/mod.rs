@@ -195,7 +195,21 @@ impl FixedHeader {
             other => other,
         }
         .ok_or(DecodeError::ReservedPacketType(self.first_byte >> 4))?;
-        if packet_type.fixed_flags().is_some_and(|flags| flags != self.flags()) {
+        // MQTT 3.1 sets DUP on a re-delivered PUBREL, SUBSCRIBE or UNSUBSCRIBE (its section 2.1);
+        // the flag carries nothing a receiver needs, so it is accepted and not kept.
+        let flags = if version == ProtocolVersion::V3_1
+            && matches!(
+                packet_type,
+                PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe
+            ) {
+            self.flags() & !0b1000
+        } else {
+            self.flags()
+        };
+        if packet_type
+            .fixed_flags()
+            .is_some_and(|fixed| fixed != flags)
+        {
             return Err(DecodeError::InvalidHeaderFlags {
                 packet_type,
                 flags: self.flags(),

@@ -220,6 +220,13 @@ impl Body for UnsubAck {
 
     #[inline]
     fn check(&self, version: ProtocolVersion) -> Result<(), EncodeError> {
+        if !version.is_v5() && self.reason_codes.iter().any(|c| c.is_error()) {
+            // An MQTT 3.x UNSUBACK has no codes: leaving a failure out would report success.
+            return Err(EncodeError::UnsupportedInVersion {
+                what: "a failure reason code in UNSUBACK",
+                version,
+            });
+        }
         check_codes(version, Self::TYPE, &self.reason_codes, &self.properties)
     }
 

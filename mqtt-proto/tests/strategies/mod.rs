@@ -591,7 +591,15 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Connect> {
     (
         any::<bool>(),
         any::<u16>(),
-        text(min_id, 23),
+        // MQTT 3.1 asks for 1 to 23 bytes.
+        text(min_id, 23).prop_map(|id| {
+            id.chars()
+                .scan(0, |n, c| {
+                    *n += c.len_utf8();
+                    (*n <= 23).then_some(c)
+                })
+                .collect::<String>()
+        }),
         opt(will(version)),
         opt(mqtt_string(12)),
         opt(binary(32)),
@@ -811,9 +819,19 @@ fn disconnect(version: ProtocolVersion) -> impl Strategy<Value = Disconnect> {
 }
 
 fn auth() -> impl Strategy<Value = Auth> {
-    (reason_code(PacketType::Auth), auth_properties()).prop_map(|(code, properties)| {
-        let mut a = Auth::new(code);
-        a.properties = properties.into();
-        a
-    })
+    (
+        reason_code(PacketType::Auth),
+        auth_properties(),
+        mqtt_string(12),
+    )
+        .prop_map(|(code, properties, method)| {
+            let mut a = Auth::new(code);
+            a.properties = properties.into();
+            // Only the empty AUTH (Success, no properties) leaves out the method (3.15.2.2.2).
+            let empty = code == ReasonCode::SUCCESS && a.properties.is_empty();
+            if !empty && a.properties.authentication_method.is_none() {
+                a.properties.authentication_method = Some(method);
+            }
+            a
+        })
 }
