@@ -1,0 +1,49 @@
+//! The MQTT client session as a pure state machine.
+//!
+//! `mqtt-sansio` holds what a client knows about its connection and its session, and nothing
+//! else: no sockets, no clock, no randomness, no threads. The driver (an adapter crate, or your
+//! own event loop) passes bytes and timestamps in and takes bytes, events and deadlines out, so
+//! every scenario is a plain deterministic test.
+//!
+//! ```text
+//!             bytes in ──►┌───────────────┐──► bytes out (poll_transmit)
+//!    now: Instant ───────►│  mqtt-sansio  │──► events    (poll_event)
+//!  commands (publish…) ──►│   Client      │──► deadline  (poll_timeout)
+//!                         └───────────────┘
+//! ```
+//!
+//! # Status
+//!
+//! This release holds the parts of the client that are pure functions: the driver's time type
+//! ([`Instant`]) and the reconnect policy — [`Backoff`] with full jitter drawn by the driver, and
+//! [`Retry`], which classifies the reason code that refused or ended a connection as fatal,
+//! throttling or transient. The session state machine (`Client`) is being built on them.
+//!
+//! # Example: a reconnect loop's decisions
+//!
+//! ```
+//! use core::time::Duration;
+//! use mqtt_proto::ReasonCode;
+//! use mqtt_sansio::{Backoff, Retry};
+//!
+//! let backoff = Backoff::default();
+//! let jitter_from_driver = u32::MAX / 2;
+//! let wait = match Retry::after_connack(ReasonCode::SERVER_BUSY) {
+//!     Retry::Fatal => None,
+//!     Retry::Throttle => Some(backoff.throttled_delay(2, jitter_from_driver)),
+//!     Retry::Transient | _ => Some(backoff.delay(2, jitter_from_driver)),
+//! };
+//! assert!(wait.is_some_and(|d| d >= Duration::from_millis(40) && d <= Duration::from_millis(80)));
+//! ```
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod backoff;
+mod time;
+
+pub use backoff::{Backoff, Retry};
+pub use time::Instant;
