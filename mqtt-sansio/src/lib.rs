@@ -42,8 +42,19 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+extern crate alloc;
+
 mod backoff;
+mod client;
+mod config;
+mod error;
+mod event;
+mod ids;
 mod time;
 
 pub use backoff::{Backoff, Retry};
+pub use client::{Client, Message, Timer};
+pub use config::Config;
+pub use error::ClientError;
+pub use event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
 pub use time::Instant;

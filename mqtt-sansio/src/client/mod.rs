@@ -1,0 +1,569 @@
+//! The client: connection and session state, driven by its inputs, drained through its outputs.
+
+mod publish;
+mod receive;
+mod subscribe;
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::BytesMut;
+use mqtt_proto::{
+    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, Limits, Packet, PacketId,
+    ProtocolVersion, Publish, ReasonCode,
+};
+
+pub use publish::Message;
+
+use crate::config::Config;
+use crate::error::ClientError;
+use crate::event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+use crate::ids::PacketIds;
+use crate::time::Instant;
+use publish::Outgoing;
+use receive::{InboundAck, Qos2State};
+use subscribe::{Remembered, Request};
+
+/// Where the connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No transport, or the connection has ended.
+    Closed,
+    /// CONNECT sent; CONNACK (perhaps after an AUTH exchange) due by the deadline.
+    Connecting { deadline: Instant },
+    /// CONNACK accepted the connection.
+    Connected,
+    /// The connection has ended and the last bytes (a DISCONNECT) wait to be sent.
+    Closing,
+}
+
+/// An MQTT client session as a pure state machine.
+///
+/// It owns the connection state (phase, timers, the server's limits) and the session state that
+/// outlives a connection (packet identifiers, in-flight and pending messages, inbound QoS 2
+/// identifiers, remembered subscriptions). It never touches the world: the driver moves bytes
+/// and time in and out.
+///
+/// Its methods are of four kinds:
+/// 1. getters (`&self`): [`is_connected`](Self::is_connected),
+///    [`inflight`](Self::inflight), [`pending`](Self::pending), [`server_limits`](Self::server_limits);
+/// 2. inputs, each with `now`: [`handle_transport_open`](Self::handle_transport_open),
+///    [`handle_read`](Self::handle_read) (any chunking),
+///    [`handle_transport_closed`](Self::handle_transport_closed) and
+///    [`handle_timeout`](Self::handle_timeout) (early or spurious calls do nothing);
+/// 3. commands, which fail only for local reasons ([`ClientError`]):
+///    [`publish`](Self::publish), [`subscribe`](Self::subscribe),
+///    [`unsubscribe`](Self::unsubscribe), [`ack`](Self::ack), [`auth`](Self::auth),
+///    [`disconnect`](Self::disconnect);
+/// 4. outputs: [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event) and
+///    [`poll_timeout`](Self::poll_timeout).
+///
+/// After every input or command the driver drains, in this order: transmit until nothing is
+/// left, then events until none is left, then reads the deadline and sleeps until it (or until
+/// bytes or a command arrive). Misbehaviour of the server is never an error of an input: it ends
+/// the connection with [`Event::Disconnected`], always the last event of a connection.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_proto::{ConnAck, Limits, MqttString, Packet, ProtocolVersion, QoS, ReasonCode, TopicName};
+/// use mqtt_sansio::{Client, Config, Event, Instant, Message};
+///
+/// let mut client = Client::new(Config::new(MqttString::new("doc").unwrap()));
+/// let now = Instant::ZERO;
+/// client.handle_transport_open(now);
+/// let mut wire = BytesMut::new();
+/// assert!(client.poll_transmit(now, &mut wire));
+/// let connect = Packet::decode(ProtocolVersion::V3_1_1, &mut wire, &Limits::new()).unwrap();
+/// assert!(matches!(connect, Some(Packet::Connect(_))));
+///
+/// // The server accepts.
+/// let mut connack = BytesMut::new();
+/// ConnAck::new(false, ReasonCode::SUCCESS).encode(ProtocolVersion::V3_1_1, &mut connack).unwrap();
+/// client.handle_read(now, &connack);
+/// assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
+///
+/// let id = client.publish(Message::new(TopicName::new("a/b").unwrap(), QoS::AtLeastOnce, "hi")).unwrap();
+/// assert!(id.is_some());
+/// assert!(client.poll_transmit(now, &mut wire));
+/// assert_eq!(client.inflight(), 1);
+/// ```
+pub struct Client {
+    config: Config,
+    version: ProtocolVersion,
+    limits: Limits,
+    phase: Phase,
+    server: ServerLimits,
+    /// Received bytes not yet decoded.
+    read_buf: BytesMut,
+    /// Encoded bytes waiting for `poll_transmit`.
+    out: BytesMut,
+    events: VecDeque<Event>,
+    last_sent: Instant,
+    /// When the PINGREQ in flight counts as unanswered.
+    ping_deadline: Option<Instant>,
+    /// The keep alive in force for this connection.
+    keep_alive: Duration,
+    ids: PacketIds,
+    /// Outbound QoS 1 and 2 messages sent and not yet acknowledged, in send order.
+    inflight: VecDeque<Outgoing>,
+    /// Messages waiting for a connection or for room in the window, in order.
+    pending: VecDeque<Publish>,
+    /// SUBSCRIBE and UNSUBSCRIBE requests not yet answered, in order.
+    requests: VecDeque<Request>,
+    /// Subscriptions to make again when the server has lost the session.
+    remembered: Vec<Remembered>,
+    /// Received QoS 1 and 2 messages in receipt order, for acknowledgements in that order.
+    inbound: VecDeque<InboundAck>,
+    /// Inbound QoS 2 identifiers between PUBLISH and PUBREL: the server's identifiers.
+    inbound_qos2: BTreeMap<u16, Qos2State>,
+    /// Inbound topic aliases (MQTT 5.0), index alias − 1.
+    aliases: Vec<Option<mqtt_proto::TopicName>>,
+}
+
+impl Client {
+    /// A client that will connect with `config`.
+    #[must_use]
+    pub fn new(config: Config) -> Self {
+        let limits = Limits::new().with_max_packet_size(
+            config
+                .maximum_packet_size
+                .unwrap_or(mqtt_proto::MAX_PACKET_SIZE),
+        );
+        let keep_alive = config.keep_alive;
+        Self {
+            version: config.version,
+            limits,
+            phase: Phase::Closed,
+            server: ServerLimits::from_connack(
+                &ConnAck::new(false, ReasonCode::SUCCESS),
+                config.keep_alive_secs(),
+            ),
+            read_buf: BytesMut::new(),
+            out: BytesMut::new(),
+            events: VecDeque::new(),
+            last_sent: Instant::ZERO,
+            ping_deadline: None,
+            keep_alive,
+            ids: PacketIds::new(),
+            inflight: VecDeque::new(),
+            pending: VecDeque::new(),
+            requests: VecDeque::new(),
+            remembered: Vec::new(),
+            inbound: VecDeque::new(),
+            inbound_qos2: BTreeMap::new(),
+            aliases: Vec::new(),
+            config,
+        }
+    }
+
+    // ---- getters ----
+
+    /// The configuration (the client identifier is the server's if it assigned one).
+    #[must_use]
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether CONNACK accepted the current connection and it has not ended.
+    #[must_use]
+    pub fn is_connected(&self) -> bool {
+        self.phase == Phase::Connected
+    }
+
+    /// Outbound QoS 1 and 2 messages sent and not yet acknowledged.
+    #[must_use]
+    pub fn inflight(&self) -> usize {
+        self.inflight.len()
+    }
+
+    /// Messages waiting for a connection or for room in the window.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Packet identifiers in use: messages in flight or pending at QoS 1 and 2, and requests
+    /// waiting for SUBACK or UNSUBACK.
+    #[must_use]
+    pub fn packet_ids_in_use(&self) -> u32 {
+        self.ids.in_use()
+    }
+
+    /// The server's limits for the current (or last) connection.
+    #[must_use]
+    pub fn server_limits(&self) -> &ServerLimits {
+        &self.server
+    }
+
+    /// Why [`poll_timeout`](Self::poll_timeout) is what it is.
+    #[must_use]
+    pub fn timer(&self) -> Option<Timer> {
+        match self.phase {
+            Phase::Connecting { .. } => Some(Timer::ConnAck),
+            Phase::Connected if self.ping_deadline.is_some() => Some(Timer::PingResp),
+            Phase::Connected if !self.keep_alive.is_zero() => Some(Timer::KeepAlive),
+            _ => None,
+        }
+    }
+
+    // ---- inputs ----
+
+    /// The transport is open: queues CONNECT and starts the CONNACK timer.
+    ///
+    /// Calling it while a connection is under way first ends that connection, as
+    /// [`handle_transport_closed`](Self::handle_transport_closed) would.
+    pub fn handle_transport_open(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            self.close(DisconnectReason::TransportClosed);
+        }
+        self.read_buf.clear();
+        self.out.clear();
+        self.ping_deadline = None;
+        self.aliases.clear();
+        self.last_sent = now;
+        self.phase = Phase::Connecting {
+            deadline: now + self.config.connack_timeout,
+        };
+        let connect = self.connect_packet();
+        // The configuration was checked by `encode`'s rules only now: a CONNECT it refuses
+        // (an identifier the version forbids, say) ends the attempt at once.
+        if let Err(e) = self.encode(&Packet::from(connect)) {
+            self.phase = Phase::Closed;
+            self.events
+                .push_back(Event::Disconnected(DisconnectReason::InvalidConnect(e)));
+        }
+    }
+
+    /// Bytes arrived from the server, in any chunking.
+    pub fn handle_read(&mut self, now: Instant, bytes: &[u8]) {
+        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            return;
+        }
+        self.read_buf.extend_from_slice(bytes);
+        while matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            match Packet::decode(self.version, &mut self.read_buf, &self.limits) {
+                Ok(Some(packet)) => self.handle_packet(now, packet),
+                Ok(None) => break,
+                Err(e) => {
+                    let code = e.reason_code();
+                    self.violation(code, Some(e));
+                }
+            }
+        }
+    }
+
+    /// The transport closed (the server closed it, or the driver gave up on it).
+    pub fn handle_transport_closed(&mut self, _now: Instant) {
+        match self.phase {
+            Phase::Connecting { .. } | Phase::Connected => {
+                self.close(DisconnectReason::TransportClosed);
+            }
+            Phase::Closing => self.phase = Phase::Closed,
+            Phase::Closed => {}
+        }
+        self.out.clear();
+        self.read_buf.clear();
+    }
+
+    /// Time has come for [`poll_timeout`](Self::poll_timeout): checks the CONNACK and PINGRESP
+    /// deadlines and sends PINGREQ when the keep alive has passed without sending.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Connecting { deadline } if now >= deadline => {
+                self.close(DisconnectReason::ConnAckTimeout);
+            }
+            Phase::Connected => {
+                if self.ping_deadline.is_some_and(|d| now >= d) {
+                    // No PINGRESP: half-open, or a stuck server.
+                    self.close(DisconnectReason::KeepAliveTimeout);
+                } else if self.ping_deadline.is_none()
+                    && !self.keep_alive.is_zero()
+                    && now >= self.last_sent + self.keep_alive
+                {
+                    // [MQTT-3.1.2-23]: a control packet within every keep alive interval.
+                    self.encode_infallible(&Packet::PingReq);
+                    self.ping_deadline = Some(now + self.ping_timeout());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ---- outputs ----
+
+    /// Moves the bytes waiting to be sent into `buf`; `true` if there were any.
+    ///
+    /// Many small packets come out together, so one write carries them all.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
+        if self.out.is_empty() {
+            if self.phase == Phase::Closing {
+                self.phase = Phase::Closed;
+            }
+            return false;
+        }
+        buf.extend_from_slice(&self.out);
+        self.out.clear();
+        self.last_sent = now;
+        if self.phase == Phase::Closing {
+            self.phase = Phase::Closed;
+        }
+        true
+    }
+
+    /// The next event, if any.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when no timer runs.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Connecting { deadline } => Some(deadline),
+            Phase::Connected => match self.ping_deadline {
+                Some(deadline) => Some(deadline),
+                None if self.keep_alive.is_zero() => None,
+                None => Some(self.last_sent + self.keep_alive),
+            },
+            Phase::Closing | Phase::Closed => None,
+        }
+    }
+
+    // ---- commands that are not about messages ----
+
+    /// Answers an AUTH challenge, or starts re-authentication while connected (MQTT 5.0).
+    ///
+    /// # Errors
+    /// [`ClientError::NeedsV5`] before MQTT 5.0, [`ClientError::InvalidState`] without a
+    /// connection, [`ClientError::Encode`] for an AUTH that breaks the rules (no method).
+    pub fn auth(
+        &mut self,
+        reason_code: ReasonCode,
+        properties: AuthProperties,
+    ) -> Result<(), ClientError> {
+        if !self.version.is_v5() {
+            return Err(ClientError::NeedsV5);
+        }
+        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            return Err(ClientError::InvalidState);
+        }
+        let mut auth = Auth::new(reason_code);
+        auth.properties = properties.into();
+        self.encode(&Packet::Auth(auth))?;
+        Ok(())
+    }
+
+    /// Ends the connection: queues DISCONNECT with `reason_code` (and in MQTT 5.0 a new Session
+    /// Expiry Interval) and reports [`DisconnectReason::ByClient`]. The driver sends what
+    /// [`poll_transmit`](Self::poll_transmit) gives, then closes the transport. The session state
+    /// stays for the next connection.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidState`] without a connection; [`ClientError::Encode`] for a reason
+    /// code DISCONNECT may not carry.
+    pub fn disconnect(
+        &mut self,
+        reason_code: ReasonCode,
+        session_expiry_interval: Option<u32>,
+    ) -> Result<(), ClientError> {
+        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            return Err(ClientError::InvalidState);
+        }
+        let mut disconnect = Disconnect::new(reason_code);
+        disconnect.properties.session_expiry_interval = session_expiry_interval;
+        self.encode(&Packet::Disconnect(disconnect))?;
+        self.close(DisconnectReason::ByClient);
+        self.phase = Phase::Closing;
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    fn ping_timeout(&self) -> Duration {
+        self.config
+            .ping_timeout
+            .unwrap_or_else(|| self.keep_alive.min(Duration::from_secs(10)))
+    }
+
+    fn connect_packet(&self) -> Connect {
+        let c = &self.config;
+        let mut connect = Connect::new(c.client_id.clone());
+        connect.clean_start = c.clean_start;
+        connect.keep_alive = c.keep_alive_secs();
+        connect.will.clone_from(&c.will);
+        connect.username.clone_from(&c.username);
+        connect.password.clone_from(&c.password);
+        if self.version.is_v5() {
+            let p = &mut connect.properties;
+            p.session_expiry_interval = c.session_expiry_interval;
+            p.receive_maximum = c.receive_maximum.and_then(core::num::NonZeroU16::new);
+            p.maximum_packet_size = c.maximum_packet_size.and_then(core::num::NonZeroU32::new);
+            p.topic_alias_maximum = (c.topic_alias_maximum > 0).then_some(c.topic_alias_maximum);
+            p.request_response_information = c.request_response_information;
+            p.request_problem_information = c.request_problem_information;
+            p.user_properties.clone_from(&c.user_properties);
+            p.authentication_method.clone_from(&c.authentication_method);
+            p.authentication_data.clone_from(&c.authentication_data);
+        }
+        connect
+    }
+
+    /// Encodes `packet` into the outgoing bytes.
+    fn encode(&mut self, packet: &Packet) -> Result<usize, mqtt_proto::EncodeError> {
+        packet.encode(self.version, &mut self.out)
+    }
+
+    /// Encodes a packet the client built itself and knows to be valid.
+    fn encode_infallible(&mut self, packet: &Packet) {
+        // Acknowledgements, PINGREQ and packets already checked when their command was accepted:
+        // they cannot fail, and a failure would only drop this packet.
+        let _ = self.encode(packet);
+    }
+
+    /// Ends the connection with `reason` as its last event.
+    fn close(&mut self, reason: DisconnectReason) {
+        self.phase = Phase::Closed;
+        self.ping_deadline = None;
+        // Acknowledgements owed on this connection are moot: the server sends the messages
+        // again. QoS 2 identifiers stay, so that a redelivery is not delivered twice.
+        self.inbound.clear();
+        self.unsend_requests();
+        self.events.push_back(Event::Disconnected(reason));
+    }
+
+    /// The server broke the protocol: in MQTT 5.0 tell it why, then end the connection.
+    fn violation(&mut self, reason_code: ReasonCode, error: Option<DecodeError>) {
+        if self.version.is_v5() {
+            self.encode_infallible(&Packet::Disconnect(Disconnect::new(reason_code)));
+        }
+        self.close(DisconnectReason::ProtocolViolation { reason_code, error });
+        self.phase = Phase::Closing;
+    }
+
+    fn handle_packet(&mut self, now: Instant, packet: Packet) {
+        match packet {
+            Packet::ConnAck(connack) => self.handle_connack(now, connack),
+            Packet::Auth(auth) => {
+                if self.config.authentication_method.is_none() {
+                    // Section 4.12: no AUTH without a method the client asked for.
+                    self.violation(ReasonCode::PROTOCOL_ERROR, None);
+                    return;
+                }
+                self.events.push_back(Event::Auth {
+                    reason_code: auth.reason_code,
+                    properties: auth.properties.into_inner(),
+                });
+            }
+            Packet::Disconnect(disconnect) => {
+                self.close(DisconnectReason::ByServer(disconnect));
+            }
+            _ if self.phase != Phase::Connected => {
+                // [MQTT-3.2.0-1]: CONNACK comes first.
+                self.violation(ReasonCode::PROTOCOL_ERROR, None);
+            }
+            Packet::Publish(publish) => self.handle_publish(publish),
+            Packet::PubAck(ack) => {
+                self.handle_puback(ack.packet_id, ack.reason_code, ack.properties.into_inner());
+            }
+            Packet::PubRec(rec) => {
+                self.handle_pubrec(rec.packet_id, rec.reason_code, rec.properties.into_inner());
+            }
+            Packet::PubComp(comp) => {
+                self.handle_pubcomp(
+                    comp.packet_id,
+                    comp.reason_code,
+                    comp.properties.into_inner(),
+                );
+            }
+            Packet::PubRel(rel) => self.handle_pubrel(rel.packet_id),
+            Packet::SubAck(ack) => self.handle_suback(ack),
+            Packet::UnsubAck(ack) => self.handle_unsuback(ack),
+            Packet::PingResp => self.ping_deadline = None,
+            // Packets only a client sends ([MQTT-3.1.0-2] and the direction of each packet).
+            Packet::Connect(_)
+            | Packet::Subscribe(_)
+            | Packet::Unsubscribe(_)
+            | Packet::PingReq => {
+                self.violation(ReasonCode::PROTOCOL_ERROR, None);
+            }
+        }
+    }
+
+    fn handle_connack(&mut self, now: Instant, connack: ConnAck) {
+        if !matches!(self.phase, Phase::Connecting { .. }) {
+            // A second CONNACK.
+            self.violation(ReasonCode::PROTOCOL_ERROR, None);
+            return;
+        }
+        if connack.reason_code.is_error() {
+            self.close(DisconnectReason::Refused(connack));
+            return;
+        }
+        self.server = ServerLimits::from_connack(&connack, self.config.keep_alive_secs());
+        self.keep_alive = Duration::from_secs(u64::from(self.server.keep_alive));
+        if let Some(id) = &connack.properties.assigned_client_identifier {
+            self.config.client_id = id.clone();
+        }
+        self.phase = Phase::Connected;
+        self.last_sent = now;
+        let session_present = connack.session_present;
+        self.events.push_back(Event::Connected(Connected {
+            session_present,
+            limits: self.server,
+            connack,
+        }));
+        if session_present {
+            self.resume_session();
+        } else {
+            let reset = self.reset_session();
+            if reset != SessionReset::default() {
+                let completed = reset.completed.clone();
+                self.events.push_back(Event::SessionReset(reset));
+                // PUBREC said the server had them: delivered, only the PUBCOMP was lost.
+                for packet_id in completed {
+                    self.events.push_back(Event::Published {
+                        packet_id,
+                        qos: mqtt_proto::QoS::ExactlyOnce,
+                        reason_code: ReasonCode::SUCCESS,
+                        properties: mqtt_proto::AckProperties::default(),
+                    });
+                }
+            }
+        }
+        self.send_requests();
+        self.send_pending();
+    }
+
+    /// Takes a packet identifier for a new exchange.
+    fn allocate_id(&mut self) -> Result<PacketId, ClientError> {
+        self.ids.allocate().ok_or(ClientError::PacketIdsExhausted)
+    }
+}
+
+/// A buffer with no room: encoding into it runs every check of `encode` and writes nothing.
+fn no_room() -> &'static mut [u8] {
+    &mut []
+}
+
+/// The outcome of encoding into [`no_room`]: only a refusal other than the lack of room counts.
+fn encodable(result: Result<usize, mqtt_proto::EncodeError>) -> Result<(), ClientError> {
+    match result {
+        Ok(_) | Err(mqtt_proto::EncodeError::BufferTooSmall { .. }) => Ok(()),
+        Err(e) => Err(ClientError::Encode(e)),
+    }
+}
+
+/// The timer behind [`Client::poll_timeout`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Timer {
+    /// Waiting for CONNACK.
+    ConnAck,
+    /// The next PINGREQ is due when nothing was sent for a keep alive interval.
+    KeepAlive,
+    /// Waiting for PINGRESP.
+    PingResp,
+}

@@ -1,0 +1,179 @@
+//! What the client asks for when it connects, and how it behaves.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::Bytes;
+use mqtt_proto::{LastWill, MqttString, ProtocolVersion, UserProperty};
+
+/// The client's configuration: its CONNECT and its local limits.
+///
+/// Build one with [`Config::new`] and the `with_*` methods; fields are public to read and set.
+///
+/// ```
+/// use core::time::Duration;
+/// use mqtt_proto::{MqttString, ProtocolVersion};
+/// use mqtt_sansio::Config;
+///
+/// let config = Config::new(MqttString::new("sensor-7").unwrap())
+///     .with_version(ProtocolVersion::V5)
+///     .with_keep_alive(Duration::from_secs(30))
+///     .with_clean_start(false)
+///     .with_session_expiry(Duration::from_secs(3600));
+/// assert_eq!(config.max_inflight, 16);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// The protocol version. Default: MQTT 3.1.1.
+    pub version: ProtocolVersion,
+    /// The client identifier; empty asks the server to assign one (with Clean Start in 3.1.1).
+    pub client_id: MqttString,
+    /// Keep alive, whole seconds up to 65,535; zero turns keepalive off. Default: 60 s.
+    pub keep_alive: Duration,
+    /// Clean Session (3.1.1) or Clean Start (5.0). Default: `true`.
+    pub clean_start: bool,
+    /// MQTT 5.0 Session Expiry Interval in seconds; `None` leaves it out (0: the session ends
+    /// with the connection).
+    pub session_expiry_interval: Option<u32>,
+    /// The will message.
+    pub will: Option<LastWill>,
+    /// The user name.
+    pub username: Option<MqttString>,
+    /// The password.
+    pub password: Option<Bytes>,
+    /// MQTT 5.0 Receive Maximum: how many unacknowledged QoS 1 and 2 messages the server may send
+    /// this client at once; `None` leaves it out (65,535).
+    pub receive_maximum: Option<u16>,
+    /// The largest packet this client accepts, in bytes; sent as Maximum Packet Size in 5.0 and
+    /// enforced when decoding in every version. `None`: the protocol's maximum.
+    pub maximum_packet_size: Option<u32>,
+    /// MQTT 5.0 Topic Alias Maximum: how many topic aliases the server may use towards this
+    /// client. Default: 0 (none).
+    pub topic_alias_maximum: u16,
+    /// MQTT 5.0 Request Response Information.
+    pub request_response_information: Option<bool>,
+    /// MQTT 5.0 Request Problem Information.
+    pub request_problem_information: Option<bool>,
+    /// MQTT 5.0 user properties of CONNECT, in order.
+    pub user_properties: Vec<UserProperty>,
+    /// MQTT 5.0 enhanced authentication method.
+    pub authentication_method: Option<MqttString>,
+    /// MQTT 5.0 initial authentication data.
+    pub authentication_data: Option<Bytes>,
+    /// How long to wait for CONNACK after the transport opens. Default: 30 s.
+    pub connack_timeout: Duration,
+    /// How long to wait for PINGRESP before the connection counts as dead. Default: the keep
+    /// alive, at most 10 s.
+    pub ping_timeout: Option<Duration>,
+    /// The most outbound QoS 1 and 2 messages unacknowledged at once; with MQTT 5.0 also never
+    /// above the server's Receive Maximum. Default: 16, which stock brokers accept (Mosquitto
+    /// closes a 3.1.1 connection with more than 20 unfinished inbound QoS 2 messages).
+    pub max_inflight: u16,
+    /// The most messages waiting for room in the window (or for a connection); past it
+    /// `publish` fails with [`ClientError::QueueFull`](crate::ClientError::QueueFull).
+    /// Default: 1,024.
+    pub max_pending: usize,
+    /// Whether the application acknowledges received QoS 1 and 2 messages itself with
+    /// [`Client::ack`](crate::Client::ack). Default: `false` (acknowledged on receipt).
+    pub manual_acks: bool,
+}
+
+impl Config {
+    /// The defaults, with client identifier `client_id`.
+    #[must_use]
+    pub fn new(client_id: MqttString) -> Self {
+        Self {
+            version: ProtocolVersion::V3_1_1,
+            client_id,
+            keep_alive: Duration::from_secs(60),
+            clean_start: true,
+            session_expiry_interval: None,
+            will: None,
+            username: None,
+            password: None,
+            receive_maximum: None,
+            maximum_packet_size: None,
+            topic_alias_maximum: 0,
+            request_response_information: None,
+            request_problem_information: None,
+            user_properties: Vec::new(),
+            authentication_method: None,
+            authentication_data: None,
+            connack_timeout: Duration::from_secs(30),
+            ping_timeout: None,
+            max_inflight: 16,
+            max_pending: 1024,
+            manual_acks: false,
+        }
+    }
+
+    /// Sets [`version`](Self::version).
+    #[must_use]
+    pub fn with_version(mut self, version: ProtocolVersion) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Sets [`keep_alive`](Self::keep_alive).
+    #[must_use]
+    pub fn with_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.keep_alive = keep_alive;
+        self
+    }
+
+    /// Sets [`clean_start`](Self::clean_start).
+    #[must_use]
+    pub fn with_clean_start(mut self, clean_start: bool) -> Self {
+        self.clean_start = clean_start;
+        self
+    }
+
+    /// Sets [`session_expiry_interval`](Self::session_expiry_interval), in whole seconds.
+    #[must_use]
+    pub fn with_session_expiry(mut self, expiry: Duration) -> Self {
+        self.session_expiry_interval = Some(u32::try_from(expiry.as_secs()).unwrap_or(u32::MAX));
+        self
+    }
+
+    /// Sets [`will`](Self::will).
+    #[must_use]
+    pub fn with_will(mut self, will: LastWill) -> Self {
+        self.will = Some(will);
+        self
+    }
+
+    /// Sets [`username`](Self::username) and [`password`](Self::password).
+    #[must_use]
+    pub fn with_credentials(mut self, username: MqttString, password: Option<Bytes>) -> Self {
+        self.username = Some(username);
+        self.password = password;
+        self
+    }
+
+    /// Sets [`max_inflight`](Self::max_inflight).
+    #[must_use]
+    pub fn with_max_inflight(mut self, max_inflight: u16) -> Self {
+        self.max_inflight = max_inflight;
+        self
+    }
+
+    /// Sets [`max_pending`](Self::max_pending).
+    #[must_use]
+    pub fn with_max_pending(mut self, max_pending: usize) -> Self {
+        self.max_pending = max_pending;
+        self
+    }
+
+    /// Sets [`manual_acks`](Self::manual_acks).
+    #[must_use]
+    pub fn with_manual_acks(mut self, manual_acks: bool) -> Self {
+        self.manual_acks = manual_acks;
+        self
+    }
+
+    /// Keep alive in whole seconds as CONNECT carries it.
+    pub(crate) fn keep_alive_secs(&self) -> u16 {
+        u16::try_from(self.keep_alive.as_secs()).unwrap_or(u16::MAX)
+    }
+}

@@ -1,0 +1,59 @@
+//! Local errors: what a command refuses to do. Peer misbehaviour is never an error here; it ends
+//! the connection with a [`Disconnected`](crate::Event::Disconnected) event.
+
+use mqtt_proto::{EncodeError, PacketId, QoS};
+
+/// Why a command was refused. Nothing was queued or sent when a command fails.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The pending queue is full ([`Config::max_pending`](crate::Config::max_pending)).
+    #[error("the queue of pending messages is full ({0} messages)")]
+    QueueFull(usize),
+    /// All 65,535 packet identifiers are in use.
+    #[error("all packet identifiers are in use")]
+    PacketIdsExhausted,
+    /// The server's Maximum QoS is below the QoS asked for.
+    #[error("the server supports QoS up to {maximum:?}, not {requested:?}")]
+    QosNotSupported {
+        /// The QoS asked for.
+        requested: QoS,
+        /// The server's maximum.
+        maximum: QoS,
+    },
+    /// The server does not support retained messages.
+    #[error("the server does not support retained messages")]
+    RetainNotSupported,
+    /// The packet is larger than the server's Maximum Packet Size.
+    #[error("the packet is {size} bytes, the server accepts at most {maximum}")]
+    PacketTooLarge {
+        /// The packet's size in bytes.
+        size: usize,
+        /// The server's maximum.
+        maximum: u32,
+    },
+    /// The server does not support wildcard subscriptions.
+    #[error("the server does not support wildcard subscriptions")]
+    WildcardSubscriptionsNotSupported,
+    /// The server does not support shared subscriptions.
+    #[error("the server does not support shared subscriptions")]
+    SharedSubscriptionsNotSupported,
+    /// The server does not support subscription identifiers.
+    #[error("the server does not support subscription identifiers")]
+    SubscriptionIdentifiersNotSupported,
+    /// The packet cannot be encoded for the protocol version.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// [`Client::ack`](crate::Client::ack) for an identifier with no message waiting.
+    #[error("no received message with packet identifier {0} waits for an acknowledgement")]
+    UnknownAck(PacketId),
+    /// Acknowledgements are automatic ([`Config::manual_acks`](crate::Config::manual_acks) is off).
+    #[error("acknowledgements are automatic; set manual_acks to acknowledge messages yourself")]
+    AutomaticAcks,
+    /// The command needs MQTT 5.0 (AUTH).
+    #[error("this needs MQTT 5.0")]
+    NeedsV5,
+    /// The command needs an open connection (AUTH) or is not possible while closing.
+    #[error("not possible in the current connection state")]
+    InvalidState,
+}
