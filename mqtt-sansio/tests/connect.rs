@@ -10,30 +10,42 @@ use mqtt_sansio::{DisconnectReason, Event, Instant, Timer};
 
 #[test]
 fn connect_carries_the_configuration_3_1_1() {
-    let mut config = Harness::config(ProtocolVersion::V3_1_1).with_keep_alive(Duration::from_secs(30));
+    let mut config =
+        Harness::config(ProtocolVersion::V3_1_1).with_keep_alive(Duration::from_secs(30));
     config.clean_start = false;
     let mut h = Harness::new(config);
-    let Packet::Connect(connect) = h.open() else { panic!("CONNECT first") };
+    let Packet::Connect(connect) = h.open() else {
+        panic!("CONNECT first")
+    };
     assert_eq!(connect.client_id, "test-client");
     assert_eq!(connect.keep_alive, 30);
     assert!(!connect.clean_start);
     assert!(connect.properties.is_empty(), "no properties in 3.1.1");
     assert_eq!(h.client.timer(), Some(Timer::ConnAck));
-    assert_eq!(h.client.poll_timeout(), Some(Instant::ZERO + Duration::from_secs(30)));
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(Instant::ZERO + Duration::from_secs(30))
+    );
 }
 
 #[test]
 fn connect_v5_properties() {
-    let mut config = Harness::config(ProtocolVersion::V5).with_session_expiry(Duration::from_secs(600));
+    let mut config =
+        Harness::config(ProtocolVersion::V5).with_session_expiry(Duration::from_secs(600));
     config.receive_maximum = Some(10);
     config.maximum_packet_size = Some(4096);
     config.topic_alias_maximum = 5;
     let mut h = Harness::new(config);
-    let Packet::Connect(connect) = h.open() else { panic!("CONNECT first") };
+    let Packet::Connect(connect) = h.open() else {
+        panic!("CONNECT first")
+    };
     let p = &connect.properties;
     assert_eq!(p.session_expiry_interval, Some(600));
-    assert_eq!(p.receive_maximum.map(|v| v.get()), Some(10));
-    assert_eq!(p.maximum_packet_size.map(|v| v.get()), Some(4096));
+    assert_eq!(p.receive_maximum.map(core::num::NonZero::get), Some(10));
+    assert_eq!(
+        p.maximum_packet_size.map(core::num::NonZero::get),
+        Some(4096)
+    );
     assert_eq!(p.topic_alias_maximum, Some(5));
 }
 
@@ -47,7 +59,9 @@ fn connack_accepts_with_the_server_limits() {
     connack.properties.server_keep_alive = Some(20);
     h.server_sends(&connack.into());
     let events = h.events();
-    let [Event::Connected(connected)] = &events[..] else { panic!("{events:?}") };
+    let [Event::Connected(connected)] = &events[..] else {
+        panic!("{events:?}")
+    };
     assert!(!connected.session_present);
     assert_eq!(connected.limits.receive_maximum, 3);
     assert_eq!(connected.limits.maximum_qos, QoS::AtLeastOnce);
@@ -55,7 +69,10 @@ fn connack_accepts_with_the_server_limits() {
     assert!(h.client.is_connected());
     assert_eq!(h.client.timer(), Some(Timer::KeepAlive));
     // The server's keep alive replaces the client's.
-    assert_eq!(h.client.poll_timeout(), Some(h.now + Duration::from_secs(20)));
+    assert_eq!(
+        h.client.poll_timeout(),
+        Some(h.now + Duration::from_secs(20))
+    );
 }
 
 #[test]
@@ -79,7 +96,10 @@ fn no_connack_times_out() {
     h.advance(Duration::from_secs(29));
     assert!(h.events().is_empty(), "early timeouts do nothing");
     h.advance(Duration::from_secs(1));
-    assert_eq!(h.events(), [Event::Disconnected(DisconnectReason::ConnAckTimeout)]);
+    assert_eq!(
+        h.events(),
+        [Event::Disconnected(DisconnectReason::ConnAckTimeout)]
+    );
 }
 
 // [MQTT-3.2.0-1]: the first packet from the server is CONNACK.
@@ -90,11 +110,16 @@ fn packet_before_connack_is_a_protocol_error() {
     h.server_sends(&Packet::PingResp);
     assert_eq!(
         h.sent(),
-        [Packet::Disconnect(mqtt_proto::Disconnect::new(ReasonCode::PROTOCOL_ERROR))]
+        [Packet::Disconnect(mqtt_proto::Disconnect::new(
+            ReasonCode::PROTOCOL_ERROR
+        ))]
     );
     assert!(matches!(
         &h.events()[..],
-        [Event::Disconnected(DisconnectReason::ProtocolViolation { reason_code: ReasonCode::PROTOCOL_ERROR, .. })]
+        [Event::Disconnected(DisconnectReason::ProtocolViolation {
+            reason_code: ReasonCode::PROTOCOL_ERROR,
+            ..
+        })]
     ));
 }
 
@@ -105,6 +130,8 @@ fn a_second_connack_is_a_protocol_error() {
     h.server_sends(&ConnAck::new(false, ReasonCode::SUCCESS).into());
     assert_eq!(
         h.sent(),
-        [Packet::Disconnect(mqtt_proto::Disconnect::new(ReasonCode::PROTOCOL_ERROR))]
+        [Packet::Disconnect(mqtt_proto::Disconnect::new(
+            ReasonCode::PROTOCOL_ERROR
+        ))]
     );
 }

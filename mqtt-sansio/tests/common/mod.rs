@@ -19,7 +19,12 @@ pub struct Harness {
 impl Harness {
     pub fn new(config: Config) -> Self {
         let version = config.version;
-        Self { client: Client::new(config), now: Instant::ZERO, version, sent: BytesMut::new() }
+        Self {
+            client: Client::new(config),
+            now: Instant::ZERO,
+            version,
+            sent: BytesMut::new(),
+        }
     }
 
     pub fn config(version: ProtocolVersion) -> Config {
