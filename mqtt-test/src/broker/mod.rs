@@ -391,7 +391,7 @@ impl FakeBroker {
 
     fn limits(&self) -> Limits {
         let mut limits = self.config.limits;
-        if self.conn.phase == Phase::Open {
+        if self.conn.phase == Phase::Open && self.is_v5() {
             if let Some(max) = self.config.connack_properties.maximum_packet_size {
                 limits.max_packet_size = limits.max_packet_size.min(max.get());
             }
