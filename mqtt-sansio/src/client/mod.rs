@@ -374,8 +374,10 @@ impl Client {
         }
         let mut disconnect = Disconnect::new(reason_code);
         disconnect.properties.session_expiry_interval = session_expiry_interval;
-        self.encode(&Packet::Disconnect(disconnect))?;
+        let disconnect = Packet::Disconnect(disconnect);
+        encodable(disconnect.encode(self.version, &mut no_room()))?;
         self.close(DisconnectReason::ByClient);
+        self.encode_infallible(&disconnect);
         self.phase = Phase::Closing;
         Ok(())
     }
@@ -423,9 +425,12 @@ impl Client {
         let _ = self.encode(packet);
     }
 
-    /// Ends the connection with `reason` as its last event.
+    /// Ends the connection with `reason` as its last event. Bytes not yet handed to the driver
+    /// are dropped: the connection that was to carry them is gone (what in them matters, QoS 1
+    /// and 2 messages and their exchanges, is session state and goes out again).
     fn close(&mut self, reason: DisconnectReason) {
         self.phase = Phase::Closed;
+        self.out.clear();
         self.ping_deadline = None;
         // Acknowledgements owed on this connection are moot: the server sends the messages
         // again. QoS 2 identifiers stay, so that a redelivery is not delivered twice.
@@ -436,10 +441,10 @@ impl Client {
 
     /// The server broke the protocol: in MQTT 5.0 tell it why, then end the connection.
     fn violation(&mut self, reason_code: ReasonCode, error: Option<DecodeError>) {
+        self.close(DisconnectReason::ProtocolViolation { reason_code, error });
         if self.version.is_v5() {
             self.encode_infallible(&Packet::Disconnect(Disconnect::new(reason_code)));
         }
-        self.close(DisconnectReason::ProtocolViolation { reason_code, error });
         self.phase = Phase::Closing;
     }
 

@@ -46,6 +46,10 @@ impl Client {
                 if let Some(&state) = self.inbound_qos2.get(&id.get()) {
                     // A redelivery of a message already delivered ([MQTT-4.3.3-10] (5.0),
                     // [MQTT-4.3.3-2] (3.1.1)): acknowledge again in turn, never deliver twice.
+                    if self.inbound.iter().any(|a| a.id == id) {
+                        // Its acknowledgement is already owed on this connection.
+                        return;
+                    }
                     self.inbound.push_back(InboundAck {
                         id,
                         qos: QoS::ExactlyOnce,
