@@ -64,29 +64,45 @@ enum Phase {
 /// bytes or a command arrive). Misbehaviour of the server is never an error of an input: it ends
 /// the connection with [`Event::Disconnected`], always the last event of a connection.
 ///
+/// A whole exchange against the fake broker of `mqtt-test`, with no network: the loop at the
+/// bottom is what a driver does with a socket.
+///
 /// ```
 /// use bytes::BytesMut;
-/// use mqtt_proto::{ConnAck, Limits, MqttString, Packet, ProtocolVersion, QoS, ReasonCode, TopicName};
+/// use mqtt_proto::{MqttString, QoS, Subscription, SubscribeProperties, TopicFilter, TopicName};
 /// use mqtt_sansio::{Client, Config, Event, Instant, Message};
+/// use mqtt_test::{BrokerConfig, FakeBroker};
 ///
 /// let mut client = Client::new(Config::new(MqttString::new("doc").unwrap()));
+/// let mut broker = FakeBroker::new(BrokerConfig::new());
 /// let now = Instant::ZERO;
+/// let mut events = Vec::new();
+///
 /// client.handle_transport_open(now);
-/// let mut wire = BytesMut::new();
-/// assert!(client.poll_transmit(now, &mut wire));
-/// let connect = Packet::decode(ProtocolVersion::V3_1_1, &mut wire, &Limits::new()).unwrap();
-/// assert!(matches!(connect, Some(Packet::Connect(_))));
+/// let sub = Subscription::new(TopicFilter::new("greetings/#").unwrap(), QoS::AtLeastOnce);
+/// client.subscribe(vec![sub], SubscribeProperties::default()).unwrap();
+/// let topic = TopicName::new("greetings/world").unwrap();
+/// let id = client.publish(Message::new(topic, QoS::AtLeastOnce, "hello")).unwrap();
 ///
-/// // The server accepts.
-/// let mut connack = BytesMut::new();
-/// ConnAck::new(false, ReasonCode::SUCCESS).encode(ProtocolVersion::V3_1_1, &mut connack).unwrap();
-/// client.handle_read(now, &connack);
-/// assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
+/// // The driver's loop: transmit, read, events (then it would sleep until `poll_timeout`).
+/// for _ in 0..10 {
+///     let mut wire = BytesMut::new();
+///     while client.poll_transmit(now, &mut wire) {}
+///     broker.handle_read(&wire);
+///     if let Some(bytes) = broker.poll_transmit() {
+///         client.handle_read(now, &bytes);
+///     }
+///     while let Some(event) = client.poll_event() {
+///         events.push(event);
+///     }
+/// }
 ///
-/// let id = client.publish(Message::new(TopicName::new("a/b").unwrap(), QoS::AtLeastOnce, "hi")).unwrap();
-/// assert!(id.is_some());
-/// assert!(client.poll_transmit(now, &mut wire));
-/// assert_eq!(client.inflight(), 1);
+/// assert!(matches!(events[0], Event::Connected(_)));
+/// assert!(events.iter().any(|e| matches!(e, Event::Subscribed { .. })));
+/// assert!(events.iter().any(|e| matches!(e, Event::Published { packet_id, .. } if Some(*packet_id) == id)));
+/// // The broker routes the message back to its subscriber.
+/// assert!(events.iter().any(|e| matches!(e, Event::Message(m) if m.payload() == b"hello")));
+/// assert_eq!(client.inflight(), 0);
 /// ```
 pub struct Client {
     config: Config,

@@ -154,7 +154,9 @@ impl Client {
 
     /// Sends `publish` and, for QoS 1 and 2, puts it in flight.
     fn send_publish(&mut self, publish: Publish) {
-        self.encode_infallible(&Packet::Publish(publish.clone()));
+        // Checked by `publish`; encoding the message itself copies its payload once, into the
+        // outgoing bytes, and clones nothing.
+        let _ = publish.encode(self.version, &mut self.out);
         let stage = match publish.qos() {
             QoS::AtMostOnce => return,
             QoS::AtLeastOnce => Stage::Qos1Sent,
@@ -243,18 +245,18 @@ impl Client {
     pub(super) fn resume_session(&mut self) {
         let mut resend = core::mem::take(&mut self.inflight);
         for outgoing in &mut resend {
-            let packet = match outgoing.stage {
+            match outgoing.stage {
                 Stage::Qos1Sent | Stage::Qos2Sent => {
                     // [MQTT-3.3.1-1]
                     outgoing.publish.dup = true;
-                    Packet::Publish(outgoing.publish.clone())
+                    let _ = outgoing.publish.encode(self.version, &mut self.out);
                 }
-                Stage::Released => match outgoing.id() {
-                    Some(id) => Packet::PubRel(PubRel::new(id)),
-                    None => continue,
-                },
-            };
-            self.encode_infallible(&packet);
+                Stage::Released => {
+                    if let Some(id) = outgoing.id() {
+                        self.encode_infallible(&Packet::PubRel(PubRel::new(id)));
+                    }
+                }
+            }
         }
         self.inflight = resend;
     }
