@@ -108,3 +108,40 @@ impl Harness {
         log
     }
 }
+
+/// A packet identifier from a literal.
+pub fn pid(n: u16) -> mqtt_proto::PacketId {
+    mqtt_proto::PacketId::new(n).unwrap()
+}
+
+/// A topic name from a literal.
+pub fn topic(name: &str) -> mqtt_proto::TopicName {
+    mqtt_proto::TopicName::new(name).unwrap()
+}
+
+/// A topic filter from a literal.
+pub fn filter(f: &str) -> mqtt_proto::TopicFilter {
+    mqtt_proto::TopicFilter::new(f).unwrap()
+}
+
+/// The PUBLISH the client sends for `message` with identifier `id` (none for QoS 0).
+pub fn publish_packet(
+    name: &str,
+    qos: mqtt_proto::QoS,
+    id: Option<u16>,
+    payload: &'static str,
+) -> mqtt_proto::Publish {
+    let qos_pid = id.map_or(mqtt_proto::QosPid::AtMostOnce, |n| {
+        mqtt_proto::QosPid::new(qos, pid(n))
+    });
+    mqtt_proto::Publish::new(topic(name), qos_pid, payload)
+}
+
+impl Harness {
+    /// Opens the transport and answers CONNECT with `connack`; returns the events.
+    pub fn connect_with(&mut self, connack: ConnAck) -> Vec<Event> {
+        self.open();
+        self.server_sends(&connack.into());
+        self.events()
+    }
+}
