@@ -252,14 +252,14 @@ impl Client {
     }
 
     /// Bytes arrived from the server, in any chunking.
-    pub fn handle_read(&mut self, now: Instant, bytes: &[u8]) {
+    pub fn handle_read(&mut self, _now: Instant, bytes: &[u8]) {
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return;
         }
         self.read_buf.extend_from_slice(bytes);
         while matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             match Packet::decode(self.version, &mut self.read_buf, &self.limits) {
-                Ok(Some(packet)) => self.handle_packet(now, packet),
+                Ok(Some(packet)) => self.handle_packet(packet),
                 Ok(None) => break,
                 Err(e) => {
                     let code = e.reason_code();
@@ -464,9 +464,9 @@ impl Client {
         self.phase = Phase::Closing;
     }
 
-    fn handle_packet(&mut self, now: Instant, packet: Packet) {
+    fn handle_packet(&mut self, packet: Packet) {
         match packet {
-            Packet::ConnAck(connack) => self.handle_connack(now, connack),
+            Packet::ConnAck(connack) => self.handle_connack(connack),
             Packet::Auth(auth) => {
                 if self.config.authentication_method.is_none() {
                     // Section 4.12: no AUTH without a method the client asked for.
@@ -513,7 +513,7 @@ impl Client {
         }
     }
 
-    fn handle_connack(&mut self, now: Instant, connack: ConnAck) {
+    fn handle_connack(&mut self, connack: ConnAck) {
         if !matches!(self.phase, Phase::Connecting { .. }) {
             // A second CONNACK.
             self.violation(ReasonCode::PROTOCOL_ERROR, None);
@@ -529,7 +529,8 @@ impl Client {
             self.config.client_id = id.clone();
         }
         self.phase = Phase::Connected;
-        self.last_sent = now;
+        // Keep alive counts from the last packet sent (CONNECT, or what goes out with the
+        // CONNACK's resends), not from this receipt ([MQTT-3.1.2-23] of 3.1.1).
         let session_present = connack.session_present;
         self.events.push_back(Event::Connected(Connected {
             session_present,
