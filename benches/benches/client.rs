@@ -1,0 +1,219 @@
+//! The client state machine in memory: publishes at QoS 0, 1 and 2, with the acknowledgements
+//! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker.
+//!
+//! Run: `cargo bench -p mqtt-benches --bench client`. Before the criterion groups it prints the
+//! allocations per publish, counted by a global allocator wrapper.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mqtt_proto::{
+    ConnAck, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, QoS,
+    ReasonCode, TopicName,
+};
+use mqtt_sansio::{Client, Config, Instant, Message};
+use mqtt_test::{BrokerConfig, FakeBroker};
+
+/// Counts allocations made through the global allocator.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged, only counting.
+#[expect(
+    unsafe_code,
+    reason = "a global allocator is an unsafe trait; this one only counts"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const VERSION: ProtocolVersion = ProtocolVersion::V3_1_1;
+/// Messages per measured iteration.
+const BATCH: u64 = 256;
+
+fn connected(window: u16) -> Client {
+    let config = Config::new(MqttString::from_static("bench"))
+        .with_version(VERSION)
+        .with_max_inflight(window);
+    let mut client = Client::new(config);
+    client.handle_transport_open(Instant::ZERO);
+    let mut connack = BytesMut::new();
+    Packet::ConnAck(ConnAck::new(false, ReasonCode::SUCCESS))
+        .encode(VERSION, &mut connack)
+        .expect("valid");
+    client.handle_read(Instant::ZERO, &connack);
+    let mut sink = BytesMut::new();
+    while client.poll_transmit(Instant::ZERO, &mut sink) {}
+    while client.poll_event().is_some() {}
+    client
+}
+
+fn message(qos: QoS, payload: &Bytes) -> Message {
+    Message::new(
+        TopicName::from_static("devices/sensor-0042/telemetry"),
+        qos,
+        payload.clone(),
+    )
+}
+
+/// The acknowledgement bytes the server sends for `id` at `qos`: PUBACK, or PUBREC then PUBCOMP.
+fn acks(qos: QoS, id: PacketId) -> (Bytes, Option<Bytes>) {
+    let encode = |p: Packet| {
+        let mut b = BytesMut::new();
+        p.encode(VERSION, &mut b).expect("valid");
+        b.freeze()
+    };
+    match qos {
+        QoS::AtLeastOnce => (encode(PubAck::new(id).into()), None),
+        _ => (
+            encode(PubRec::new(id).into()),
+            Some(encode(PubComp::new(id).into())),
+        ),
+    }
+}
+
+/// Acknowledgements for every packet identifier, encoded once.
+fn all_acks(qos: QoS) -> Vec<(Bytes, Option<Bytes>)> {
+    (1..=u16::MAX)
+        .map(|id| acks(qos, PacketId::new(id).expect("non-zero")))
+        .collect()
+}
+
+/// One message through the client with the server's side pre-encoded; the caller's buffer is
+/// reused, as a driver's write buffer is.
+fn one_message(
+    client: &mut Client,
+    qos: QoS,
+    payload: &Bytes,
+    wire: &mut BytesMut,
+    encoded: &[(Bytes, Option<Bytes>)],
+) {
+    let id = client.publish(message(qos, payload)).expect("room");
+    while client.poll_transmit(Instant::ZERO, wire) {}
+    wire.clear();
+    if let Some((first, second)) = id.and_then(|id| encoded.get(usize::from(id.get()) - 1)) {
+        client.handle_read(Instant::ZERO, first);
+        if let Some(second) = second {
+            while client.poll_transmit(Instant::ZERO, wire) {}
+            wire.clear();
+            client.handle_read(Instant::ZERO, second);
+        }
+    }
+    while let Some(e) = client.poll_event() {
+        black_box(e);
+    }
+}
+
+fn print_allocations() {
+    let payload = Bytes::from(vec![0x5A; 64]);
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        let encoded = all_acks(qos);
+        let mut client = connected(16);
+        let mut wire = BytesMut::with_capacity(4096);
+        // Warm up: buffers and queues reach their working size.
+        for _ in 0..1000 {
+            one_message(&mut client, qos, &payload, &mut wire, &encoded);
+        }
+        let n = 10_000;
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..n {
+            one_message(&mut client, qos, &payload, &mut wire, &encoded);
+        }
+        let total = u32::try_from(ALLOCATIONS.load(Ordering::Relaxed) - before).unwrap_or(u32::MAX);
+        let per = f64::from(total) / f64::from(n);
+        println!("allocations per {qos:?} publish (client alone, 64 B payload): {per:.2}");
+    }
+}
+
+fn client_alone(c: &mut Criterion) {
+    print_allocations();
+    let payload = Bytes::from(vec![0x5A; 64]);
+    let mut group = c.benchmark_group("client/publish-64");
+    group.throughput(Throughput::Elements(BATCH));
+    for (name, qos) in [
+        ("qos0", QoS::AtMostOnce),
+        ("qos1", QoS::AtLeastOnce),
+        ("qos2", QoS::ExactlyOnce),
+    ] {
+        let mut client = connected(16);
+        let mut wire = BytesMut::with_capacity(4096);
+        let encoded = all_acks(qos);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    one_message(&mut client, qos, &payload, &mut wire, &encoded);
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+/// Client and fake broker end to end in memory: publish, deliver, acknowledge.
+fn with_broker(c: &mut Criterion) {
+    let payload = Bytes::from(vec![0x5A; 64]);
+    let mut group = c.benchmark_group("client-broker/publish-64");
+    group.throughput(Throughput::Elements(BATCH));
+    for (name, qos) in [
+        ("qos0", QoS::AtMostOnce),
+        ("qos1", QoS::AtLeastOnce),
+        ("qos2", QoS::ExactlyOnce),
+    ] {
+        let config = Config::new(MqttString::from_static("bench")).with_version(VERSION);
+        let mut client = Client::new(config);
+        let mut broker = FakeBroker::new(BrokerConfig::new());
+        let mut wire = BytesMut::with_capacity(64 * 1024);
+        client.handle_transport_open(Instant::ZERO);
+        let pump = |client: &mut Client, broker: &mut FakeBroker, wire: &mut BytesMut| loop {
+            while client.poll_transmit(Instant::ZERO, wire) {}
+            let sent = !wire.is_empty();
+            broker.handle_read(wire);
+            wire.clear();
+            let answered = broker
+                .poll_transmit()
+                .map(|b| client.handle_read(Instant::ZERO, &b));
+            while let Some(e) = client.poll_event() {
+                black_box(e);
+            }
+            if !sent && answered.is_none() {
+                break;
+            }
+        };
+        pump(&mut client, &mut broker, &mut wire);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    client.publish(message(qos, &payload)).expect("room");
+                    pump(&mut client, &mut broker, &mut wire);
+                }
+                black_box(broker.take_received());
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, client_alone, with_broker);
+criterion_main!(benches);
