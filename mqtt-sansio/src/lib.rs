@@ -12,12 +12,16 @@
 //!                         └───────────────┘
 //! ```
 //!
-//! # Status
+//! - [`Client`]: the connection and the session. Its documentation gives the drain order and a
+//!   whole exchange against the fake broker of `mqtt-test`.
+//! - [`Config`], [`Message`], [`Event`], [`ClientError`]: what goes in and comes out.
+//! - [`Instant`]: the driver's monotonic timestamp; the crate never reads a clock.
+//! - The reconnect policy, which adapters apply: [`Backoff`] with full jitter drawn by the
+//!   driver, and [`Retry`], which classifies the reason code that refused or ended a connection
+//!   as fatal, throttling or transient.
 //!
-//! This release holds the parts of the client that are pure functions: the driver's time type
-//! ([`Instant`]) and the reconnect policy — [`Backoff`] with full jitter drawn by the driver, and
-//! [`Retry`], which classifies the reason code that refused or ended a connection as fatal,
-//! throttling or transient. The session state machine (`Client`) is being built on them.
+//! What it is not: a driver. It opens no socket and sleeps on no timer; the adapter crates (or
+//! your own loop) do, and stay thin because everything else is here.
 //!
 //! # Example: a reconnect loop's decisions
 //!
