@@ -478,9 +478,11 @@ impl Client {
                     properties: auth.properties.into_inner(),
                 });
             }
-            Packet::Disconnect(disconnect) => {
+            // Only MQTT 5.0 servers send DISCONNECT (section 3.14 of 3.1.1: client to server).
+            Packet::Disconnect(disconnect) if self.version.is_v5() => {
                 self.close(DisconnectReason::ByServer(disconnect));
             }
+            Packet::Disconnect(_) => self.violation(ReasonCode::PROTOCOL_ERROR, None),
             _ if self.phase != Phase::Connected => {
                 // [MQTT-3.2.0-1]: CONNACK comes first.
                 self.violation(ReasonCode::PROTOCOL_ERROR, None);
