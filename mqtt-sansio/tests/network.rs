@@ -125,10 +125,9 @@ fn messages_cross_a_slow_chunked_link() {
                 _ => None,
             })
             .collect();
-        assert_eq!(
-            done, ids,
-            "seed {seed}: every message acknowledged, in order"
-        );
+        // QoS 2 takes one more round trip than QoS 1: completion order differs from send order.
+        done.sort_unstable();
+        assert_eq!(done, ids, "seed {seed}: every message acknowledged once");
     }
 }
 
