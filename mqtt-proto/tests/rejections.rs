@@ -9,11 +9,15 @@ use core::num::NonZeroU16;
 
 use bytes::{Bytes, BytesMut};
 use mqtt_proto::{
-    Auth, ConnAck, Connect, DecodeError, EncodeError, FixedHeader, LastWill, Limits, MqttString,
-    Packet, PacketId, PacketType, PropertyId, ProtocolVersion, PubAck, Publish, QoS, QosPid,
-    ReasonCode, StringError, SubAck, Subscribe, Subscription, TopicError, TopicFilter, TopicName,
-    UnsubAck, Unsubscribe,
+    Auth, ConnAck, Connect, DecodeError, EncodeError, FixedHeader, LastWill, Limits, Packet,
+    PacketId, PacketType, PropertyId, ProtocolVersion, PubAck, Publish, QoS, QosPid, ReasonCode,
+    StringError, SubAck, Subscribe, Subscription, TopicError, TopicFilter, TopicName, UnsubAck,
+    Unsubscribe,
 };
+
+mod common;
+
+use common::{filter, name, pid, s};
 
 const V31: ProtocolVersion = ProtocolVersion::V3_1;
 const V311: ProtocolVersion = ProtocolVersion::V3_1_1;
@@ -115,22 +119,6 @@ fn encode_fails(version: ProtocolVersion, packet: &Packet, expected: &EncodeErro
     let mut buf = BytesMut::from(&b"kept"[..]);
     assert_eq!(packet.encode(version, &mut buf).as_ref(), Err(expected));
     assert_eq!(&buf[..], b"kept", "nothing written");
-}
-
-fn pid(id: u16) -> PacketId {
-    PacketId::new(id).unwrap()
-}
-
-fn s(value: &str) -> MqttString {
-    MqttString::new(value).unwrap()
-}
-
-fn name(value: &str) -> TopicName {
-    TopicName::new(value).unwrap()
-}
-
-fn filter(value: &str) -> TopicFilter {
-    TopicFilter::new(value).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,41 +8,20 @@
 
 use bytes::{Bytes, BytesMut};
 use mqtt_proto::{
-    ConnAck, Connect, Disconnect, LastWill, Limits, MqttString, Packet, PacketId, ProtocolVersion,
-    PubAck, PubComp, PubRec, PubRel, Publish, QoS, QosPid, ReasonCode, SubAck, Subscribe,
-    Subscription, TopicFilter, TopicName, UnsubAck, Unsubscribe,
+    ConnAck, Connect, Disconnect, LastWill, Limits, Packet, ProtocolVersion, PubAck, PubComp,
+    PubRec, PubRel, Publish, QoS, QosPid, ReasonCode, SubAck, Subscribe, Subscription, UnsubAck,
+    Unsubscribe,
 };
+
+mod common;
+
+use common::{filter, name, pid, s};
 
 const V: ProtocolVersion = ProtocolVersion::V3_1;
 
 /// Encodes `packet` and compares with `bytes`, decodes `bytes` and compares with `packet`.
 fn vector(packet: &Packet, bytes: &[u8]) {
-    let mut out = BytesMut::new();
-    let written = packet.encode(V, &mut out).unwrap();
-    assert_eq!(&out[..], bytes, "encoded bytes");
-    assert_eq!(written, bytes.len(), "bytes reported written");
-    assert_eq!(packet.encoded_len(V), bytes.len(), "encoded_len");
-
-    let mut input = BytesMut::from(bytes);
-    let decoded = Packet::decode(V, &mut input, &Limits::new()).unwrap();
-    assert_eq!(decoded.as_ref(), Some(packet), "decoded packet");
-    assert!(input.is_empty(), "the whole frame is consumed");
-}
-
-fn pid(id: u16) -> PacketId {
-    PacketId::new(id).unwrap()
-}
-
-fn s(value: &str) -> MqttString {
-    MqttString::new(value).unwrap()
-}
-
-fn name(value: &str) -> TopicName {
-    TopicName::new(value).unwrap()
-}
-
-fn filter(value: &str) -> TopicFilter {
-    TopicFilter::new(value).unwrap()
+    common::vector(V, packet, bytes);
 }
 
 // 3.1.2.1 protocol name "MQIsdp" and 3.1.2.2 protocol level 3 of MQTT 3.1; clean session,

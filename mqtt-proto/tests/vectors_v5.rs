@@ -9,56 +9,27 @@
 
 use core::num::{NonZeroU16, NonZeroU32};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use mqtt_proto::{
-    Auth, ConnAck, Connect, Disconnect, LastWill, Limits, MqttString, Packet, PacketId,
-    PayloadFormat, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, QosPid,
-    ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeOptions, Subscription, SubscriptionId,
-    TopicFilter, TopicName, UnsubAck, Unsubscribe, UserProperty,
+    Auth, ConnAck, Connect, Disconnect, LastWill, Packet, PayloadFormat, ProtocolVersion, PubAck,
+    PubComp, PubRec, PubRel, Publish, QoS, QosPid, ReasonCode, RetainHandling, SubAck, Subscribe,
+    SubscribeOptions, Subscription, TopicName, UnsubAck, Unsubscribe,
 };
+
+mod common;
+
+use common::{filter, name, pid, s, sub_id, user};
 
 const V: ProtocolVersion = ProtocolVersion::V5;
 
 /// Encodes `packet` and compares with `bytes`, decodes `bytes` and compares with `packet`.
 fn vector(packet: &Packet, bytes: &[u8]) {
-    let mut out = BytesMut::new();
-    let written = packet.encode(V, &mut out).unwrap();
-    assert_eq!(&out[..], bytes, "encoded bytes");
-    assert_eq!(written, bytes.len(), "bytes reported written");
-    assert_eq!(packet.encoded_len(V), bytes.len(), "encoded_len");
-    decodes_to(bytes, packet);
+    common::vector(V, packet, bytes);
 }
 
 /// Decodes `bytes` and compares with `packet`: for the longer forms the encoder does not write.
 fn decodes_to(bytes: &[u8], packet: &Packet) {
-    let mut input = BytesMut::from(bytes);
-    let decoded = Packet::decode(V, &mut input, &Limits::new()).unwrap();
-    assert_eq!(decoded.as_ref(), Some(packet), "decoded packet");
-    assert!(input.is_empty(), "the whole frame is consumed");
-}
-
-fn pid(id: u16) -> PacketId {
-    PacketId::new(id).unwrap()
-}
-
-fn s(value: &str) -> MqttString {
-    MqttString::new(value).unwrap()
-}
-
-fn name(value: &str) -> TopicName {
-    TopicName::new(value).unwrap()
-}
-
-fn filter(value: &str) -> TopicFilter {
-    TopicFilter::new(value).unwrap()
-}
-
-fn user(key: &str, value: &str) -> UserProperty {
-    UserProperty::new(s(key), s(value))
-}
-
-fn sub_id(value: u32) -> SubscriptionId {
-    SubscriptionId::new(value).unwrap()
+    common::decodes_to(V, bytes, packet);
 }
 
 // 3.1.2.1 protocol name, 3.1.2.2 protocol version 5, 3.1.2.11.1 property length 0.
