@@ -50,8 +50,10 @@ enum Phase {
 ///    [`inflight`](Self::inflight), [`pending`](Self::pending), [`server_limits`](Self::server_limits);
 /// 2. inputs, each with `now`: [`handle_transport_open`](Self::handle_transport_open),
 ///    [`handle_read`](Self::handle_read) (any chunking),
-///    [`handle_transport_closed`](Self::handle_transport_closed) and
-///    [`handle_timeout`](Self::handle_timeout) (early or spurious calls do nothing);
+///    [`handle_transport_closed`](Self::handle_transport_closed),
+///    [`handle_timeout`](Self::handle_timeout) (early or spurious calls do nothing), and
+///    [`handle_read_paused`](Self::handle_read_paused) /
+///    [`handle_read_resumed`](Self::handle_read_resumed) for a driver applying back pressure;
 /// 3. commands, which fail only for local reasons ([`ClientError`]):
 ///    [`publish`](Self::publish), [`subscribe`](Self::subscribe),
 ///    [`unsubscribe`](Self::unsubscribe), [`ack`](Self::ack), [`auth`](Self::auth),
@@ -118,6 +120,9 @@ pub struct Client {
     last_sent: Instant,
     /// When the PINGREQ in flight counts as unanswered.
     ping_deadline: Option<Instant>,
+    /// Whether the driver reads the transport; while it does not (its consumer is slow), no
+    /// PINGRESP can arrive and none is waited for.
+    reading: bool,
     /// The keep alive in force for this connection.
     keep_alive: Duration,
     ids: PacketIds,
@@ -160,6 +165,7 @@ impl Client {
             events: VecDeque::new(),
             last_sent: Instant::ZERO,
             ping_deadline: None,
+            reading: true,
             keep_alive,
             ids: PacketIds::new(),
             inflight: VecDeque::new(),
@@ -217,7 +223,9 @@ impl Client {
     pub fn timer(&self) -> Option<Timer> {
         match self.phase {
             Phase::Connecting { .. } => Some(Timer::ConnAck),
-            Phase::Connected if self.ping_deadline.is_some() => Some(Timer::PingResp),
+            Phase::Connected if self.reading && self.ping_deadline.is_some() => {
+                Some(Timer::PingResp)
+            }
             Phase::Connected if !self.keep_alive.is_zero() => Some(Timer::KeepAlive),
             _ => None,
         }
@@ -236,6 +244,7 @@ impl Client {
         self.read_buf.clear();
         self.out.clear();
         self.ping_deadline = None;
+        self.reading = true;
         self.aliases.clear();
         self.last_sent = now;
         self.phase = Phase::Connecting {
@@ -282,6 +291,25 @@ impl Client {
         self.read_buf.clear();
     }
 
+    /// The driver stops reading the transport, because the application does not take messages
+    /// as fast as they come (TCP back pressure then slows the server down).
+    ///
+    /// Until [`handle_read_resumed`](Self::handle_read_resumed), a PINGRESP cannot arrive, so
+    /// none is waited for: PINGREQ still goes out every keep alive interval (the server must hear
+    /// from the client), but a slow consumer never looks like a dead link.
+    pub fn handle_read_paused(&mut self, _now: Instant) {
+        self.reading = false;
+    }
+
+    /// The driver reads the transport again. A PINGREQ still unanswered gets a full ping timeout
+    /// from `now`: its PINGRESP may be waiting behind what was not read.
+    pub fn handle_read_resumed(&mut self, now: Instant) {
+        if !self.reading && self.ping_deadline.is_some() {
+            self.ping_deadline = Some(now + self.ping_timeout());
+        }
+        self.reading = true;
+    }
+
     /// Time has come for [`poll_timeout`](Self::poll_timeout): checks the CONNACK and PINGRESP
     /// deadlines and sends PINGREQ when the keep alive has passed without sending.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -290,13 +318,15 @@ impl Client {
                 self.close(DisconnectReason::ConnAckTimeout);
             }
             Phase::Connected => {
-                if self.ping_deadline.is_some_and(|d| now >= d) {
+                if self.reading && self.ping_deadline.is_some_and(|d| now >= d) {
                     // No PINGRESP: half-open, or a stuck server.
                     self.close(DisconnectReason::KeepAliveTimeout);
-                } else if self.ping_deadline.is_none()
+                } else if (self.ping_deadline.is_none() || !self.reading)
                     && !self.keep_alive.is_zero()
                     && now >= self.last_sent + self.keep_alive
                 {
+                    // While reading is paused the answers to earlier pings are unread: keep
+                    // pinging, so the server keeps the connection, without waiting for them.
                     // [MQTT-3.1.2-23]: a control packet within every keep alive interval.
                     self.encode_infallible(&Packet::PingReq);
                     self.ping_deadline = Some(now + self.ping_timeout());
@@ -340,9 +370,10 @@ impl Client {
         match self.phase {
             Phase::Connecting { deadline } => Some(deadline),
             Phase::Connected => match self.ping_deadline {
-                Some(deadline) => Some(deadline),
-                None if self.keep_alive.is_zero() => None,
-                None => Some(self.last_sent + self.keep_alive),
+                Some(deadline) if self.reading => Some(deadline),
+                _ if self.keep_alive.is_zero() => None,
+                // No ping outstanding, or reading paused: the next PINGREQ.
+                _ => Some(self.last_sent + self.keep_alive),
             },
             Phase::Closing | Phase::Closed => None,
         }
