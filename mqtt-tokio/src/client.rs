@@ -1,0 +1,206 @@
+//! The handle the application holds: commands in, results out.
+
+use bytes::Bytes;
+use mqtt_proto::{
+    PacketId, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
+    UnsubscribeProperties,
+};
+use mqtt_sansio::{DisconnectReason, Message, ServerLimits};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::Error;
+
+/// What a finished publish reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Published {
+    /// The packet identifier (QoS 1 and 2).
+    pub packet_id: Option<PacketId>,
+    /// The broker's reason code (MQTT 5.0); success for 3.x and QoS 0.
+    pub reason_code: ReasonCode,
+}
+
+/// A change in the connection, from the [`Events`] stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// Connected; whether the broker resumed the session, and its limits.
+    Connected {
+        /// Whether the broker had a session.
+        session_present: bool,
+        /// The broker's limits for this connection.
+        limits: ServerLimits,
+    },
+    /// The broker had no session: what was subscribed again and queued again.
+    SessionReset(mqtt_sansio::SessionReset),
+    /// The connection ended.
+    Disconnected(DisconnectReason),
+    /// Waiting before the next attempt.
+    Reconnecting {
+        /// The attempt that comes next, from 1.
+        attempt: u32,
+        /// How long the client waits first.
+        delay: core::time::Duration,
+    },
+    /// The client stopped: a fatal refusal, or `disconnect`.
+    Stopped,
+}
+
+pub(crate) enum Command {
+    Publish(Message, oneshot::Sender<Result<Published, Error>>),
+    Subscribe(
+        Vec<Subscription>,
+        SubscribeProperties,
+        oneshot::Sender<Result<Vec<ReasonCode>, Error>>,
+    ),
+    Unsubscribe(
+        Vec<TopicFilter>,
+        UnsubscribeProperties,
+        oneshot::Sender<Result<Vec<ReasonCode>, Error>>,
+    ),
+    Ack(PacketId, oneshot::Sender<Result<(), Error>>),
+    Disconnect(oneshot::Sender<Result<(), Error>>),
+}
+
+/// A cloneable handle to the connection task.
+///
+/// Every method sends a command to the task and waits for its result. Cancel safety: dropping a
+/// returned future before it completes does not withdraw the command once it was sent (a
+/// message given to `publish` is still delivered); only the result is lost.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub(crate) commands: mpsc::Sender<Command>,
+}
+
+impl Client {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, Error>>) -> Command,
+    ) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Publishes `payload` to `topic`. Resolves when the broker acknowledged it (QoS 1: PUBACK,
+    /// QoS 2: PUBCOMP) or, at QoS 0, when it was written to the socket.
+    ///
+    /// While disconnected, the message waits in the session and goes out after reconnecting.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Client`] (queue full, QoS or retain not supported,
+    /// too large), [`Error::Failed`] for a failure reason code from the broker, [`Error::Closed`].
+    pub async fn publish(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<Published, Error> {
+        let mut message = Message::new(TopicName::new(topic)?, qos, payload);
+        message.retain = retain;
+        self.publish_message(message).await
+    }
+
+    /// Publishes a [`Message`] with MQTT 5.0 properties; as [`publish`](Self::publish).
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_message(&self, message: Message) -> Result<Published, Error> {
+        self.call(|tx| Command::Publish(message, tx)).await
+    }
+
+    /// Subscribes to `filter` at `qos`; resolves with the broker's result.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Failed`] when the broker refused the filter,
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
+        let sub = Subscription::new(TopicFilter::new(filter)?, qos);
+        let codes = self
+            .subscribe_many(vec![sub], SubscribeProperties::default())
+            .await?;
+        match codes.first() {
+            Some(&code) if code.is_success() => {
+                QoS::try_from(code.0).map_err(|_| Error::Failed(code))
+            }
+            Some(&code) => Err(Error::Failed(code)),
+            None => Err(Error::Failed(ReasonCode::UNSPECIFIED_ERROR)),
+        }
+    }
+
+    /// Subscribes to several filters; resolves with one code per filter (granted QoS or failure).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn subscribe_many(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
+            .await
+    }
+
+    /// Unsubscribes from filters; resolves with the broker's codes (MQTT 5.0; empty for 3.1.1).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn unsubscribe(
+        &self,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        self.call(|tx| Command::Unsubscribe(filters, properties, tx))
+            .await
+    }
+
+    /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
+    ///
+    /// # Errors
+    /// [`Error::Client`] for an unknown identifier or automatic acks, [`Error::Closed`].
+    pub async fn ack(&self, publish: &Publish) -> Result<(), Error> {
+        match publish.qos_pid.packet_id() {
+            Some(id) => self.call(|tx| Command::Ack(id, tx)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sends DISCONNECT and stops the connection task; the message and event streams end.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        self.call(Command::Disconnect).await
+    }
+}
+
+/// Received messages, bounded: when the application does not take them, the client stops
+/// reading the socket and TCP slows the broker down.
+#[derive(Debug)]
+pub struct Messages(pub(crate) mpsc::Receiver<Publish>);
+
+impl Messages {
+    /// The next message; `None` when the client stopped.
+    ///
+    /// Cancel safe: a message is never lost by dropping this future.
+    pub async fn recv(&mut self) -> Option<Publish> {
+        self.0.recv().await
+    }
+}
+
+/// Connection events, bounded: when nobody reads them, the oldest are kept and new ones dropped.
+#[derive(Debug)]
+pub struct Events(pub(crate) mpsc::Receiver<ConnectionEvent>);
+
+impl Events {
+    /// The next event; `None` when the client stopped.
+    ///
+    /// Cancel safe.
+    pub async fn recv(&mut self) -> Option<ConnectionEvent> {
+        self.0.recv().await
+    }
+}

@@ -1,0 +1,49 @@
+//! What can go wrong, each with what to do about it.
+
+use mqtt_proto::{ReasonCode, TopicError};
+use mqtt_sansio::ClientError;
+
+/// An error of the tokio client. Its message says what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker address could not be parsed.
+    #[error(
+        "invalid broker address {address:?}: {reason}; expected mqtt://host[:port] or tcp://host[:port]"
+    )]
+    InvalidAddress {
+        /// The address given.
+        address: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The address names a scheme this build cannot connect with.
+    #[error("unsupported scheme {0:?} in the broker address; use mqtt:// or tcp://")]
+    UnsupportedScheme(String),
+    /// A topic name or filter is not valid.
+    #[error("invalid topic: {0}")]
+    InvalidTopic(#[from] TopicError),
+    /// The connection failed at the socket level.
+    #[error("connection to the broker failed: {0}")]
+    Io(#[from] std::io::Error),
+    /// The broker did not accept the TCP connection and CONNECT in time.
+    #[error("no answer from the broker within the connect timeout")]
+    ConnectTimeout,
+    /// The broker refused the connection; the reason code says why (bad credentials, not
+    /// authorised, …).
+    #[error("the broker refused the connection: {0}")]
+    Refused(ReasonCode),
+    /// The session state machine refused a command (queue full, QoS not supported, …).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The broker answered a publish, subscribe or unsubscribe with a failure reason code.
+    #[error("the broker answered with {0}")]
+    Failed(ReasonCode),
+    /// The first connection ended before it was accepted (a protocol violation, a CONNACK
+    /// timeout, …).
+    #[error("the connection ended: {0:?}")]
+    Disconnected(mqtt_sansio::DisconnectReason),
+    /// The client was closed: `disconnect` was called, or it gave up reconnecting.
+    #[error("the client is closed")]
+    Closed,
+}

@@ -1,0 +1,77 @@
+//! An MQTT 3.1.1 and 5.0 client for tokio.
+//!
+//! A thin driver around the [`mqtt_sansio`] state machine: one task owns the socket and the
+//! session, a cloneable [`Client`] sends it commands, received messages come out of a bounded
+//! [`Messages`] stream (a slow consumer makes the client stop reading the socket, so TCP slows
+//! the broker down, without a false keepalive timeout), and connection changes come out of
+//! [`Events`]. Reconnecting with exponential backoff and jitter is on by default; a refusal that
+//! retrying cannot cure (bad credentials, not authorised, …) stops it.
+//!
+//! ```text
+//!   Client::publish / subscribe ──► commands ──┐
+//!                                              ▼
+//!            TcpStream ⇄ connection task (mqtt_sansio::Client, one timer)
+//!                                              │
+//!   Messages::recv ◄── bounded channel ◄───────┤
+//!   Events::recv   ◄── connection events ◄─────┘
+//! ```
+//!
+//! Status: plain TCP (`mqtt://`, `tcp://`); TLS, the credentials hook and enhanced
+//! authentication are not in this release.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), mqtt_tokio::Error> {
+//! use mqtt_proto::QoS;
+//! use mqtt_tokio::{Options, connect};
+//!
+//! let (client, mut messages, _events) = connect(Options::new("mqtt://localhost", "demo")?).await?;
+//! client.subscribe("greetings/#", QoS::AtLeastOnce).await?;
+//! client.publish("greetings/world", QoS::AtLeastOnce, false, "hello").await?;
+//! if let Some(message) = messages.recv().await {
+//!     println!("{}: {:?}", message.topic(), message.payload());
+//! }
+//! client.disconnect().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod client;
+mod driver;
+mod error;
+mod options;
+
+pub use client::{Client, ConnectionEvent, Events, Messages, Published};
+pub use error::Error;
+pub use options::Options;
+
+use tokio::sync::{mpsc, oneshot};
+
+/// Connects to the broker and starts the connection task.
+///
+/// Resolves once the broker accepted the first connection, with the handle and the two streams;
+/// the task then keeps the connection up (reconnecting when it ends, if
+/// [`Options::reconnect`]) until [`Client::disconnect`] or every handle is dropped.
+///
+/// Cancel safety: dropping the future before it completes stops the task.
+///
+/// # Errors
+/// The first connection's failure: [`Error::Io`] (refused, unreachable), [`Error::ConnectTimeout`],
+/// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
+pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
+    let (command_tx, command_rx) = mpsc::channel(options.command_capacity.max(1));
+    let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
+    let (event_tx, event_rx) = mpsc::channel(64);
+    let (first_tx, first_rx) = oneshot::channel();
+    let driver = driver::Driver::new(options, command_rx, message_tx, event_tx, first_tx);
+    tokio::spawn(driver.run());
+    first_rx.await.map_err(|_| Error::Closed)??;
+    Ok((
+        Client {
+            commands: command_tx,
+        },
+        Messages(message_rx),
+        Events(event_rx),
+    ))
+}

@@ -1,0 +1,98 @@
+//! How to reach the broker and what to send it.
+
+use core::time::Duration;
+
+use mqtt_sansio::{Backoff, Config};
+
+use crate::error::Error;
+
+/// Where and how to connect.
+///
+/// ```
+/// use mqtt_tokio::Options;
+///
+/// let options = Options::new("mqtt://broker.example:1884", "sensor-7").unwrap();
+/// assert_eq!(options.host(), "broker.example");
+/// assert_eq!(options.port(), 1884);
+/// assert!(Options::new("ftp://x", "c").is_err());
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Options {
+    host: String,
+    port: u16,
+    /// The session: client identifier, version, keep alive, will, credentials, windows.
+    pub config: Config,
+    /// How long the TCP connection may take. Default: 10 s.
+    pub connect_timeout: Duration,
+    /// Whether to reconnect when the connection ends for a reason that is not fatal.
+    /// Default: `true`.
+    pub reconnect: bool,
+    /// Delays between reconnection attempts. Default: [`Backoff::DEFAULT`].
+    pub backoff: Backoff,
+    /// How many received messages wait for the application before the client stops reading the
+    /// socket. Default: 64.
+    pub message_capacity: usize,
+    /// How many commands (publish, subscribe, …) wait for the connection task. Default: 64.
+    pub command_capacity: usize,
+}
+
+impl Options {
+    /// Options for `address` (`mqtt://host[:port]` or `tcp://host[:port]`, port 1883 by default)
+    /// and client identifier `client_id`, with the defaults of [`Config`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] when `address` does not parse or has no host,
+    /// [`Error::UnsupportedScheme`] for another scheme, [`Error::Client`] for a client
+    /// identifier that is not an MQTT string.
+    pub fn new(address: &str, client_id: &str) -> Result<Self, Error> {
+        let url = url::Url::parse(address).map_err(|e| Error::InvalidAddress {
+            address: address.to_owned(),
+            reason: e.to_string(),
+        })?;
+        match url.scheme() {
+            "mqtt" | "tcp" => {}
+            other => return Err(Error::UnsupportedScheme(other.to_owned())),
+        }
+        let host =
+            url.host_str()
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| Error::InvalidAddress {
+                    address: address.to_owned(),
+                    reason: "no host".to_owned(),
+                })?;
+        let client_id = mqtt_proto::MqttString::new(client_id).map_err(|e| {
+            Error::Client(mqtt_sansio::ClientError::Encode(
+                mqtt_proto::EncodeError::InvalidClientId(match e {
+                    mqtt_proto::StringError::NullCharacter => "contains U+0000",
+                    _ => "longer than 65,535 bytes",
+                }),
+            ))
+        })?;
+        Ok(Self {
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: url.port().unwrap_or(1883),
+            config: Config::new(client_id),
+            connect_timeout: Duration::from_secs(10),
+            reconnect: true,
+            backoff: Backoff::DEFAULT,
+            message_capacity: 64,
+            command_capacity: 64,
+        })
+    }
+
+    /// The broker's host.
+    #[must_use]
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The broker's port.
+    #[must_use]
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}

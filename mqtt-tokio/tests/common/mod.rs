@@ -1,0 +1,143 @@
+//! A Mosquitto broker started for one test on a free loopback port, stopped when dropped.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Mosquitto {
+    child: Option<Child>,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+fn binary() -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
+        let path = PathBuf::from(dir).join("mosquitto");
+        if path.exists() {
+            return path;
+        }
+    }
+    panic!("mosquitto is not installed: `apt-get install mosquitto` (`.ci/run` does it)");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Mosquitto {
+    /// Anonymous access, no persistence.
+    pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Only `user` with `password` may connect.
+    pub fn with_password(user: &str, password: &str) -> Self {
+        Self::start_with(Some((user, password)))
+    }
+
+    fn start_with(credentials: Option<(&str, &str)>) -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = format!("listener {port} 127.0.0.1\npersistence false\n");
+        match credentials {
+            Some((user, password)) => {
+                let file = dir.join("passwords");
+                let status = Command::new(binary().with_file_name("mosquitto_passwd"))
+                    .args(["-c", "-b"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status();
+                let status = status.or_else(|_| {
+                    Command::new("mosquitto_passwd")
+                        .args(["-c", "-b"])
+                        .arg(&file)
+                        .args([user, password])
+                        .status()
+                });
+                assert!(status.unwrap().success(), "mosquitto_passwd failed");
+                writeln!(
+                    config,
+                    "allow_anonymous false\npassword_file {}",
+                    file.display()
+                )
+                .unwrap();
+            }
+            None => config += "allow_anonymous true\n",
+        }
+        let conf = dir.join("mosquitto.conf");
+        std::fs::File::create(&conf)
+            .unwrap()
+            .write_all(config.as_bytes())
+            .unwrap();
+        let mut broker = Self {
+            child: None,
+            port,
+            dir,
+        };
+        broker.spawn();
+        broker
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join("mosquitto.log")).unwrap();
+        let child = Command::new(binary())
+            .arg("-c")
+            .arg(self.dir.join("mosquitto.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (SIGKILL): connections break without DISCONNECT.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Bounds every network wait of a test.
+pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(15), future)
+        .await
+        .unwrap_or_else(|_| panic!("timed out: {what}"))
+}

@@ -1,0 +1,75 @@
+//! Connections that cannot succeed fail fast with a typed error.
+
+mod common;
+
+use common::{Mosquitto, within};
+use mqtt_proto::{MqttString, ProtocolVersion, ReasonCode};
+use mqtt_sansio::Retry;
+use mqtt_tokio::{Error, Options, connect};
+
+#[tokio::test]
+async fn bad_credentials_are_refused_and_classified_fatal() {
+    let broker = Mosquitto::with_password("alice", "secret");
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut options = Options::new(&broker.url(), "refused").unwrap();
+        options.config.version = version;
+        options.config.username = Some(MqttString::new("alice").unwrap());
+        options.config.password = Some("wrong".into());
+        let error = within("connect", connect(options)).await.unwrap_err();
+        let Error::Refused(code) = error else {
+            panic!("{version}: {error:?}")
+        };
+        assert!(
+            [
+                ReasonCode::BAD_USER_NAME_OR_PASSWORD,
+                ReasonCode::NOT_AUTHORIZED
+            ]
+            .contains(&code),
+            "{version}: {code:?}"
+        );
+        assert_eq!(Retry::after_connack(code), Retry::Fatal);
+    }
+}
+
+#[tokio::test]
+async fn the_right_credentials_connect() {
+    let broker = Mosquitto::with_password("alice", "secret");
+    let mut options = Options::new(&broker.url(), "accepted").unwrap();
+    options.config.username = Some(MqttString::new("alice").unwrap());
+    options.config.password = Some("secret".into());
+    let (client, _messages, _events) = within("connect", connect(options)).await.unwrap();
+    within("disconnect", client.disconnect()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_closed_port_is_an_io_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = Options::new(&format!("mqtt://127.0.0.1:{port}"), "nobody-home").unwrap();
+    let error = within("connect", connect(options)).await.unwrap_err();
+    assert!(
+        matches!(error, Error::Io(ref e) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn addresses_are_checked() {
+    assert!(matches!(
+        Options::new("not a url", "c"),
+        Err(Error::InvalidAddress { .. })
+    ));
+    assert!(
+        matches!(Options::new("ftp://host", "c"), Err(Error::UnsupportedScheme(s)) if s == "ftp")
+    );
+    let options = Options::new("tcp://[::1]", "c").unwrap();
+    assert_eq!((options.host(), options.port()), ("::1", 1883));
+    let message = Options::new("mqtt://", "c").unwrap_err().to_string();
+    assert!(
+        message.contains("mqtt://host"),
+        "the message says what to write: {message}"
+    );
+}

@@ -1,0 +1,58 @@
+//! A consumer that stops taking messages: the client stops reading the socket (TCP back pressure),
+//! keeps pinging, and neither loses a message nor mistakes the unread PINGRESP for a dead link.
+
+mod common;
+
+use core::time::Duration;
+
+use common::{Mosquitto, within};
+use mqtt_proto::QoS;
+use mqtt_tokio::{ConnectionEvent, Options, connect};
+
+#[tokio::test]
+async fn a_slow_consumer_loses_nothing_and_stays_connected() {
+    let broker = Mosquitto::start();
+    let mut options = Options::new(&broker.url(), "slow-consumer").unwrap();
+    options.config.keep_alive = Duration::from_secs(1);
+    options.message_capacity = 2;
+    let (consumer, mut messages, mut events) = within("connect", connect(options)).await.unwrap();
+    assert!(matches!(
+        within("connected", events.recv()).await,
+        Some(ConnectionEvent::Connected { .. })
+    ));
+    within("subscribe", consumer.subscribe("slow/#", QoS::AtLeastOnce))
+        .await
+        .unwrap();
+
+    let (producer, _m, _e) = within(
+        "connect producer",
+        connect(Options::new(&broker.url(), "producer").unwrap()),
+    )
+    .await
+    .unwrap();
+    let count = 200;
+    for n in 0..count {
+        within(
+            "publish",
+            producer.publish("slow/t", QoS::AtLeastOnce, false, format!("{n}")),
+        )
+        .await
+        .unwrap();
+    }
+
+    // Three keep alive intervals without taking a message.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for n in 0..count {
+        let message = within("message", messages.recv()).await.unwrap();
+        assert_eq!(
+            message.payload(),
+            format!("{n}").as_bytes(),
+            "in order, none lost"
+        );
+    }
+    // No disconnection happened meanwhile.
+    let event = tokio::time::timeout(Duration::from_millis(100), events.recv()).await;
+    assert!(event.is_err(), "no connection event: {event:?}");
+    within("disconnect", consumer.disconnect()).await.unwrap();
+    within("disconnect", producer.disconnect()).await.unwrap();
+}
