@@ -17,8 +17,31 @@ use crate::options::Options;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
+/// A byte stream the driver can run a connection over: TCP, or TLS over TCP.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// The rustls error inside a failed handshake, or the I/O error itself.
+fn tls_error(e: std::io::Error) -> Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => Error::Tls(tls.clone()),
+        None => Error::Io(e),
+    }
+}
+
+/// What a TLS connection needs: the rustls configuration and the name to verify.
+pub(crate) type TlsSetup = Option<(
+    std::sync::Arc<rustls::ClientConfig>,
+    rustls::pki_types::ServerName<'static>,
+)>;
+
 pub(crate) struct Driver {
     options: Options,
+    tls: TlsSetup,
     core: Core,
     commands: mpsc::Receiver<Command>,
     messages: mpsc::Sender<Publish>,
@@ -51,6 +74,7 @@ enum End {
 impl Driver {
     pub(crate) fn new(
         options: Options,
+        tls: TlsSetup,
         commands: mpsc::Receiver<Command>,
         messages: mpsc::Sender<Publish>,
         events: mpsc::Sender<ConnectionEvent>,
@@ -59,6 +83,7 @@ impl Driver {
         Self {
             core: Core::new(options.config.clone()),
             options,
+            tls,
             commands,
             messages,
             events,
@@ -163,19 +188,32 @@ impl Driver {
         }
     }
 
+    /// Opens the transport: TCP, then TLS when configured, within the connect timeout.
+    async fn open(&self) -> Result<Box<dyn Io>, Error> {
+        let timeout = self.options.connect_timeout;
+        let address = (self.options.host(), self.options.port());
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| Error::ConnectTimeout)??;
+        let _ = stream.set_nodelay(true);
+        let Some((config, name)) = &self.tls else {
+            return Ok(Box::new(stream));
+        };
+        let connector = tokio_rustls::TlsConnector::from(config.clone());
+        let tls = tokio::time::timeout(timeout, connector.connect(name.clone(), stream))
+            .await
+            .map_err(|_| Error::ConnectTimeout)?
+            .map_err(tls_error)?;
+        Ok(Box::new(tls))
+    }
+
     /// One connection, from TCP connect to its end.
     async fn connection(&mut self) -> End {
-        let address = (self.options.host(), self.options.port());
-        let stream =
-            match tokio::time::timeout(self.options.connect_timeout, TcpStream::connect(address))
-                .await
-            {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(e)) => return End::Unreachable(Error::Io(e)),
-                Err(_) => return End::Unreachable(Error::ConnectTimeout),
-            };
-        let _ = stream.set_nodelay(true);
-        let (mut reader, mut writer) = stream.into_split();
+        let stream = match self.open().await {
+            Ok(stream) => stream,
+            Err(e) => return End::Unreachable(e),
+        };
+        let (mut reader, mut writer) = tokio::io::split(stream);
         self.core.handle_transport_open(self.now());
         let mut read_buf = BytesMut::with_capacity(16 * 1024);
         let mut write_buf = BytesMut::with_capacity(16 * 1024);

@@ -9,7 +9,7 @@ use mqtt_sansio::ClientError;
 pub enum Error {
     /// The broker address could not be parsed.
     #[error(
-        "invalid broker address {address:?}: {reason}; expected mqtt://host[:port] or tcp://host[:port]"
+        "invalid broker address {address:?}: {reason}; expected mqtt://host[:port] or mqtts://host[:port]"
     )]
     InvalidAddress {
         /// The address given.
@@ -18,8 +18,22 @@ pub enum Error {
         reason: String,
     },
     /// The address names a scheme this build cannot connect with.
-    #[error("unsupported scheme {0:?} in the broker address; use mqtt:// or tcp://")]
+    #[error(
+        "unsupported scheme {0:?} in the broker address; use mqtt://, tcp://, mqtts:// or tls://"
+    )]
     UnsupportedScheme(String),
+    /// A certificate or key file is missing or unusable.
+    #[error("certificate {path:?}: {reason}")]
+    Certificate {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// TLS failed: the configuration, or the handshake (an untrusted or mismatched server
+    /// certificate, say).
+    #[error("TLS: {0}")]
+    Tls(#[source] rustls::Error),
     /// A topic name or filter is not valid.
     #[error("invalid topic: {0}")]
     InvalidTopic(#[from] TopicError),

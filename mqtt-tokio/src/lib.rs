@@ -16,8 +16,9 @@
 //!   Events::recv   ◄── connection events ◄─────┘
 //! ```
 //!
-//! Status: plain TCP (`mqtt://`, `tcp://`); TLS, the credentials hook and enhanced
-//! authentication are not in this release.
+//! Addresses: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883, rustls:
+//! system roots by default or a CA file, client certificates, SNI, ALPN; verification always
+//! on). Not in this release: the credentials hook and enhanced authentication.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mqtt_tokio::Error> {
@@ -41,10 +42,12 @@ mod client;
 mod driver;
 mod error;
 mod options;
+mod tls;
 
 pub use client::{Client, ConnectionEvent, Events, Messages, Published};
 pub use error::Error;
 pub use options::Options;
+pub use tls::{Roots, TlsOptions};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -57,14 +60,21 @@ use tokio::sync::{mpsc, oneshot};
 /// Cancel safety: dropping the future before it completes stops the task.
 ///
 /// # Errors
-/// The first connection's failure: [`Error::Io`] (refused, unreachable), [`Error::ConnectTimeout`],
+/// [`Error::Certificate`] for a missing or unusable certificate file; then the first
+/// connection's failure: [`Error::Io`] (refused, unreachable), [`Error::Tls`] (a failed handshake:
+/// an untrusted certificate, a name mismatch), [`Error::ConnectTimeout`],
 /// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
 pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
     let (command_tx, command_rx) = mpsc::channel(options.command_capacity.max(1));
     let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
     let (event_tx, event_rx) = mpsc::channel(64);
     let (first_tx, first_rx) = oneshot::channel();
-    let driver = driver::Driver::new(options, command_rx, message_tx, event_tx, first_tx);
+    // Certificate files are read once, here: a missing one fails at once.
+    let tls = match &options.tls {
+        Some(tls) => Some(tls.client_config(options.host())?),
+        None => None,
+    };
+    let driver = driver::Driver::new(options, tls, command_rx, message_tx, event_tx, first_tx);
     tokio::spawn(driver.run());
     first_rx.await.map_err(|_| Error::Closed)??;
     Ok((

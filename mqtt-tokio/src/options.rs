@@ -5,6 +5,7 @@ use core::time::Duration;
 use mqtt_sansio::{Backoff, Config};
 
 use crate::error::Error;
+use crate::tls::TlsOptions;
 
 /// Where and how to connect.
 ///
@@ -35,10 +36,13 @@ pub struct Options {
     pub message_capacity: usize,
     /// How many commands (publish, subscribe, …) wait for the connection task. Default: 64.
     pub command_capacity: usize,
+    /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
+    pub tls: Option<TlsOptions>,
 }
 
 impl Options {
-    /// Options for `address` (`mqtt://host[:port]` or `tcp://host[:port]`, port 1883 by default)
+    /// Options for `address` (`mqtt://host[:port]` or `tcp://host[:port]`, port 1883 by default;
+    /// `mqtts://` or `tls://` for TLS, port 8883 by default)
     /// and client identifier `client_id`, with the defaults of [`Config`].
     ///
     /// # Errors
@@ -50,10 +54,11 @@ impl Options {
             address: address.to_owned(),
             reason: e.to_string(),
         })?;
-        match url.scheme() {
-            "mqtt" | "tcp" => {}
+        let (tls, default_port) = match url.scheme() {
+            "mqtt" | "tcp" => (None, 1883),
+            "mqtts" | "tls" | "ssl" => (Some(TlsOptions::new()), 8883),
             other => return Err(Error::UnsupportedScheme(other.to_owned())),
-        }
+        };
         let host =
             url.host_str()
                 .filter(|h| !h.is_empty())
@@ -74,13 +79,14 @@ impl Options {
                 .trim_start_matches('[')
                 .trim_end_matches(']')
                 .to_owned(),
-            port: url.port().unwrap_or(1883),
+            port: url.port().unwrap_or(default_port),
             config: Config::new(client_id),
             connect_timeout: Duration::from_secs(10),
             reconnect: true,
             backoff: Backoff::DEFAULT,
             message_capacity: 64,
             command_capacity: 64,
+            tls,
         })
     }
 

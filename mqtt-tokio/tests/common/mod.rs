@@ -43,6 +43,44 @@ impl Mosquitto {
         Self::start_with(Some((user, password)))
     }
 
+    /// A TLS listener with a server certificate for `localhost` and 127.0.0.1 issued by a CA
+    /// made for this broker; `ca_path()` is the CA's PEM file.
+    pub fn with_tls() -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pki = Pki::new("test CA");
+        let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
+        std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), cert).unwrap();
+        std::fs::write(dir.join("server.key"), key).unwrap();
+        let config = format!(
+            "listener {port} 127.0.0.1\npersistence false\nallow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
+            ca = dir.join("ca.pem").display(),
+            cert = dir.join("server.pem").display(),
+            key = dir.join("server.key").display(),
+        );
+        std::fs::write(dir.join("mosquitto.conf"), config).unwrap();
+        let mut broker = Self {
+            child: None,
+            port,
+            dir,
+        };
+        broker.spawn();
+        broker
+    }
+
+    /// The CA file of a TLS broker.
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// A directory of this broker's for test files.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     fn start_with(credentials: Option<(&str, &str)>) -> Self {
         let port = free_port();
         let dir =
@@ -140,4 +178,36 @@ pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(15), future)
         .await
         .unwrap_or_else(|_| panic!("timed out: {what}"))
+}
+
+/// A certificate authority made at test time.
+pub struct Pki {
+    key: rcgen::KeyPair,
+    cert: rcgen::Certificate,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.self_signed(&key).unwrap();
+        Self { key, cert }
+    }
+
+    pub fn ca_pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A certificate for `names` and its private key, as PEM.
+    pub fn issue(&self, names: &[&str]) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let params = rcgen::CertificateParams::new(names).unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
 }
