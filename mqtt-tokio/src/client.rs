@@ -60,6 +60,7 @@ pub(crate) enum Command {
     ),
     Ack(PacketId, oneshot::Sender<Result<(), Error>>),
     Disconnect(oneshot::Sender<Result<(), Error>>),
+    Abort(oneshot::Sender<Result<(), Error>>),
 }
 
 /// A cloneable handle to the connection task.
@@ -167,6 +168,15 @@ impl Client {
             Some(id) => self.call(|tx| Command::Ack(id, tx)).await,
             None => Ok(()),
         }
+    }
+
+    /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
+    /// will), and stops the connection task.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn abort(&self) -> Result<(), Error> {
+        self.call(Command::Abort).await
     }
 
     /// Sends DISCONNECT and stops the connection task; the message and event streams end.

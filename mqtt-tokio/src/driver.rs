@@ -59,6 +59,8 @@ pub(crate) struct Driver {
     stopping: Option<Reply<()>>,
     origin: tokio::time::Instant,
     jitter: RandomState,
+    /// Whether the broker accepted the current (or last) connection.
+    accepted: bool,
 }
 
 /// How a connection ended.
@@ -95,6 +97,7 @@ impl Driver {
             stopping: None,
             origin: tokio::time::Instant::now(),
             jitter: RandomState::new(),
+            accepted: false,
         }
     }
 
@@ -111,7 +114,14 @@ impl Driver {
     /// Connects, serves the connection, and reconnects while that makes sense.
     pub(crate) async fn run(mut self) {
         let mut attempt: u32 = 0;
+        let mut credentials = None;
         loop {
+            if let Some(hook) = &self.options.credentials {
+                let fresh = hook.call().await;
+                self.core
+                    .set_credentials(fresh.username.clone(), fresh.password.clone());
+                credentials = Some(fresh);
+            }
             let end = self.connection().await;
             let retry = match &end {
                 End::Stop => break,
@@ -124,23 +134,30 @@ impl Driver {
                 End::Reason(DisconnectReason::InvalidConnect(_)) => Retry::Fatal,
                 End::Unreachable(_) | End::Reason(_) => Retry::Transient,
             };
-            if let Some(first) = self.first.take() {
-                // The first connection failed: `connect` reports why, and the task ends.
-                let _ = first.send(Err(match end {
-                    End::Unreachable(e) => e,
-                    End::Reason(DisconnectReason::Refused(connack)) => {
-                        Error::Refused(connack.reason_code)
-                    }
-                    End::Reason(DisconnectReason::ConnAckTimeout) => Error::ConnectTimeout,
-                    End::Reason(reason) => Error::Disconnected(reason),
-                    End::Stop => Error::Closed,
-                }));
+            // Retrying the same CONNECT after a fatal refusal fails the same way; fresh
+            // credentials from the hook may not.
+            let fresh = match (&self.options.credentials, retry) {
+                (Some(hook), Retry::Fatal) => credentials.as_ref() != Some(&hook.call().await),
+                _ => false,
+            };
+            let first_failed = self.first.is_some() && !fresh;
+            if first_failed || (retry == Retry::Fatal && !fresh) || !self.options.reconnect {
+                if let Some(first) = self.first.take() {
+                    // The first connection failed: `connect` reports why, and the task ends.
+                    let _ = first.send(Err(match end {
+                        End::Unreachable(e) => e,
+                        End::Reason(DisconnectReason::Refused(connack)) => {
+                            Error::Refused(connack.reason_code)
+                        }
+                        End::Reason(DisconnectReason::ConnAckTimeout) => Error::ConnectTimeout,
+                        End::Reason(reason) => Error::Disconnected(reason),
+                        End::Stop => Error::Closed,
+                    }));
+                }
                 break;
             }
-            if retry == Retry::Fatal || !self.options.reconnect {
-                break;
-            }
-            if self.core.is_connected() {
+            if std::mem::take(&mut self.accepted) {
+                // The connection that ended had been accepted: back off from the start.
                 attempt = 0;
             }
             let jitter = (self.jitter.hash_one(attempt) >> 32) as u32;
@@ -177,7 +194,7 @@ impl Driver {
             tokio::select! {
                 () = tokio::time::sleep_until(until) => return true,
                 command = self.commands.recv() => match command {
-                    Some(Command::Disconnect(reply)) => {
+                    Some(Command::Disconnect(reply) | Command::Abort(reply)) => {
                         self.stopping = Some(reply);
                         return false;
                     }
@@ -290,6 +307,11 @@ impl Driver {
                             return End::Stop;
                         }
                     }
+                    Some(Command::Abort(reply)) => {
+                        self.stopping = Some(reply);
+                        self.core.handle_transport_closed(self.now());
+                        return End::Stop;
+                    }
                     Some(command) => self.command(command),
                     None => {
                         // Every handle is gone: leave cleanly.
@@ -340,7 +362,7 @@ impl Driver {
             Command::Ack(id, reply) => {
                 let _ = reply.send(self.core.ack(id).map_err(Error::Client));
             }
-            Command::Disconnect(reply) => {
+            Command::Disconnect(reply) | Command::Abort(reply) => {
                 // Not connected: nothing to tell the broker.
                 self.stopping = Some(reply);
             }
@@ -351,6 +373,7 @@ impl Driver {
     fn dispatch(&mut self, event: Event) -> Option<DisconnectReason> {
         match event {
             Event::Connected(connected) => {
+                self.accepted = true;
                 if let Some(first) = self.first.take() {
                     let _ = first.send(Ok(()));
                 }

@@ -18,7 +18,8 @@
 //!
 //! Addresses: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883, rustls:
 //! system roots by default or a CA file, client certificates, SNI, ALPN; verification always
-//! on). Not in this release: the credentials hook and enhanced authentication.
+//! on). A [`CredentialsHook`] refreshes the user name and password before every attempt. Not in
+//! this release: enhanced authentication.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mqtt_tokio::Error> {
@@ -39,12 +40,14 @@
 #![forbid(unsafe_code)]
 
 mod client;
+mod credentials;
 mod driver;
 mod error;
 mod options;
 mod tls;
 
 pub use client::{Client, ConnectionEvent, Events, Messages, Published};
+pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
 pub use options::Options;
 pub use tls::{Roots, TlsOptions};

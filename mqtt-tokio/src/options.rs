@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use mqtt_sansio::{Backoff, Config};
 
+use crate::credentials::CredentialsHook;
 use crate::error::Error;
 use crate::tls::TlsOptions;
 
@@ -38,6 +39,8 @@ pub struct Options {
     pub command_capacity: usize,
     /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
     pub tls: Option<TlsOptions>,
+    /// Called before each connection attempt to refresh the user name and password.
+    pub credentials: Option<CredentialsHook>,
 }
 
 impl Options {
@@ -87,6 +90,7 @@ impl Options {
             message_capacity: 64,
             command_capacity: 64,
             tls,
+            credentials: None,
         })
     }
 

@@ -10,8 +10,8 @@ use core::time::Duration;
 
 use bytes::BytesMut;
 use mqtt_proto::{
-    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, Limits, Packet, PacketId,
-    ProtocolVersion, Publish, ReasonCode,
+    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, Limits, MqttString, Packet,
+    PacketId, ProtocolVersion, Publish, ReasonCode,
 };
 
 pub use publish::Message;
@@ -185,6 +185,17 @@ impl Client {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Replaces the user name and password of the next CONNECT, as a driver does when it
+    /// refreshes expiring credentials before reconnecting.
+    pub fn set_credentials(
+        &mut self,
+        username: Option<MqttString>,
+        password: Option<bytes::Bytes>,
+    ) {
+        self.config.username = username;
+        self.config.password = password;
     }
 
     /// Whether CONNACK accepted the current connection and it has not ended.
