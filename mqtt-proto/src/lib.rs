@@ -98,8 +98,7 @@ pub use string::{MAX_STRING_LEN, MqttString, StringError};
 pub use topic::{TopicError, TopicFilter, TopicName};
 pub use version::ProtocolVersion;
 
-/// The examples of the crate's README and the workspace README, compiled and run as doctests.
+/// The examples of the crate's README, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-#[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -39,6 +39,12 @@
 
 #![forbid(unsafe_code)]
 
+/// The examples of the crate's README and of the workspace README, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 mod client;
 mod credentials;
 mod driver;
