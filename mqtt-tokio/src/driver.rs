@@ -17,6 +17,9 @@ use crate::options::Options;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
+/// The most commands taken in one turn of the loop before writing.
+const BATCH: usize = 256;
+
 /// A byte stream the driver can run a connection over: TCP, or TLS over TCP.
 trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 
@@ -61,6 +64,8 @@ pub(crate) struct Driver {
     jitter: RandomState,
     /// Whether the broker accepted the current (or last) connection.
     accepted: bool,
+    /// Every handle was dropped: the task ends after a clean DISCONNECT.
+    abandoned: bool,
 }
 
 /// How a connection ended.
@@ -98,6 +103,7 @@ impl Driver {
             origin: tokio::time::Instant::now(),
             jitter: RandomState::new(),
             accepted: false,
+            abandoned: false,
         }
     }
 
@@ -264,7 +270,7 @@ impl Driver {
             if let Some(reason) = end {
                 // The last bytes (a DISCONNECT) were written above.
                 let _ = writer.shutdown().await;
-                if self.stopping.is_some() {
+                if self.stopping.is_some() || self.abandoned {
                     return End::Stop;
                 }
                 return End::Reason(reason);
@@ -300,31 +306,63 @@ impl Driver {
                     // Nobody takes messages any more.
                     Err(_) => self.inbox.clear(),
                 },
-                command = self.commands.recv() => match command {
-                    Some(Command::Disconnect(reply)) => {
-                        self.stopping = Some(reply);
-                        if self.core.disconnect(ReasonCode::NORMAL_DISCONNECTION, None).is_err() {
-                            return End::Stop;
+                command = self.commands.recv() => {
+                    if let Some(end) = self.on_command(command) {
+                        return end;
+                    }
+                    // Take what else is waiting, so that many small publishes leave in one
+                    // write.
+                    for _ in 0..BATCH {
+                        let Ok(command) = self.commands.try_recv() else { break };
+                        let last = matches!(command, Command::Disconnect(_));
+                        if let Some(end) = self.on_command(Some(command)) {
+                            return end;
+                        }
+                        if last {
+                            break;
                         }
                     }
-                    Some(Command::Abort(reply)) => {
-                        self.stopping = Some(reply);
-                        self.core.handle_transport_closed(self.now());
-                        return End::Stop;
-                    }
-                    Some(command) => self.command(command),
-                    None => {
-                        // Every handle is gone: leave cleanly.
-                        if self.core.disconnect(ReasonCode::NORMAL_DISCONNECTION, None).is_err() {
-                            return End::Stop;
-                        }
-                    }
-                },
+                }
                 () = tokio::time::sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => {
                     self.core.handle_timeout(self.now());
                 }
             }
         }
+    }
+
+    /// Applies a command received during a connection (`None`: every handle is gone); returns how
+    /// the connection ends when it must end at once.
+    fn on_command(&mut self, command: Option<Command>) -> Option<End> {
+        match command {
+            Some(Command::Disconnect(reply)) => {
+                self.stopping = Some(reply);
+                if self
+                    .core
+                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, None)
+                    .is_err()
+                {
+                    return Some(End::Stop);
+                }
+            }
+            Some(Command::Abort(reply)) => {
+                self.stopping = Some(reply);
+                self.core.handle_transport_closed(self.now());
+                return Some(End::Stop);
+            }
+            Some(command) => self.command(command),
+            // Leave cleanly: DISCONNECT, then the task ends.
+            None => {
+                self.abandoned = true;
+                if self
+                    .core
+                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, None)
+                    .is_err()
+                {
+                    return Some(End::Stop);
+                }
+            }
+        }
+        None
     }
 
     /// Applies an application command to the session.

@@ -42,3 +42,48 @@ async fn publish_and_receive_at_each_qos() {
         );
     }
 }
+
+#[tokio::test]
+async fn dropping_every_handle_disconnects_and_ends_the_streams() {
+    let broker = Mosquitto::start();
+    let (client, mut messages, mut events) = within(
+        "connect",
+        connect(Options::new(&broker.url(), "dropped").unwrap()),
+    )
+    .await
+    .unwrap();
+    drop(client);
+    assert!(within("stream end", messages.recv()).await.is_none());
+    let mut last = None;
+    while let Some(event) = within("events end", events.recv()).await {
+        last = Some(event);
+    }
+    assert_eq!(
+        last,
+        Some(mqtt_tokio::ConnectionEvent::Stopped),
+        "no reconnection after the handles are gone"
+    );
+}
+
+#[tokio::test]
+async fn bad_commands_are_typed_errors() {
+    let broker = Mosquitto::start();
+    let mut options = Options::new(&broker.url(), "bad-commands").unwrap();
+    options.config.max_pending = 0;
+    let (client, _messages, _events) = within("connect", connect(options)).await.unwrap();
+    let error = client
+        .publish("a/#", QoS::AtMostOnce, false, "x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, mqtt_tokio::Error::InvalidTopic(_)),
+        "{error}"
+    );
+    assert!(client.subscribe("a/#/b", QoS::AtMostOnce).await.is_err());
+    within("disconnect", client.disconnect()).await.unwrap();
+    let error = client
+        .publish("a", QoS::AtLeastOnce, false, "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, mqtt_tokio::Error::Closed), "{error}");
+}
