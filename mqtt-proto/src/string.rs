@@ -130,47 +130,10 @@ impl MqttString {
         Ok(Self(bytes))
     }
 
-    /// The string.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        // Validated at construction; the fallback is never taken.
-        core::str::from_utf8(&self.0).unwrap_or_default()
-    }
-
-    /// The UTF-8 bytes.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The underlying shared buffer.
-    #[must_use]
-    pub fn into_bytes(self) -> Bytes {
-        self.0
-    }
-
-    /// The length in bytes.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
     /// Whether the string is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl core::fmt::Debug for MqttString {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl core::fmt::Display for MqttString {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -182,42 +145,99 @@ impl core::ops::Deref for MqttString {
     }
 }
 
-impl AsRef<str> for MqttString {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
+validated_text!(MqttString, 0, StringError);
+
+/// Gives a validated-text type (UTF-8 `Bytes` in field `$field`) its accessors and the
+/// conversions of a string; `$error` is what construction from a string fails with.
+macro_rules! validated_text {
+    ($ty:ident, $field:tt, $error:ty) => {
+        impl $ty {
+            /// The text.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                // Validated at construction; the fallback is never taken.
+                core::str::from_utf8(&self.$field).unwrap_or_default()
+            }
+
+            /// The UTF-8 bytes.
+            #[must_use]
+            pub fn as_bytes(&self) -> &[u8] {
+                &self.$field
+            }
+
+            /// The underlying shared buffer.
+            #[must_use]
+            pub fn into_bytes(self) -> bytes::Bytes {
+                self.$field
+            }
+
+            /// The length in bytes.
+            #[must_use]
+            pub fn len(&self) -> usize {
+                self.$field.len()
+            }
+        }
+
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq<str> for $ty {
+            fn eq(&self, other: &str) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+
+        impl PartialEq<&str> for $ty {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_bytes() == other.as_bytes()
+            }
+        }
+
+        impl TryFrom<&str> for $ty {
+            type Error = $error;
+
+            fn try_from(s: &str) -> Result<Self, $error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<alloc::string::String> for $ty {
+            type Error = $error;
+
+            fn try_from(s: alloc::string::String) -> Result<Self, $error> {
+                Self::new(s)
+            }
+        }
+
+        impl core::str::FromStr for $ty {
+            type Err = $error;
+
+            fn from_str(s: &str) -> Result<Self, $error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$ty> for bytes::Bytes {
+            fn from(s: $ty) -> Self {
+                s.into_bytes()
+            }
+        }
+    };
 }
 
-impl PartialEq<str> for MqttString {
-    fn eq(&self, other: &str) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl PartialEq<&str> for MqttString {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl TryFrom<&str> for MqttString {
-    type Error = StringError;
-
-    fn try_from(s: &str) -> Result<Self, StringError> {
-        Self::new(s)
-    }
-}
-
-impl TryFrom<alloc::string::String> for MqttString {
-    type Error = StringError;
-
-    fn try_from(s: alloc::string::String) -> Result<Self, StringError> {
-        Self::new(s)
-    }
-}
-
-impl From<MqttString> for Bytes {
-    fn from(s: MqttString) -> Self {
-        s.0
-    }
-}
+pub(crate) use validated_text;

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::string::{MAX_STRING_LEN, StringError, all_words, plain_word, validate};
+use crate::string::{MAX_STRING_LEN, StringError, all_words, plain_word, validate, validated_text};
 
 /// Why a string is not a valid topic name or topic filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -97,31 +97,6 @@ impl TopicName {
     /// Wraps bytes that [`validate_name`] accepted.
     pub(crate) fn from_validated(bytes: Bytes) -> Self {
         Self(bytes)
-    }
-
-    /// The topic name.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        // Validated at construction; the fallback is never taken.
-        core::str::from_utf8(&self.0).unwrap_or_default()
-    }
-
-    /// The UTF-8 bytes.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// The underlying shared buffer.
-    #[must_use]
-    pub fn into_bytes(self) -> Bytes {
-        self.0
-    }
-
-    /// The length in bytes.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
     }
 
     /// Whether this is the empty name of an aliased MQTT 5.0 PUBLISH.
@@ -223,31 +198,6 @@ impl TopicFilter {
             bytes,
             filter_start: filter_start as u16,
         })
-    }
-
-    /// The whole filter as sent in SUBSCRIBE, including any `$share/{ShareName}/` prefix.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        // Validated at construction; the fallback is never taken.
-        core::str::from_utf8(&self.bytes).unwrap_or_default()
-    }
-
-    /// The UTF-8 bytes of the whole filter.
-    #[must_use]
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// The underlying shared buffer.
-    #[must_use]
-    pub fn into_bytes(self) -> Bytes {
-        self.bytes
-    }
-
-    /// The length in bytes of the whole filter.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.bytes.len()
     }
 
     /// Always `false`: a filter is never empty. Present for symmetry with [`len`](Self::len).
@@ -370,63 +320,5 @@ fn matches_levels(filter: &[u8], topic: &[u8]) -> bool {
     }
 }
 
-macro_rules! string_like {
-    ($ty:ty) => {
-        impl core::fmt::Debug for $ty {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                core::fmt::Debug::fmt(self.as_str(), f)
-            }
-        }
-
-        impl core::fmt::Display for $ty {
-            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                self.as_str()
-            }
-        }
-
-        impl PartialEq<str> for $ty {
-            fn eq(&self, other: &str) -> bool {
-                self.as_bytes() == other.as_bytes()
-            }
-        }
-
-        impl PartialEq<&str> for $ty {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_bytes() == other.as_bytes()
-            }
-        }
-
-        impl TryFrom<&str> for $ty {
-            type Error = TopicError;
-
-            fn try_from(s: &str) -> Result<Self, TopicError> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<alloc::string::String> for $ty {
-            type Error = TopicError;
-
-            fn try_from(s: alloc::string::String) -> Result<Self, TopicError> {
-                Self::new(s)
-            }
-        }
-
-        impl core::str::FromStr for $ty {
-            type Err = TopicError;
-
-            fn from_str(s: &str) -> Result<Self, TopicError> {
-                Self::new(s)
-            }
-        }
-    };
-}
-
-string_like!(TopicName);
-string_like!(TopicFilter);
+validated_text!(TopicName, 0, TopicError);
+validated_text!(TopicFilter, bytes, TopicError);
