@@ -1,11 +1,13 @@
 //! The handle the application holds: commands in, results out.
 
 use bytes::Bytes;
+use core::time::Duration;
 use mqtt_proto::{
     PacketId, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
     UnsubscribeProperties,
 };
-use mqtt_sansio::{DisconnectReason, Message, ServerLimits};
+
+use mqtt_sansio::{ClientError, DisconnectReason, Message, ServerLimits};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Error;
@@ -40,7 +42,7 @@ pub enum ConnectionEvent {
         /// The attempt that comes next, from 1.
         attempt: u32,
         /// How long the client waits first.
-        delay: core::time::Duration,
+        delay: Duration,
     },
     /// The client stopped: a fatal refusal, or `disconnect`.
     Stopped,
@@ -48,6 +50,8 @@ pub enum ConnectionEvent {
 
 pub(crate) enum Command {
     Publish(Message, oneshot::Sender<Result<Published, Error>>),
+    Send(Message),
+    Flush(oneshot::Sender<Result<(), Error>>),
     Subscribe(
         Vec<Subscription>,
         SubscribeProperties,
@@ -59,7 +63,11 @@ pub(crate) enum Command {
         oneshot::Sender<Result<Vec<ReasonCode>, Error>>,
     ),
     Ack(PacketId, oneshot::Sender<Result<(), Error>>),
-    Disconnect(oneshot::Sender<Result<(), Error>>),
+}
+
+/// Commands that never wait behind messages.
+pub(crate) enum Control {
+    Disconnect(Duration, oneshot::Sender<Result<(), Error>>),
     Abort(oneshot::Sender<Result<(), Error>>),
 }
 
@@ -71,6 +79,9 @@ pub(crate) enum Command {
 #[derive(Clone, Debug)]
 pub struct Client {
     pub(crate) commands: mpsc::Sender<Command>,
+    pub(crate) control: mpsc::Sender<Control>,
+    /// [`Options::disconnect_timeout`](crate::Options::disconnect_timeout).
+    pub(crate) disconnect_timeout: Duration,
 }
 
 impl Client {
@@ -112,6 +123,74 @@ impl Client {
     /// As [`publish`](Self::publish).
     pub async fn publish_message(&self, message: Message) -> Result<Published, Error> {
         self.call(|tx| Command::Publish(message, tx)).await
+    }
+
+    /// Queues a message without waiting for its acknowledgement: resolves once the connection
+    /// task has room for it. Pair it with [`flush`](Self::flush), which waits for everything
+    /// sent before it and reports the first failure.
+    ///
+    /// This is the fast path for many messages: nothing is allocated per message (clone a
+    /// [`TopicName`] and a [`Bytes`] payload, both reference counted), and messages sent
+    /// together leave in one write.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_tokio::Client) -> Result<(), mqtt_tokio::Error> {
+    /// use bytes::Bytes;
+    /// use mqtt_proto::{QoS, TopicName};
+    /// use mqtt_sansio::Message;
+    ///
+    /// let topic = TopicName::new("sensors/7/temperature")?;
+    /// let payload = Bytes::from_static(b"21.5");
+    /// for _ in 0..10_000 {
+    ///     client.send(Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone())).await?;
+    /// }
+    /// client.flush().await?; // every PUBACK is in
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Cancel safety: when the future is dropped before it completes, the message was not
+    /// queued.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client stopped. What the session or the broker refuses is
+    /// reported by the next [`flush`](Self::flush).
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        self.commands
+            .send(Command::Send(message))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
+    /// [`send`](Self::send) without waiting: fails at once when the command queue
+    /// ([`Options::command_capacity`](crate::Options::command_capacity)) is full.
+    ///
+    /// # Errors
+    /// [`Error::Client`] with [`ClientError::QueueFull`] when the queue is full (the message is
+    /// not queued), [`Error::Closed`] when the client stopped.
+    pub fn try_send(&self, message: Message) -> Result<(), Error> {
+        self.commands
+            .try_send(Command::Send(message))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    Error::Client(ClientError::QueueFull(self.commands.max_capacity()))
+                }
+                mpsc::error::TrySendError::Closed(_) => Error::Closed,
+            })
+    }
+
+    /// Waits until every message given to [`send`](Self::send) before this call is done:
+    /// acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP) or, at QoS 0, written to the socket.
+    ///
+    /// Cancel safety: dropping the future loses only the result; a failure it would have
+    /// reported goes to the next `flush`.
+    ///
+    /// # Errors
+    /// The first failure among those messages since the last `flush`: [`Error::Client`] for a
+    /// message the session refused (queue full, too large, …), [`Error::Failed`] for a failure
+    /// reason code from the broker; [`Error::Closed`] when the client stopped first.
+    pub async fn flush(&self) -> Result<(), Error> {
+        self.call(Command::Flush).await
     }
 
     /// Subscribes to `filter` at `qos`; resolves with the broker's result.
@@ -176,15 +255,44 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the task already stopped.
     pub async fn abort(&self) -> Result<(), Error> {
-        self.call(Command::Abort).await
+        self.control(Control::Abort).await
     }
 
-    /// Sends DISCONNECT and stops the connection task; the message and event streams end.
+    /// Disconnects cleanly and stops the connection task: waits until every message in flight
+    /// or queued is acknowledged, for at most
+    /// [`Options::disconnect_timeout`](crate::Options::disconnect_timeout), then sends DISCONNECT. The message and event
+    /// streams end.
+    ///
+    /// Commands sent after it are not carried out (they fail with [`Error::Closed`]). Without a
+    /// connection (while waiting to reconnect) it stops at once.
+    ///
+    /// Cancel safety: once called, the client disconnects even if the future is dropped.
     ///
     /// # Errors
     /// [`Error::Closed`] when the task already stopped.
     pub async fn disconnect(&self) -> Result<(), Error> {
-        self.call(Command::Disconnect).await
+        self.disconnect_within(self.disconnect_timeout).await
+    }
+
+    /// [`disconnect`](Self::disconnect), waiting at most `timeout` for the messages in flight;
+    /// `Duration::ZERO` sends DISCONNECT at once.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
+        self.control(|tx| Control::Disconnect(timeout, tx)).await
+    }
+
+    async fn control(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<(), Error>>) -> Control,
+    ) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.control
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
     }
 }
 

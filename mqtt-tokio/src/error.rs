@@ -53,8 +53,9 @@ pub enum Error {
     /// The broker answered a publish, subscribe or unsubscribe with a failure reason code.
     #[error("the broker answered with {0}")]
     Failed(ReasonCode),
-    /// The first connection ended before it was accepted (a protocol violation, a CONNACK
-    /// timeout, …).
+    /// The connection ended: the first one before it was accepted (a protocol violation, a
+    /// CONNACK timeout, …), or one that took a QoS 0 message down before it was written (QoS 0
+    /// is not sent again).
     #[error("the connection ended: {0:?}")]
     Disconnected(mqtt_sansio::DisconnectReason),
     /// The client was closed: `disconnect` was called, or it gave up reconnecting.

@@ -75,6 +75,8 @@ use tokio::sync::{mpsc, oneshot};
 /// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
 pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
     let (command_tx, command_rx) = mpsc::channel(options.command_capacity.max(1));
+    let (control_tx, control_rx) = mpsc::channel(4);
+    let disconnect_timeout = options.disconnect_timeout;
     let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
     let (event_tx, event_rx) = mpsc::channel(64);
     let (first_tx, first_rx) = oneshot::channel();
@@ -83,12 +85,16 @@ pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Err
         Some(tls) => Some(tls.client_config(options.host())?),
         None => None,
     };
-    let driver = driver::Driver::new(options, tls, command_rx, message_tx, event_tx, first_tx);
+    let driver = driver::Driver::new(
+        options, tls, command_rx, control_rx, message_tx, event_tx, first_tx,
+    );
     tokio::spawn(driver.run());
     first_rx.await.map_err(|_| Error::Closed)??;
     Ok((
         Client {
             commands: command_tx,
+            control: control_tx,
+            disconnect_timeout,
         },
         Messages(message_rx),
         Events(event_rx),

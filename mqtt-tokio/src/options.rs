@@ -37,6 +37,9 @@ pub struct Options {
     pub message_capacity: usize,
     /// How many commands (publish, subscribe, …) wait for the connection task. Default: 64.
     pub command_capacity: usize,
+    /// How long [`Client::disconnect`](crate::Client::disconnect) waits for the messages in
+    /// flight to be acknowledged before it sends DISCONNECT. Default: 5 s.
+    pub disconnect_timeout: Duration,
     /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
     pub tls: Option<TlsOptions>,
     /// Called before each connection attempt to refresh the user name and password.
@@ -89,6 +92,7 @@ impl Options {
             backoff: Backoff::DEFAULT,
             message_capacity: 64,
             command_capacity: 64,
+            disconnect_timeout: Duration::from_secs(5),
             tls,
             credentials: None,
         })

@@ -223,6 +223,14 @@ impl Client {
         self.ids.in_use()
     }
 
+    /// How many bytes wait for [`poll_transmit`](Self::poll_transmit). A driver that stops
+    /// taking messages while this is large keeps memory bounded when the socket is slower than
+    /// the application.
+    #[must_use]
+    pub fn transmit_len(&self) -> usize {
+        self.out.len()
+    }
+
     /// The server's limits for the current (or last) connection.
     #[must_use]
     pub fn server_limits(&self) -> &ServerLimits {
@@ -272,13 +280,57 @@ impl Client {
     }
 
     /// Bytes arrived from the server, in any chunking.
+    ///
+    /// The bytes are copied; [`handle_read_buf`](Self::handle_read_buf) avoids that.
     pub fn handle_read(&mut self, _now: Instant, bytes: &[u8]) {
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return;
         }
         self.read_buf.extend_from_slice(bytes);
+        let mut buf = core::mem::take(&mut self.read_buf);
+        self.decode_from(&mut buf);
+        self.read_buf = buf;
+    }
+
+    /// Bytes arrived from the server, in the caller's read buffer, without copying them: the
+    /// complete packets are taken from its front (received payloads share its memory) and a
+    /// partial packet stays in it, for the caller to read more bytes after it.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use mqtt_proto::MqttString;
+    /// use mqtt_sansio::{Client, Config, Event, Instant};
+    ///
+    /// let mut client = Client::new(Config::new(MqttString::from_static("reader")));
+    /// client.handle_transport_open(Instant::ZERO);
+    /// // A CONNACK, and the first byte of the next packet.
+    /// let mut buf = BytesMut::from(&[0x20, 0x02, 0x00, 0x00, 0xd0][..]);
+    /// client.handle_read_buf(Instant::ZERO, &mut buf);
+    /// assert!(matches!(client.poll_event(), Some(Event::Connected(_))));
+    /// assert_eq!(&buf[..], &[0xd0]); // a PINGRESP, once its second byte arrives
+    /// ```
+    pub fn handle_read_buf(&mut self, now: Instant, buf: &mut BytesMut) {
+        if !self.read_buf.is_empty() {
+            // Bytes of an earlier `handle_read` come first.
+            self.handle_read(now, buf);
+            buf.clear();
+            return;
+        }
+        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            buf.clear();
+            return;
+        }
+        self.decode_from(buf);
+        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            // The connection ended: what follows is not read.
+            buf.clear();
+        }
+    }
+
+    /// Decodes and handles the complete packets at the front of `buf`.
+    fn decode_from(&mut self, buf: &mut BytesMut) {
         while matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
-            match Packet::decode(self.version, &mut self.read_buf, &self.limits) {
+            match Packet::decode(self.version, buf, &self.limits) {
                 Ok(Some(packet)) => self.handle_packet(packet),
                 Ok(None) => break,
                 Err(e) => {
@@ -351,7 +403,8 @@ impl Client {
 
     /// Moves the bytes waiting to be sent into `buf`; `true` if there were any.
     ///
-    /// Many small packets come out together, so one write carries them all.
+    /// Many small packets come out together, so one write carries them all. When `buf` is
+    /// empty the bytes are not copied: the two buffers trade places.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
         if self.out.is_empty() {
@@ -360,7 +413,11 @@ impl Client {
             }
             return false;
         }
-        buf.extend_from_slice(&self.out);
+        if buf.is_empty() {
+            core::mem::swap(buf, &mut self.out);
+        } else {
+            buf.extend_from_slice(&self.out);
+        }
         self.out.clear();
         self.last_sent = now;
         if self.phase == Phase::Closing {

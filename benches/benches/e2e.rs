@@ -1,0 +1,553 @@
+//! End to end: `mqtt-tokio` and `rumqttc` back to back against the same local Mosquitto.
+//!
+//! Run: `cargo bench -p mqtt-benches --bench e2e`. It starts Mosquitto (the `mosquitto` on the
+//! `PATH`, or `/usr/sbin/mosquitto`) on a free loopback port, then runs every row once per
+//! client and repetition, each run in a child process of its own (this binary again), so that
+//! the CPU time (user + sys, from `getrusage`) and the peak RSS are that client's alone. Both
+//! clients run on a current-thread tokio runtime with MQTT 3.1.1, an in-flight window of
+//! [`WINDOW`] and a request queue of [`QUEUE`].
+//!
+//! Rows: 200,000 messages of 16 B and 1 KiB and 10,000 of 64 KiB, at QoS 0, 1 and 2, either
+//! publish-only (timed until the last PUBACK / PUBCOMP; at QoS 0 until the PUBACK of a QoS 1
+//! message sent after them) or publisher → subscriber in the same process (timed until the
+//! subscriber has every message).
+//!
+//! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
+//! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it.
+//! The table is printed as Markdown, ready for `BENCHMARKS.md`.
+
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    reason = "counts and rates in a report: far below 2^52, never negative"
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write as _;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mqtt_proto::{QoS, TopicName};
+use mqtt_sansio::Message;
+
+/// The in-flight window of both clients.
+const WINDOW: u16 = 100;
+/// The request (command) queue of both clients.
+const QUEUE: usize = 64;
+/// The topic every row publishes to.
+const TOPIC: &str = "bench/e2e";
+/// How long a run may go without progress before it is reported as stalled.
+const STALL: Duration = Duration::from_secs(20);
+
+/// Counts allocations made through the global allocator.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged, only counting.
+#[expect(
+    unsafe_code,
+    reason = "a global allocator is an unsafe trait; this one only counts"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The CPU time of this process (user + sys) and its peak resident set, in KiB.
+fn usage() -> (Duration, u64) {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `getrusage` writes a `rusage` into the pointer it is given, which points at one.
+    #[expect(
+        unsafe_code,
+        reason = "getrusage is the only source of the process's CPU time"
+    )]
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec.unsigned_abs())
+            + Duration::from_micros(t.tv_usec.unsigned_abs())
+    };
+    (
+        time(usage.ru_utime) + time(usage.ru_stime),
+        usage.ru_maxrss.unsigned_abs(),
+    )
+}
+
+/// The start of a measured interval.
+struct Mark {
+    wall: Instant,
+    cpu: Duration,
+    allocations: u64,
+}
+
+impl Mark {
+    fn now() -> Self {
+        Self {
+            wall: Instant::now(),
+            cpu: usage().0,
+            allocations: ALLOCATIONS.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Prints the measurement of the interval for the parent: one `RESULT` line.
+    fn report(&self, done: u64) {
+        let wall = self.wall.elapsed();
+        let (cpu, rss) = usage();
+        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - self.allocations;
+        println!(
+            "RESULT {} {} {} {} {}",
+            wall.as_nanos(),
+            cpu.saturating_sub(self.cpu).as_nanos(),
+            rss,
+            allocations,
+            done
+        );
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Copy)]
+struct Row {
+    count: u64,
+    size: usize,
+    qos: u8,
+    subscribe: bool,
+}
+
+impl Row {
+    fn name(&self) -> String {
+        let size = if self.size >= 1024 {
+            format!("{} KiB", self.size / 1024)
+        } else {
+            format!("{} B", self.size)
+        };
+        let mode = if self.subscribe {
+            "pub→sub"
+        } else {
+            "publish"
+        };
+        format!("{mode} QoS {} {size} ×{}", self.qos, self.count)
+    }
+
+    fn from_env() -> Self {
+        let var = |name: &str| std::env::var(name).expect(name);
+        Self {
+            count: var("E2E_COUNT").parse().expect("E2E_COUNT"),
+            size: var("E2E_SIZE").parse().expect("E2E_SIZE"),
+            qos: var("E2E_QOS").parse().expect("E2E_QOS"),
+            subscribe: var("E2E_MODE") == "pubsub",
+        }
+    }
+}
+
+fn main() {
+    match std::env::var("E2E_CHILD") {
+        Ok(client) => child(&client),
+        Err(_) => parent(),
+    }
+}
+
+// ---- the parent: the broker, the runs, the table ----
+
+/// Mosquitto on a free loopback port, killed on drop.
+struct Broker {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Broker {
+    fn start() -> Self {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("mqtt-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let config = dir.join("mosquitto.conf");
+        // No limit on queued messages: a subscriber that falls behind must lose nothing.
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 max_inflight_messages {WINDOW}\nmax_queued_messages 0\nlog_dest none\n"
+            ),
+        )
+        .expect("the broker's configuration");
+        let program = ["mosquitto", "/usr/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| Command::new(p).arg("-h").output().is_ok())
+            .expect("Mosquitto is installed (apt-get install mosquitto)");
+        let child = Command::new(program)
+            .arg("-c")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Mosquitto starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(Instant::now() < deadline, "Mosquitto did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One run's measurement.
+#[derive(Clone, Copy)]
+struct Run {
+    wall: Duration,
+    cpu: Duration,
+    rss_kib: u64,
+    allocations: u64,
+    done: u64,
+}
+
+fn run(client: &str, port: u16, row: Row) -> Run {
+    let output = Command::new(std::env::current_exe().expect("this binary"))
+        .env("E2E_CHILD", client)
+        .env("E2E_PORT", port.to_string())
+        .env("E2E_COUNT", row.count.to_string())
+        .env("E2E_SIZE", row.size.to_string())
+        .env("E2E_QOS", row.qos.to_string())
+        .env("E2E_MODE", if row.subscribe { "pubsub" } else { "publish" })
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("{client} {}: no result ({})", row.name(), output.status));
+    let fields: Vec<u64> = line
+        .split(' ')
+        .map(|f| f.parse().expect("a number"))
+        .collect();
+    Run {
+        wall: Duration::from_nanos(fields[0]),
+        cpu: Duration::from_nanos(fields[1]),
+        rss_kib: fields[2],
+        allocations: fields[3],
+        done: fields[4],
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The medians of a client's runs of a row.
+struct Summary {
+    rate: f64,
+    cpu_us: f64,
+    rss_mib: f64,
+    allocations: f64,
+    complete: bool,
+}
+
+fn summarise(runs: &[Run], row: Row) -> Summary {
+    let count = row.count as f64;
+    Summary {
+        rate: median(runs.iter().map(|r| count / r.wall.as_secs_f64()).collect()),
+        cpu_us: median(
+            runs.iter()
+                .map(|r| r.cpu.as_secs_f64() * 1e6 / count)
+                .collect(),
+        ),
+        rss_mib: median(runs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect()),
+        allocations: median(runs.iter().map(|r| r.allocations as f64 / count).collect()),
+        complete: runs.iter().all(|r| r.done == row.count),
+    }
+}
+
+fn parent() {
+    let env = |name: &str, default: f64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let reps = env("E2E_REPS", 3.0) as usize;
+    let scale = env("E2E_SCALE", 1.0);
+    let only = std::env::var("E2E_ONLY").unwrap_or_default();
+    let broker = Broker::start();
+    let mut rows = Vec::new();
+    for subscribe in [false, true] {
+        for (count, size) in [(200_000_u64, 16), (200_000, 1024), (10_000, 65_536)] {
+            for qos in 0..=2 {
+                let count = ((count as f64 * scale) as u64).max(1);
+                rows.push(Row {
+                    count,
+                    size,
+                    qos,
+                    subscribe,
+                });
+            }
+        }
+    }
+    rows.retain(|row| row.name().contains(&only));
+    println!(
+        "| row | mqtt-tokio msg/s | rumqttc msg/s | × | mqtt-tokio CPU µs/msg | rumqttc CPU µs/msg | × | \
+         mqtt-tokio peak RSS MiB | rumqttc peak RSS MiB | mqtt-tokio allocs/msg | rumqttc allocs/msg |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for row in rows {
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for rep in 0..reps {
+            // Alternate who goes first, so that neither always meets a warmer broker.
+            if rep % 2 == 0 {
+                ours.push(run("ours", broker.port, row));
+                theirs.push(run("rumqttc", broker.port, row));
+            } else {
+                theirs.push(run("rumqttc", broker.port, row));
+                ours.push(run("ours", broker.port, row));
+            }
+        }
+        let (a, b) = (summarise(&ours, row), summarise(&theirs, row));
+        let flag = |s: &Summary| if s.complete { "" } else { " (incomplete)" };
+        println!(
+            "| {} | {:.0}{} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.2} |",
+            row.name(),
+            a.rate,
+            flag(&a),
+            b.rate,
+            flag(&b),
+            a.rate / b.rate,
+            a.cpu_us,
+            b.cpu_us,
+            a.cpu_us / b.cpu_us,
+            a.rss_mib,
+            b.rss_mib,
+            a.allocations,
+            b.allocations,
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+// ---- the children: one client, one row ----
+
+fn child(client: &str) {
+    let row = Row::from_env();
+    let port: u16 = std::env::var("E2E_PORT")
+        .expect("E2E_PORT")
+        .parse()
+        .expect("a port");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    match client {
+        "ours" => runtime.block_on(ours::run(port, row)),
+        "rumqttc" => runtime.block_on(theirs::run(port, row)),
+        other => panic!("unknown client {other}"),
+    }
+}
+
+fn qos(level: u8) -> QoS {
+    QoS::try_from(level).expect("a QoS level")
+}
+
+mod ours {
+    use super::{Bytes, Mark, Message, QoS, Row, STALL, TOPIC, TopicName, WINDOW, qos};
+    use mqtt_tokio::{Client, Options, connect};
+
+    async fn client(port: u16, id: &str) -> (Client, mqtt_tokio::Messages) {
+        let mut options =
+            Options::new(&format!("mqtt://127.0.0.1:{port}"), id).expect("valid options");
+        options.config = options.config.clone().with_max_inflight(WINDOW);
+        options.command_capacity = super::QUEUE;
+        let (client, messages, _events) = connect(options).await.expect("connected");
+        (client, messages)
+    }
+
+    /// Sends every message, then waits until all are acknowledged.
+    async fn publish(client: &Client, row: Row) {
+        let topic = TopicName::new(TOPIC).expect("a topic");
+        let payload = Bytes::from(vec![b'x'; row.size]);
+        for _ in 0..row.count {
+            let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
+            client.send(message).await.expect("sent");
+        }
+        if row.qos == 0 && !row.subscribe {
+            // The broker has read every QoS 0 message once it acknowledges a later QoS 1 one.
+            let marker = Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone());
+            client.publish_message(marker).await.expect("acknowledged");
+        }
+        client.flush().await.expect("every message acknowledged");
+    }
+
+    pub(super) async fn run(port: u16, row: Row) {
+        if !row.subscribe {
+            let (client, _) = client(port, "e2e-ours-pub").await;
+            let mark = Mark::now();
+            // A task of its own, as for the other client.
+            let client = tokio::spawn(async move {
+                publish(&client, row).await;
+                client
+            })
+            .await
+            .expect("the publisher finished");
+            mark.report(row.count);
+            let _ = client.disconnect().await;
+            return;
+        }
+        let (subscriber, mut messages) = client(port, "e2e-ours-sub").await;
+        subscriber
+            .subscribe(TOPIC, qos(row.qos))
+            .await
+            .expect("subscribed");
+        let (publisher, _) = client(port, "e2e-ours-pub").await;
+        let mark = Mark::now();
+        let sending = tokio::spawn(async move {
+            publish(&publisher, row).await;
+            publisher
+        });
+        let mut received = 0;
+        while received < row.count {
+            match tokio::time::timeout(STALL, messages.recv()).await {
+                Ok(Some(_)) => received += 1,
+                _ => break,
+            }
+        }
+        mark.report(received);
+        if let Ok(publisher) = sending.await {
+            let _ = publisher.disconnect().await;
+        }
+        let _ = subscriber.disconnect().await;
+    }
+}
+
+mod theirs {
+    use super::{Bytes, Mark, Row, STALL, TOPIC, WINDOW};
+    use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+
+    fn qos(level: u8) -> QoS {
+        match level {
+            0 => QoS::AtMostOnce,
+            1 => QoS::AtLeastOnce,
+            _ => QoS::ExactlyOnce,
+        }
+    }
+
+    /// A connected client: its event loop has seen CONNACK.
+    async fn client(port: u16, id: &str) -> (AsyncClient, EventLoop) {
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        options
+            .set_keep_alive(std::time::Duration::from_secs(60))
+            .set_inflight(WINDOW)
+            .set_max_packet_size(1 << 20, 1 << 20);
+        let (client, mut events) = AsyncClient::new(options, super::QUEUE);
+        loop {
+            if let Event::Incoming(Packet::ConnAck(_)) = events.poll().await.expect("connected") {
+                return (client, events);
+            }
+        }
+    }
+
+    /// Queues every message from a task of its own.
+    fn produce(client: AsyncClient, row: Row) -> tokio::task::JoinHandle<AsyncClient> {
+        tokio::spawn(async move {
+            let payload = Bytes::from(vec![b'x'; row.size]);
+            for _ in 0..row.count {
+                client
+                    .publish_bytes(TOPIC, qos(row.qos), false, payload.clone())
+                    .await
+                    .expect("queued");
+            }
+            if row.qos == 0 && !row.subscribe {
+                // As for the other client: a QoS 1 marker whose PUBACK ends the run.
+                client
+                    .publish_bytes(TOPIC, QoS::AtLeastOnce, false, payload)
+                    .await
+                    .expect("queued");
+            }
+            client
+        })
+    }
+
+    pub(super) async fn run(port: u16, row: Row) {
+        if !row.subscribe {
+            let (client, mut events) = client(port, "e2e-rumqttc-pub").await;
+            let mark = Mark::now();
+            let producer = produce(client, row);
+            let wanted = if row.qos == 0 { 1 } else { row.count };
+            let mut acknowledged = 0;
+            while acknowledged < wanted {
+                match tokio::time::timeout(STALL, events.poll()).await {
+                    Ok(Ok(Event::Incoming(Packet::PubAck(_) | Packet::PubComp(_)))) => {
+                        acknowledged += 1;
+                    }
+                    Ok(Ok(_)) => {}
+                    _ => break,
+                }
+            }
+            mark.report(if acknowledged == wanted { row.count } else { 0 });
+            if let Ok(client) = producer.await {
+                let _ = client.disconnect().await;
+                let _ = tokio::time::timeout(STALL, events.poll()).await;
+            }
+            return;
+        }
+        let (subscriber, mut inbound) = client(port, "e2e-rumqttc-sub").await;
+        subscriber
+            .subscribe(TOPIC, qos(row.qos))
+            .await
+            .expect("subscribed");
+        loop {
+            if let Event::Incoming(Packet::SubAck(_)) = inbound.poll().await.expect("subscribed") {
+                break;
+            }
+        }
+        let (publisher, mut outbound) = client(port, "e2e-rumqttc-pub").await;
+        let mark = Mark::now();
+        let producer = produce(publisher, row);
+        let driver = tokio::spawn(async move { while outbound.poll().await.is_ok() {} });
+        let mut received = 0;
+        while received < row.count {
+            match tokio::time::timeout(STALL, inbound.poll()).await {
+                Ok(Ok(Event::Incoming(Packet::Publish(_)))) => received += 1,
+                Ok(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        mark.report(received);
+        producer.abort();
+        driver.abort();
+    }
+}
