@@ -308,6 +308,12 @@ impl Messages {
     pub async fn recv(&mut self) -> Option<Publish> {
         self.0.recv().await
     }
+
+    /// The next message if one is waiting, without waiting; `None` when none is (or the client
+    /// stopped).
+    pub fn try_recv(&mut self) -> Option<Publish> {
+        self.0.try_recv().ok()
+    }
 }
 
 /// Connection events, bounded: when nobody reads them, the oldest are kept and new ones dropped.
@@ -320,5 +326,10 @@ impl Events {
     /// Cancel safe.
     pub async fn recv(&mut self) -> Option<ConnectionEvent> {
         self.0.recv().await
+    }
+
+    /// The next event if one is waiting, without waiting.
+    pub fn try_recv(&mut self) -> Option<ConnectionEvent> {
+        self.0.try_recv().ok()
     }
 }

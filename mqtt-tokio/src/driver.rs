@@ -555,6 +555,11 @@ impl Driver {
         match control {
             Some(Control::Disconnect(timeout, reply)) => {
                 self.stopping.push(reply);
+                // What was sent before `disconnect` is part of what it waits for (past the
+                // session's room, a message fails as the queue being full).
+                while let Ok(command) = self.commands.try_recv() {
+                    self.command(command);
+                }
                 let until = tokio::time::Instant::now() + timeout;
                 self.draining = Some(self.draining.map_or(until, |d| d.min(until)));
                 None

@@ -1,6 +1,9 @@
 //! A Mosquitto broker started for one test on a free loopback port, stopped when dropped.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod fake;
+pub mod proxy;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
@@ -79,6 +82,19 @@ impl Mosquitto {
     /// A directory of this broker's for test files.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
+    }
+
+    /// Anonymous access, with `extra` lines of configuration.
+    pub fn with_config(extra: &str) -> Self {
+        let broker = Self::start_with(None);
+        let conf = broker.dir.join("mosquitto.conf");
+        let mut config = std::fs::read_to_string(&conf).unwrap();
+        config += extra;
+        config.push('\n');
+        std::fs::write(&conf, config).unwrap();
+        let mut broker = broker;
+        broker.restart();
+        broker
     }
 
     fn start_with(credentials: Option<(&str, &str)>) -> Self {
