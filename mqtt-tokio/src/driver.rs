@@ -21,12 +21,14 @@ type Reply<T> = oneshot::Sender<Result<T, Error>>;
 const BATCH: usize = 256;
 
 /// The size of the read buffer.
-const READ_BUFFER: usize = 64 * 1024;
+const READ_BUFFER: usize = 256 * 1024;
 
-/// How many bytes wait in the write buffer before the driver stops taking more from the
-/// session: large enough for big writes, small enough that an ack or a PINGREQ made meanwhile
-/// does not wait long behind them.
-const WRITE_BUFFER: usize = 256 * 1024;
+/// How many messages may wait in the session for room in the window while connected.
+const CONNECTED_PENDING: usize = 64;
+
+/// How many bytes of messages may wait in the session, encoded or not, before the driver stops
+/// taking commands (beside the session's own bound on their number).
+const PENDING_BYTES: usize = 1024 * 1024;
 
 /// The least room a read is given in the read buffer.
 const MIN_READ: usize = 4 * 1024;
@@ -41,10 +43,22 @@ async fn read_some(
     reader: &mut (impl tokio::io::AsyncRead + Unpin),
     buf: &mut BytesMut,
 ) -> std::io::Result<usize> {
-    if buf.capacity() - buf.len() < MIN_READ {
+    // The rest of a large packet gets room of its own size, so that its payload, once taken,
+    // keeps no more memory alive than it needs (the session has checked the size against its
+    // limit already; the cap is for the memory taken before the bytes arrive).
+    let rest = match mqtt_proto::FixedHeader::parse(buf) {
+        Ok(Some(header)) => header.packet_len().saturating_sub(buf.len()),
+        _ => 0,
+    };
+    let want = if rest > MIN_READ {
+        rest.min(READ_BUFFER * 16)
+    } else {
+        MIN_READ
+    };
+    if buf.capacity() - buf.len() < want {
         // Reclaims the buffer's memory when the messages taken from it are gone; otherwise takes
         // new memory, which those messages' payloads keep.
-        buf.reserve(READ_BUFFER);
+        buf.reserve(want.max(READ_BUFFER));
     }
     reader.read_buf(buf).await
 }
@@ -314,8 +328,17 @@ impl Driver {
 
     /// Whether the session has room for another message: when it has none, commands wait in
     /// their channel and `send` and `publish` wait for room.
+    ///
+    /// While connected, a short queue keeps the window full; without a connection, the session
+    /// keeps up to `Config::max_pending` messages for the next one.
     fn has_room(&self) -> bool {
-        self.core.pending() < self.core.config().max_pending
+        let most = if self.core.is_connected() {
+            CONNECTED_PENDING
+        } else {
+            self.core.config().max_pending
+        };
+        self.core.pending() < most
+            && self.core.pending_bytes() + self.core.transmit_len() < PENDING_BYTES
     }
 
     /// Sleeps `delay` while taking commands (they wait in the session); `false` to stop.
@@ -416,8 +439,7 @@ impl Driver {
                 .into_iter()
                 .chain(self.draining)
                 .min();
-            let accepting =
-                self.draining.is_none() && self.has_room() && write_buf.len() < WRITE_BUFFER;
+            let accepting = self.draining.is_none() && self.has_room();
             let far = tokio::time::Instant::now() + Duration::from_secs(86_400);
             tokio::select! {
                 written = write_some(&mut writer, &mut write_buf, &mut unflushed, needs_flush),
@@ -454,7 +476,7 @@ impl Driver {
                     // Take what else is waiting, so that many small publishes leave in one
                     // write.
                     for _ in 0..BATCH {
-                        if !self.has_room() || self.core.transmit_len() >= WRITE_BUFFER {
+                        if !self.has_room() {
                             break;
                         }
                         let Ok(command) = self.commands.try_recv() else { break };
@@ -514,10 +536,12 @@ impl Driver {
         }
     }
 
-    /// Moves the session's bytes into the write buffer while it is short.
+    /// Takes the session's bytes once the write buffer is written: at most 64 KiB of messages
+    /// at a time (the session's budget), so that an ack or a PINGREQ made meanwhile waits
+    /// behind little, and without copying them (the buffers trade places).
     fn transmit(&mut self, now: Instant, write_buf: &mut BytesMut) {
-        if write_buf.len() < WRITE_BUFFER {
-            while self.core.poll_transmit(now, write_buf) {}
+        if write_buf.is_empty() {
+            let _ = self.core.poll_transmit(now, write_buf);
             if self.core.pending() == 0 {
                 // Every QoS 0 message taken so far is in the write buffer or written.
                 self.buffered.append(&mut self.taken);

@@ -56,3 +56,46 @@ async fn a_slow_consumer_loses_nothing_and_stays_connected() {
     within("disconnect", consumer.disconnect()).await.unwrap();
     within("disconnect", producer.disconnect()).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_stalled_broker_makes_the_client_stop_taking_messages() {
+    use bytes::Bytes;
+    use mqtt_proto::TopicName;
+    use mqtt_sansio::{ClientError, Message};
+    use mqtt_tokio::Error;
+
+    let broker = Mosquitto::start();
+    let (client, _messages, _events) = within(
+        "connect",
+        connect(Options::new(&broker.url(), "flooder").unwrap()),
+    )
+    .await
+    .unwrap();
+    broker.pause();
+    let topic = TopicName::new("flood").unwrap();
+    let payload = Bytes::from(vec![0x5a; 64 * 1024]);
+    let mut accepted = 0_u32;
+    let mut full = 0;
+    // QoS 0 needs no acknowledgement, so only the socket can say "enough": once its buffers
+    // and the client's are full, the command queue fills and stays full.
+    while full < 20 {
+        match client.try_send(Message::new(topic.clone(), QoS::AtMostOnce, payload.clone())) {
+            Ok(()) => {
+                accepted += 1;
+                full = 0;
+                tokio::task::yield_now().await;
+            }
+            Err(Error::Client(ClientError::QueueFull(_))) => {
+                full += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+        // 64 MiB: far above what the socket buffers, the write buffer (256 KiB) and the
+        // command queue (64 messages) hold together.
+        assert!(accepted < 1024, "the client kept taking messages");
+    }
+    broker.resume();
+    within("flush", client.flush()).await.unwrap();
+    within("disconnect", client.disconnect()).await.unwrap();
+}

@@ -130,6 +130,8 @@ pub struct Client {
     inflight: VecDeque<Outgoing>,
     /// Messages waiting for a connection or for room in the window, in order.
     pending: VecDeque<Publish>,
+    /// The encoded size of the messages in `pending`.
+    pending_bytes: usize,
     /// SUBSCRIBE and UNSUBSCRIBE requests not yet answered, in order.
     requests: VecDeque<Request>,
     /// Subscriptions to make again when the server has lost the session.
@@ -170,6 +172,7 @@ impl Client {
             ids: PacketIds::new(),
             inflight: VecDeque::new(),
             pending: VecDeque::new(),
+            pending_bytes: 0,
             requests: VecDeque::new(),
             remembered: Vec::new(),
             inbound: VecDeque::new(),
@@ -214,6 +217,13 @@ impl Client {
     #[must_use]
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The encoded size of the messages [`pending`](Self::pending): what a driver bounding its
+    /// memory in bytes, not only in messages, looks at.
+    #[must_use]
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
     }
 
     /// Packet identifiers in use: messages in flight or pending at QoS 1 and 2, and requests
@@ -404,9 +414,12 @@ impl Client {
     /// Moves the bytes waiting to be sent into `buf`; `true` if there were any.
     ///
     /// Many small packets come out together, so one write carries them all. When `buf` is
-    /// empty the bytes are not copied: the two buffers trade places.
+    /// empty the bytes are not copied: the two buffers trade places. Messages waiting for the
+    /// output to shrink (64 KiB at a time) are encoded first, so calling this again after the
+    /// bytes are written takes the next ones; calling it in a loop takes everything.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
+        self.send_pending();
         if self.out.is_empty() {
             if self.phase == Phase::Closing {
                 self.phase = Phase::Closed;

@@ -60,6 +60,11 @@ pub(super) enum Stage {
     Released,
 }
 
+/// How many bytes of output the client holds before it stops encoding waiting messages: they
+/// stay in the pending queue, unencoded, until the driver takes the bytes. Acknowledgements and
+/// PINGREQ are never held back, so they wait behind at most this much.
+pub(super) const TRANSMIT_BUDGET: usize = 64 * 1024;
+
 /// An outbound QoS 1 or 2 message in flight.
 pub(super) struct Outgoing {
     pub(super) publish: Publish,
@@ -100,7 +105,10 @@ impl Client {
         // The QoS and identifier size the packet like the real one, before an id is taken.
         publish.qos_pid = QosPid::new(qos, PacketId::MAX);
         self.check_publish(&publish)?;
-        let direct = self.is_connected() && self.pending.is_empty() && self.has_room(qos);
+        let direct = self.is_connected()
+            && self.pending.is_empty()
+            && self.has_room(qos)
+            && self.out.len() < TRANSMIT_BUDGET;
         if !direct && self.pending.len() >= self.config.max_pending {
             return Err(ClientError::QueueFull(self.config.max_pending));
         }
@@ -112,6 +120,7 @@ impl Client {
         if direct {
             self.send_publish(publish);
         } else {
+            self.pending_bytes += publish.encoded_len(self.version);
             self.pending.push_back(publish);
         }
         Ok(id)
@@ -165,9 +174,10 @@ impl Client {
         self.inflight.push_back(Outgoing { publish, stage });
     }
 
-    /// Sends pending messages while the window has room.
+    /// Sends pending messages while the window has room and less than [`TRANSMIT_BUDGET`]
+    /// bytes wait to be sent.
     pub(super) fn send_pending(&mut self) {
-        while self.is_connected() {
+        while self.is_connected() && self.out.len() < TRANSMIT_BUDGET {
             let Some(front) = self.pending.front() else {
                 break;
             };
@@ -175,6 +185,7 @@ impl Client {
                 break;
             }
             if let Some(publish) = self.pending.pop_front() {
+                self.pending_bytes -= publish.encoded_len(self.version);
                 self.send_publish(publish);
             }
         }
@@ -279,6 +290,7 @@ impl Client {
                     let mut publish = outgoing.publish;
                     publish.dup = true;
                     reset.requeued.push(id);
+                    self.pending_bytes += publish.encoded_len(self.version);
                     self.pending.push_front(publish);
                 }
             }
