@@ -53,6 +53,7 @@ mod client;
 mod config;
 mod error;
 mod event;
+mod id_map;
 mod ids;
 mod time;
 

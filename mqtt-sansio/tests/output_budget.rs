@@ -47,7 +47,11 @@ fn messages_past_the_budget_wait_unencoded_and_leave_in_order() {
     let mut polls = 0;
     let mut buf = BytesMut::new();
     while h.client.poll_transmit(h.now, &mut buf) {
-        assert!(buf.len() <= 64 * 1024 + one, "{} bytes in one poll", buf.len());
+        assert!(
+            buf.len() <= 64 * 1024 + one,
+            "{} bytes in one poll",
+            buf.len()
+        );
         total += decode(&mut buf).len();
         polls += 1;
     }
@@ -63,7 +67,11 @@ fn an_acknowledgement_waits_behind_at_most_one_budget() {
     let payload = Bytes::from(vec![7; PAYLOAD]);
     for _ in 0..50 {
         h.client
-            .publish(Message::new(topic("big"), QoS::AtLeastOnce, payload.clone()))
+            .publish(Message::new(
+                topic("big"),
+                QoS::AtLeastOnce,
+                payload.clone(),
+            ))
             .unwrap();
     }
     // The server sends a QoS 1 message: its PUBACK is owed now.

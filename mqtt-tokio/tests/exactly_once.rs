@@ -66,7 +66,10 @@ async fn survives_cuts(qos: QoS) {
     let mut seen: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
     let record = |seen: &mut BTreeMap<u32, Vec<u16>>, message: mqtt_proto::Publish| {
         let n = u32::from_be_bytes(message.payload().try_into().unwrap());
-        let id = message.qos_pid.packet_id().map_or(0, mqtt_proto::PacketId::get);
+        let id = message
+            .qos_pid
+            .packet_id()
+            .map_or(0, mqtt_proto::PacketId::get);
         seen.entry(n).or_default().push(id);
     };
     while seen.len() < COUNT as usize {

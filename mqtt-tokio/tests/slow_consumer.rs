@@ -79,7 +79,11 @@ async fn a_stalled_broker_makes_the_client_stop_taking_messages() {
     // QoS 0 needs no acknowledgement, so only the socket can say "enough": once its buffers
     // and the client's are full, the command queue fills and stays full.
     while full < 20 {
-        match client.try_send(Message::new(topic.clone(), QoS::AtMostOnce, payload.clone())) {
+        match client.try_send(Message::new(
+            topic.clone(),
+            QoS::AtMostOnce,
+            payload.clone(),
+        )) {
             Ok(()) => {
                 accepted += 1;
                 full = 0;

@@ -4,7 +4,7 @@ mod publish;
 mod receive;
 mod subscribe;
 
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -19,6 +19,7 @@ pub use publish::Message;
 use crate::config::Config;
 use crate::error::ClientError;
 use crate::event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::time::Instant;
 use publish::Outgoing;
@@ -139,7 +140,7 @@ pub struct Client {
     /// Received QoS 1 and 2 messages in receipt order, for acknowledgements in that order.
     inbound: VecDeque<InboundAck>,
     /// Inbound QoS 2 identifiers between PUBLISH and PUBREL: the server's identifiers.
-    inbound_qos2: BTreeMap<u16, Qos2State>,
+    inbound_qos2: IdMap<Qos2State>,
     /// Inbound topic aliases (MQTT 5.0), index alias − 1.
     aliases: Vec<Option<mqtt_proto::TopicName>>,
 }
@@ -176,7 +177,7 @@ impl Client {
             requests: VecDeque::new(),
             remembered: Vec::new(),
             inbound: VecDeque::new(),
-            inbound_qos2: BTreeMap::new(),
+            inbound_qos2: IdMap::new(),
             aliases: Vec::new(),
             config,
         }

@@ -32,7 +32,7 @@ impl Client {
             self.events.push_back(Event::Message(publish));
             return;
         };
-        let redelivery = self.inbound_qos2.contains_key(&id.get());
+        let redelivery = self.inbound_qos2.contains_key(id.get());
         if self.version.is_v5()
             && !redelivery
             && self.unacknowledged_inbound() >= self.receive_maximum()
@@ -43,7 +43,7 @@ impl Client {
         }
         match publish.qos() {
             QoS::ExactlyOnce => {
-                if let Some(&state) = self.inbound_qos2.get(&id.get()) {
+                if let Some(&state) = self.inbound_qos2.get(id.get()) {
                     // A redelivery of a message already delivered ([MQTT-4.3.3-10] (5.0),
                     // [MQTT-4.3.3-2] (3.1.1)): acknowledge again in turn, never deliver twice.
                     if self.inbound.iter().any(|a| a.id == id) {
@@ -110,7 +110,7 @@ impl Client {
         }
         // A QoS 2 message delivered on a connection that has since ended: its PUBREC goes out
         // when the server sends it again.
-        match self.inbound_qos2.get_mut(&packet_id.get()) {
+        match self.inbound_qos2.get_mut(packet_id.get()) {
             Some(state @ Qos2State::Delivered) => {
                 *state = Qos2State::Received;
                 Ok(())
@@ -120,9 +120,9 @@ impl Client {
     }
 
     pub(super) fn handle_pubrel(&mut self, id: PacketId) {
-        match self.inbound_qos2.get(&id.get()) {
+        match self.inbound_qos2.get(id.get()) {
             Some(Qos2State::Received) => {
-                self.inbound_qos2.remove(&id.get());
+                self.inbound_qos2.remove(id.get());
                 // [MQTT-4.3.3-11] (5.0), [MQTT-4.3.3-2] (3.1.1)
                 self.encode_infallible(&Packet::PubComp(PubComp::new(id)));
             }
