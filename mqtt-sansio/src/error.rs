@@ -32,6 +32,15 @@ pub enum ClientError {
         /// The server's maximum.
         maximum: u32,
     },
+    /// The Topic Alias is 0, above the server's Topic Alias Maximum, or stands for a topic this
+    /// connection never set ([MQTT-3.3.2-8], [MQTT-3.3.2-9]).
+    #[error("topic alias {alias} is not valid here (the server accepts 1 to {maximum})")]
+    TopicAliasInvalid {
+        /// The alias.
+        alias: u16,
+        /// The server's Topic Alias Maximum.
+        maximum: u16,
+    },
     /// The server does not support wildcard subscriptions.
     #[error("the server does not support wildcard subscriptions")]
     WildcardSubscriptionsNotSupported,
@@ -53,7 +62,8 @@ pub enum ClientError {
     /// The command needs MQTT 5.0 (AUTH).
     #[error("this needs MQTT 5.0")]
     NeedsV5,
-    /// The command needs an open connection (AUTH) or is not possible while closing.
+    /// The command needs an open connection (AUTH), is not possible while closing, or (for
+    /// [`Client::set_config`](crate::Client::set_config)) needs the connection closed.
     #[error("not possible in the current connection state")]
     InvalidState,
 }

@@ -10,8 +10,8 @@ use core::time::Duration;
 
 use bytes::BytesMut;
 use mqtt_proto::{
-    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, Limits, MqttString, Packet,
-    PacketId, ProtocolVersion, Publish, ReasonCode,
+    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, DisconnectProperties, Limits,
+    MqttString, Packet, PacketId, ProtocolVersion, Publish, ReasonCode,
 };
 
 pub use publish::Message;
@@ -143,6 +143,8 @@ pub struct Client {
     inbound_qos2: IdMap<Qos2State>,
     /// Inbound topic aliases (MQTT 5.0), index alias − 1.
     aliases: Vec<Option<mqtt_proto::TopicName>>,
+    /// Outbound topic aliases this connection has set (MQTT 5.0), index alias − 1.
+    out_aliases: Vec<bool>,
 }
 
 impl Client {
@@ -179,6 +181,7 @@ impl Client {
             inbound: VecDeque::new(),
             inbound_qos2: IdMap::new(),
             aliases: Vec::new(),
+            out_aliases: Vec::new(),
             config,
         }
     }
@@ -189,6 +192,30 @@ impl Client {
     #[must_use]
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Replaces the configuration for the next connection, keeping the session (messages in
+    /// flight and pending, inbound QoS 2 state, subscriptions) when the protocol version stays
+    /// the same; a new version starts a new session.
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidState`] while a connection is open or being opened.
+    pub fn set_config(&mut self, config: Config) -> Result<(), ClientError> {
+        if !matches!(self.phase, Phase::Closed) {
+            return Err(ClientError::InvalidState);
+        }
+        if config.version != self.version {
+            *self = Self::new(config);
+            return Ok(());
+        }
+        self.limits = Limits::new().with_max_packet_size(
+            config
+                .maximum_packet_size
+                .unwrap_or(mqtt_proto::MAX_PACKET_SIZE),
+        );
+        self.keep_alive = config.keep_alive;
+        self.config = config;
+        Ok(())
     }
 
     /// Replaces the user name and password of the next CONNECT, as a driver does when it
@@ -276,6 +303,7 @@ impl Client {
         self.ping_deadline = None;
         self.reading = true;
         self.aliases.clear();
+        self.out_aliases.clear();
         self.last_sent = now;
         self.phase = Phase::Connecting {
             deadline: now + self.config.connack_timeout,
@@ -498,11 +526,27 @@ impl Client {
         reason_code: ReasonCode,
         session_expiry_interval: Option<u32>,
     ) -> Result<(), ClientError> {
+        let mut properties = DisconnectProperties::default();
+        properties.session_expiry_interval = session_expiry_interval;
+        self.disconnect_with(reason_code, properties)
+    }
+
+    /// [`disconnect`](Self::disconnect) with every DISCONNECT property (MQTT 5.0: a Reason
+    /// String, User Properties, …). With Success and no property, DISCONNECT takes its shortest
+    /// form.
+    ///
+    /// # Errors
+    /// As [`disconnect`](Self::disconnect).
+    pub fn disconnect_with(
+        &mut self,
+        reason_code: ReasonCode,
+        properties: DisconnectProperties,
+    ) -> Result<(), ClientError> {
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return Err(ClientError::InvalidState);
         }
         let mut disconnect = Disconnect::new(reason_code);
-        disconnect.properties.session_expiry_interval = session_expiry_interval;
+        disconnect.properties = properties.into();
         let disconnect = Packet::Disconnect(disconnect);
         encodable(disconnect.encode(self.version, &mut no_room()))?;
         self.close(DisconnectReason::ByClient);

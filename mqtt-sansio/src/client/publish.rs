@@ -105,6 +105,16 @@ impl Client {
         // The QoS and identifier size the packet like the real one, before an id is taken.
         publish.qos_pid = QosPid::new(qos, PacketId::MAX);
         self.check_publish(&publish)?;
+        if let Some(alias) = publish.properties.topic_alias {
+            // A topic name sets the alias for what follows on this connection.
+            let index = usize::from(alias.get()) - 1;
+            if !publish.topic().is_empty() {
+                if self.out_aliases.len() <= index {
+                    self.out_aliases.resize(index + 1, false);
+                }
+                self.out_aliases[index] = true;
+            }
+        }
         let direct = self.is_connected()
             && self.pending.is_empty()
             && self.has_room(qos)
@@ -128,6 +138,20 @@ impl Client {
 
     /// The checks of `publish` against the server's limits and the protocol.
     fn check_publish(&self, publish: &Publish) -> Result<(), ClientError> {
+        if let Some(alias) = publish.properties.topic_alias {
+            let maximum = self.server.topic_alias_maximum;
+            let index = usize::from(alias.get()) - 1;
+            // [MQTT-3.3.2-9]: not above the server's Topic Alias Maximum; an empty topic name
+            // needs an alias set earlier on this connection.
+            let unset =
+                publish.topic().is_empty() && !self.out_aliases.get(index).is_some_and(|s| *s);
+            if alias.get() > maximum || unset {
+                return Err(ClientError::TopicAliasInvalid {
+                    alias: alias.get(),
+                    maximum,
+                });
+            }
+        }
         let qos = publish.qos();
         if qos > self.server.maximum_qos {
             return Err(ClientError::QosNotSupported {
