@@ -83,8 +83,13 @@ impl TlsOptions {
         self
     }
 
-    /// The rustls configuration and the name to verify.
-    pub(crate) fn client_config(
+    /// The rustls configuration and the name to verify, for `host` unless a server name is
+    /// set: what [`connect`](crate::connect) uses, for drivers of one's own.
+    ///
+    /// # Errors
+    /// [`Error::Certificate`] for a missing or unusable file, [`Error::Tls`] for a refused
+    /// configuration, [`Error::InvalidAddress`] for a name TLS cannot verify.
+    pub fn client_config(
         &self,
         host: &str,
     ) -> Result<(Arc<ClientConfig>, ServerName<'static>), Error> {
