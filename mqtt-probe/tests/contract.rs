@@ -148,7 +148,10 @@ fn a_disconnect_with_a_reason_string_sends_it() {
         Some(Packet::Disconnect(d)) => {
             assert_eq!(d.reason_code, ReasonCode(4));
             assert_eq!(
-                d.properties.reason_string.as_ref().map(mqtt_proto::MqttString::as_str),
+                d.properties
+                    .reason_string
+                    .as_ref()
+                    .map(mqtt_proto::MqttString::as_str),
                 Some("bye")
             );
         }

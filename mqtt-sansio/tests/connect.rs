@@ -6,7 +6,7 @@ use core::time::Duration;
 
 use common::Harness;
 use mqtt_proto::{ConnAck, Packet, ProtocolVersion, QoS, ReasonCode};
-use mqtt_sansio::{DisconnectReason, Event, Instant, Timer};
+use mqtt_sansio::{DisconnectReason, Event, Instant, Retry, Timer};
 
 #[test]
 fn connect_carries_the_configuration_3_1_1() {
@@ -134,4 +134,36 @@ fn a_second_connack_is_a_protocol_error() {
             ReasonCode::PROTOCOL_ERROR
         ))]
     );
+}
+
+#[test]
+fn a_3_x_server_refusing_the_version_reads_as_unsupported_protocol_version() {
+    // A server speaking only 3.1.1 answers a 5.0 CONNECT with its own CONNACK: return code 0x01,
+    // no property length. Read strictly as 5.0 it is malformed; it means "unsupported version".
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V5));
+    h.open();
+    h.server_sends_bytes(&[0x20, 0x02, 0x00, 0x01]);
+    let events = h.events();
+    assert!(
+        matches!(
+            &events[..],
+            [Event::Disconnected(DisconnectReason::Refused(c))]
+                if c.reason_code == ReasonCode::UNSUPPORTED_PROTOCOL_VERSION
+        ),
+        "{events:?}"
+    );
+    assert_eq!(
+        Retry::after_connack(ReasonCode::UNSUPPORTED_PROTOCOL_VERSION),
+        Retry::Fatal
+    );
+    // After CONNACK the same bytes are no refusal: a 5.0 CONNACK needs a property length.
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V5));
+    h.connect(false);
+    h.server_sends_bytes(&[0x20, 0x02, 0x00, 0x01]);
+    assert!(matches!(
+        &h.events()[..],
+        [Event::Disconnected(
+            DisconnectReason::ProtocolViolation { .. }
+        )]
+    ));
 }

@@ -369,6 +369,20 @@ impl Client {
     /// Decodes and handles the complete packets at the front of `buf`.
     fn decode_from(&mut self, buf: &mut BytesMut) {
         while matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
+            if self.version.is_v5()
+                && matches!(self.phase, Phase::Connecting { .. })
+                && buf.starts_with(&V3_UNACCEPTABLE_VERSION)
+            {
+                // A server that speaks only 3.x answers a 5.0 CONNECT with its own CONNACK,
+                // return code 0x01 ([MQTT-3.1.2-2] of 3.1.1), which is not a 5.0 CONNACK: it
+                // means what 5.0 says with 0x84, and the application may retry with 3.1.1.
+                bytes::Buf::advance(buf, V3_UNACCEPTABLE_VERSION.len());
+                self.handle_connack(ConnAck::new(
+                    false,
+                    ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
+                ));
+                continue;
+            }
             match Packet::decode(self.version, buf, &self.limits) {
                 Ok(Some(packet)) => self.handle_packet(packet),
                 Ok(None) => break,
@@ -736,6 +750,10 @@ fn encodable(result: Result<usize, mqtt_proto::EncodeError>) -> Result<(), Clien
         Err(e) => Err(ClientError::Encode(e)),
     }
 }
+
+/// A 3.x CONNACK refusing the protocol version: type 2, remaining length 2, no flags, return
+/// code 0x01.
+const V3_UNACCEPTABLE_VERSION: [u8; 4] = [0x20, 0x02, 0x00, 0x01];
 
 /// The timer behind [`Client::poll_timeout`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
