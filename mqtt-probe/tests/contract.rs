@@ -433,3 +433,91 @@ fn the_session_loop_connects_as_fuzzish_and_runs_one_command() {
             .all(|c| c.client_id.as_str() == "fuzzish" && c.keep_alive == 60)
     );
 }
+
+#[test]
+fn enhanced_authentication_goes_both_ways() {
+    let mut config = BrokerConfig::new();
+    config.connect_answer = ConnectAnswer::NoAnswer;
+    let served = Served::start(config);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            // Challenge once CONNECT is in, accept once the answer is.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !served.broker().is_connect_pending() {
+                assert!(Instant::now() < deadline);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            let mut challenge = mqtt_proto::Auth::new(ReasonCode::CONTINUE_AUTHENTICATION);
+            challenge.properties.authentication_method = Some("SCRAM".try_into().unwrap());
+            challenge.properties.authentication_data = Some(vec![0xaa].into());
+            served.broker().send_auth(challenge);
+            while !served
+                .received()
+                .iter()
+                .any(|p| matches!(p, Packet::Auth(_)))
+            {
+                assert!(Instant::now() < deadline);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            served.broker().answer_connect(ConnectAnswer::Accept);
+        });
+        let run = probe(
+            &[],
+            &[
+                connect(
+                    served.port,
+                    &json!({"version": 5, "props": {"authentication_method": "SCRAM",
+                        "authentication_data": "01"}}),
+                ),
+                json!({"cmd": "wait", "event": "auth",
+                    "match": {"reason": 0x18, "props": {"authentication_data": "aa"}}}),
+                json!({"cmd": "auth", "reason": 0x18,
+                    "props": {"authentication_method": "SCRAM", "authentication_data": "bb"}}),
+                json!({"cmd": "wait", "event": "connack", "match": {"reason": 0}}),
+                json!({"cmd": "disconnect"}),
+            ],
+        );
+        assert_eq!(run.code(), 0, "{:?}", run.events);
+    });
+    let answer = served.received().into_iter().find_map(|p| match p {
+        Packet::Auth(a) => Some(a),
+        _ => None,
+    });
+    let answer = answer.expect("the probe's AUTH");
+    assert_eq!(answer.reason_code, ReasonCode::CONTINUE_AUTHENTICATION);
+    assert_eq!(
+        answer.properties.authentication_data.as_deref(),
+        Some(&[0xbb][..])
+    );
+}
+
+#[test]
+fn auto_reconnect_connects_again_after_the_peer_closes() {
+    let served = Served::start(BrokerConfig::new());
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !served.broker().is_connected() {
+                assert!(Instant::now() < deadline);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            served.broker().connection_closed();
+        });
+        let run = probe(
+            &[],
+            &[
+                connect(
+                    served.port,
+                    &json!({"auto_reconnect": true, "clean": false}),
+                ),
+                json!({"cmd": "wait", "event": "connack"}),
+                json!({"cmd": "wait", "event": "disconnected", "match": {"by_peer": true}}),
+                json!({"cmd": "wait", "event": "connack", "match": {"session_present": true}}),
+                json!({"cmd": "disconnect"}),
+                json!({"cmd": "wait_closed", "timeout_ms": 2000}),
+            ],
+        );
+        assert_eq!(run.code(), 0, "{:?}", run.events);
+    });
+    assert_eq!(served.broker().connections(), 2);
+}
