@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 /// shift the entries after them. Sized for what a client keeps per identifier (inbound QoS 2
 /// exchanges, a few to a few hundred at once), where a tree would allocate and free a node every
 /// few operations.
+#[derive(Debug)]
 pub(crate) struct IdMap<V> {
     entries: Vec<(u16, V)>,
 }
@@ -44,6 +45,16 @@ impl<V> IdMap<V> {
 
     pub(crate) fn remove(&mut self, id: u16) -> Option<V> {
         self.find(id).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    /// The values, in identifier order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Takes every value out, in identifier order.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = V> + '_ {
+        self.entries.drain(..).map(|(_, v)| v)
     }
 
     pub(crate) fn len(&self) -> usize {

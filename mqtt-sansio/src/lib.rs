@@ -55,6 +55,7 @@ mod error;
 mod event;
 mod id_map;
 mod ids;
+mod supervisor;
 mod time;
 
 pub use backoff::{Backoff, Retry};
@@ -62,4 +63,7 @@ pub use client::{Client, Message, Timer};
 pub use config::Config;
 pub use error::ClientError;
 pub use event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+pub use supervisor::{
+    ConnectionEvent, Done, End, Failure, Next, Output, Policy, Published, Supervisor,
+};
 pub use time::Instant;

@@ -7,46 +7,10 @@ use mqtt_proto::{
     UnsubscribeProperties,
 };
 
-use mqtt_sansio::{ClientError, DisconnectReason, Message, ServerLimits};
+use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Error;
-
-/// What a finished publish reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Published {
-    /// The packet identifier (QoS 1 and 2).
-    pub packet_id: Option<PacketId>,
-    /// The broker's reason code (MQTT 5.0); success for 3.x and QoS 0.
-    pub reason_code: ReasonCode,
-}
-
-/// A change in the connection, from the [`Events`] stream.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConnectionEvent {
-    /// Connected; whether the broker resumed the session, and its limits.
-    Connected {
-        /// Whether the broker had a session.
-        session_present: bool,
-        /// The broker's limits for this connection.
-        limits: ServerLimits,
-    },
-    /// The broker had no session: what was subscribed again and queued again.
-    SessionReset(mqtt_sansio::SessionReset),
-    /// The connection ended.
-    Disconnected(DisconnectReason),
-    /// Waiting before the next attempt.
-    Reconnecting {
-        /// The attempt that comes next, from 1.
-        attempt: u32,
-        /// How long the client waits first.
-        delay: Duration,
-    },
-    /// The client stopped: a fatal refusal, or `disconnect`.
-    Stopped,
-}
 
 pub(crate) enum Command {
     Publish(Message, oneshot::Sender<Result<Published, Error>>),

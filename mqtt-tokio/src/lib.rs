@@ -52,9 +52,10 @@ mod error;
 mod options;
 mod tls;
 
-pub use client::{Client, ConnectionEvent, Events, Messages, Published};
+pub use client::{Client, Events, Messages};
 pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
+pub use mqtt_sansio::{ConnectionEvent, Published};
 pub use options::Options;
 pub use tls::{Roots, TlsOptions};
 

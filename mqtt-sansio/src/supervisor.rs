@@ -1,0 +1,701 @@
+//! What every driver keeps beside the session: who waits for which command, when a QoS 0
+//! message counts as sent, flushes, a draining disconnect, room for more commands, and the
+//! reconnect decision. A driver attaches a tag of its own to each command (a reply channel, a
+//! token) and gets it back with the command's outcome, so it only moves bytes, sleeps and wakes.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use bytes::BytesMut;
+use mqtt_proto::{
+    PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
+    UnsubscribeProperties,
+};
+
+use crate::id_map::IdMap;
+use crate::{
+    Backoff, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
+    ServerLimits, SessionReset,
+};
+
+/// How a [`Supervisor`] keeps the connection up and bounds what waits in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// Whether to connect again after a connection ends for a reason that is not fatal.
+    /// Default: `true`.
+    pub reconnect: bool,
+    /// Delays between attempts. Default: [`Backoff::DEFAULT`].
+    pub backoff: Backoff,
+    /// How long a draining disconnect waits for the messages in flight. Default: 5 s.
+    pub disconnect_timeout: Duration,
+    /// How many messages may wait for room in the window while connected before the driver
+    /// stops taking commands (without a connection, [`Config::max_pending`]). Default: 64.
+    pub connected_pending: usize,
+    /// How many bytes of messages may wait in the session before the driver stops taking
+    /// commands. Default: 1 MiB.
+    pub pending_bytes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            reconnect: true,
+            backoff: Backoff::DEFAULT,
+            disconnect_timeout: Duration::from_secs(5),
+            connected_pending: 64,
+            pending_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What a finished publish reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Published {
+    /// The packet identifier (QoS 1 and 2).
+    pub packet_id: Option<PacketId>,
+    /// The broker's reason code (MQTT 5.0); success for 3.x and QoS 0.
+    pub reason_code: ReasonCode,
+}
+
+/// Why a command did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The session refused it.
+    Client(ClientError),
+    /// The broker answered with a failure reason code.
+    Failed(ReasonCode),
+    /// The connection ended before a QoS 0 message was written (it is not sent again).
+    Disconnected(DisconnectReason),
+    /// The client stopped first.
+    Closed,
+}
+
+/// The outcome of a command, with the tag it came with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Done {
+    /// A publish: acknowledged (QoS 1, 2) or written (QoS 0).
+    Published(Result<Published, Failure>),
+    /// A subscribe or unsubscribe: one code per filter.
+    Codes(Result<Vec<ReasonCode>, Failure>),
+    /// A flush, a disconnect or an abort.
+    Unit(Result<(), Failure>),
+}
+
+/// A change in the connection, for the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// Connected; whether the broker resumed the session, and its limits.
+    Connected {
+        /// Whether the broker had a session.
+        session_present: bool,
+        /// The broker's limits for this connection.
+        limits: ServerLimits,
+    },
+    /// The broker had no session: what was subscribed again and queued again.
+    SessionReset(SessionReset),
+    /// The connection ended.
+    Disconnected(DisconnectReason),
+    /// Waiting before the next attempt.
+    Reconnecting {
+        /// The attempt that comes next, from 1.
+        attempt: u32,
+        /// How long the client waits first.
+        delay: Duration,
+    },
+    /// The client stopped: a fatal refusal, or `disconnect`.
+    Stopped,
+}
+
+/// What the driver takes from [`Supervisor::poll_output`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Output<T> {
+    /// A command finished: answer whoever `T` stands for.
+    Done(T, Done),
+    /// A received message for the application.
+    Message(Publish),
+    /// A change in the connection; after `Disconnected` the driver writes what is left (a
+    /// DISCONNECT), closes the transport and calls [`Supervisor::closed`].
+    Event(ConnectionEvent),
+}
+
+/// How a connection ended, for [`Supervisor::next`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum End {
+    /// The session ended it, for this reason.
+    Reason(DisconnectReason),
+    /// The transport could not be opened (refused, unreachable, TLS).
+    Unreachable,
+    /// `disconnect` or `abort` was called, or every handle is gone: the driver stops.
+    Stop,
+}
+
+/// What to do after a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Next {
+    /// Connect again after this delay.
+    Retry(Duration),
+    /// Stop: call [`Supervisor::stop`].
+    Stop,
+}
+
+/// Who waits for a QoS 1 or 2 message.
+#[derive(Debug)]
+enum Waiter<T> {
+    /// A publish with a tag.
+    Tagged(T),
+    /// A message given to `send`, by number.
+    Sent(u64),
+}
+
+/// QoS 0 messages not yet written.
+#[derive(Debug)]
+struct Unwritten<T> {
+    tags: Vec<T>,
+    /// The number of the first message given to `send` among them.
+    first_sent: Option<u64>,
+}
+
+impl<T> Unwritten<T> {
+    const fn new() -> Self {
+        Self {
+            tags: Vec::new(),
+            first_sent: None,
+        }
+    }
+
+    fn append(&mut self, other: &mut Self) {
+        self.tags.append(&mut other.tags);
+        self.first_sent = self.first_sent.or(other.first_sent.take());
+    }
+}
+
+/// The session and the bookkeeping around it, for a driver: see the [module](self) text.
+///
+/// The driver's loop is the one of [`Client`], through these methods:
+/// - when the transport opens, [`transport_open`](Self::transport_open); bytes go to
+///   [`read`](Self::read), a passed [`poll_timeout`](Self::poll_timeout) to
+///   [`timeout`](Self::timeout), a closed transport to
+///   [`transport_closed`](Self::transport_closed);
+/// - once the write buffer is written, [`written`](Self::written), then
+///   [`transmit`](Self::transmit) for the next bytes (64 KiB of messages at most: an ack or a
+///   PINGREQ never waits long behind them);
+/// - commands only while [`has_room`](Self::has_room); then [`poll_output`](Self::poll_output)
+///   until `None`, answering each tag;
+/// - after `Disconnected`, [`closed`](Self::closed), then [`next`](Self::next) says whether to
+///   connect again, and when.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use mqtt_proto::{MqttString, QoS, TopicName};
+/// use mqtt_sansio::{Config, ConnectionEvent, Instant, Message, Output, Policy, Supervisor};
+/// use mqtt_test::FakeBroker;
+///
+/// let config = Config::new(MqttString::from_static("supervised"));
+/// let mut s: Supervisor<&str> = Supervisor::new(config, Policy::default());
+/// let mut broker = FakeBroker::new(Default::default());
+/// let now = Instant::ZERO;
+/// s.transport_open(now);
+/// s.publish(Message::new(TopicName::new("a").unwrap(), QoS::AtLeastOnce, "x"), "caller 1");
+/// let mut out = BytesMut::new();
+/// // Bytes go back and forth until the broker has acknowledged.
+/// for _ in 0..4 {
+///     while s.transmit(now, &mut out) {
+///         broker.handle_read(&out);
+///         out.clear();
+///         s.written();
+///     }
+///     while let Some(bytes) = broker.poll_transmit() {
+///         let mut bytes = BytesMut::from(&bytes[..]);
+///         s.read(now, &mut bytes);
+///     }
+/// }
+/// let mut outputs = Vec::new();
+/// while let Some(output) = s.poll_output() {
+///     outputs.push(output);
+/// }
+/// assert!(matches!(outputs[0], Output::Event(ConnectionEvent::Connected { .. })));
+/// assert!(matches!(outputs[1], Output::Done("caller 1", _)));
+/// ```
+pub struct Supervisor<T> {
+    client: Client,
+    policy: Policy,
+    publishes: IdMap<Waiter<T>>,
+    requests: IdMap<T>,
+    /// QoS 0 messages taken by the session, maybe not yet out of it.
+    taken: Unwritten<T>,
+    /// QoS 0 messages in the driver's write buffer.
+    buffered: Unwritten<T>,
+    /// The number of the last message given to `send`.
+    sent: u64,
+    send_failure: Option<Failure>,
+    /// Flushes waiting, with the number of the last message each covers.
+    flushes: VecDeque<(u64, T)>,
+    /// A draining disconnect: DISCONNECT once every message is acknowledged, or at this instant.
+    draining: Option<Instant>,
+    stopping: Vec<T>,
+    /// The driver must stop at once (`abort`, or `disconnect` without a connection).
+    halt: bool,
+    /// Every handle is gone.
+    abandoned: bool,
+    /// Whether the broker accepted the current (or last) connection.
+    accepted: bool,
+    attempt: u32,
+    outputs: VecDeque<Output<T>>,
+}
+
+impl<T> Supervisor<T> {
+    /// A supervisor of a new session.
+    #[must_use]
+    pub fn new(config: Config, policy: Policy) -> Self {
+        Self {
+            client: Client::new(config),
+            policy,
+            publishes: IdMap::new(),
+            requests: IdMap::new(),
+            taken: Unwritten::new(),
+            buffered: Unwritten::new(),
+            sent: 0,
+            send_failure: None,
+            flushes: VecDeque::new(),
+            draining: None,
+            stopping: Vec::new(),
+            halt: false,
+            abandoned: false,
+            accepted: false,
+            attempt: 0,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    /// The session.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The session, for what the supervisor does not wrap (credentials, read pauses).
+    pub fn client_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    // ---- inputs ----
+
+    /// The transport is open: CONNECT is queued.
+    pub fn transport_open(&mut self, now: Instant) {
+        self.client.handle_transport_open(now);
+    }
+
+    /// Bytes arrived, in the driver's read buffer ([`Client::handle_read_buf`]).
+    pub fn read(&mut self, now: Instant, buf: &mut BytesMut) {
+        self.client.handle_read_buf(now, buf);
+    }
+
+    /// The transport closed.
+    pub fn transport_closed(&mut self, now: Instant) {
+        self.client.handle_transport_closed(now);
+    }
+
+    /// [`poll_timeout`](Self::poll_timeout) has passed.
+    pub fn timeout(&mut self, now: Instant) {
+        if self.client.poll_timeout().is_some_and(|t| t <= now) {
+            self.client.handle_timeout(now);
+        }
+        self.drain(now);
+    }
+
+    /// When [`timeout`](Self::timeout) is next due.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.client.poll_timeout(), self.draining) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Moves the session's next bytes into `buf` when it is empty (the buffers trade places:
+    /// no copy); `true` if there were any. Call it again once they are written.
+    pub fn transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
+        self.drain(now);
+        if !buf.is_empty() {
+            return false;
+        }
+        let any = self.client.poll_transmit(now, buf);
+        if self.client.pending() == 0 {
+            // Every QoS 0 message taken so far is in `buf` or written.
+            self.buffered.append(&mut self.taken);
+        }
+        any
+    }
+
+    /// Everything [`transmit`](Self::transmit) gave is written (and flushed): the QoS 0
+    /// messages in it are done.
+    pub fn written(&mut self) {
+        for tag in self.buffered.tags.drain(..) {
+            self.outputs.push_back(Output::Done(
+                tag,
+                Done::Published(Ok(Published {
+                    packet_id: None,
+                    reason_code: ReasonCode::SUCCESS,
+                })),
+            ));
+        }
+        self.buffered.first_sent = None;
+        self.settle_flushes();
+    }
+
+    /// The driver closed the transport after `Disconnected`; `written` says whether what was
+    /// left in its buffer was written. Returns how the connection ended.
+    pub fn closed(&mut self, reason: DisconnectReason, written: bool) -> End {
+        if written {
+            self.written();
+        } else {
+            for tag in self.buffered.tags.drain(..) {
+                self.outputs.push_back(Output::Done(
+                    tag,
+                    Done::Published(Err(Failure::Disconnected(reason.clone()))),
+                ));
+            }
+            self.buffered.first_sent = None;
+            self.settle_flushes();
+        }
+        if self.halt || !self.stopping.is_empty() || self.abandoned {
+            End::Stop
+        } else {
+            End::Reason(reason)
+        }
+    }
+
+    // ---- commands ----
+
+    /// Whether to take another command: false while a disconnect drains, and while the
+    /// session holds as many messages as the policy allows (commands then wait in the driver's
+    /// queue, and its callers wait for room).
+    #[must_use]
+    pub fn has_room(&self) -> bool {
+        let most = if self.client.is_connected() {
+            self.policy.connected_pending
+        } else {
+            self.client.config().max_pending
+        };
+        self.draining.is_none()
+            && self.client.pending() < most
+            && self.client.pending_bytes() + self.client.transmit_len() < self.policy.pending_bytes
+    }
+
+    /// Whether the driver must stop now (after `abort`, or `disconnect` without a connection).
+    #[must_use]
+    pub fn must_stop(&self) -> bool {
+        self.halt
+    }
+
+    /// Publishes `message`; `tag` comes back with the outcome.
+    pub fn publish(&mut self, message: Message, tag: T) {
+        match self.client.publish(message) {
+            Ok(Some(id)) => self.publishes.insert(id.get(), Waiter::Tagged(tag)),
+            Ok(None) => self.taken.tags.push(tag),
+            Err(e) => self
+                .outputs
+                .push_back(Output::Done(tag, Done::Published(Err(Failure::Client(e))))),
+        }
+    }
+
+    /// Publishes `message` without a tag: a later [`flush`](Self::flush) reports its outcome.
+    pub fn send(&mut self, message: Message) {
+        self.sent += 1;
+        match self.client.publish(message) {
+            Ok(Some(id)) => self.publishes.insert(id.get(), Waiter::Sent(self.sent)),
+            Ok(None) => {
+                self.taken.first_sent.get_or_insert(self.sent);
+            }
+            Err(e) => {
+                self.send_failure.get_or_insert(Failure::Client(e));
+            }
+        }
+    }
+
+    /// Done once every message given to [`send`](Self::send) before it is, with the first
+    /// failure among them since the last flush.
+    pub fn flush(&mut self, tag: T) {
+        self.flushes.push_back((self.sent, tag));
+        self.settle_flushes();
+    }
+
+    /// Subscribes; `tag` comes back with one code per filter.
+    pub fn subscribe(
+        &mut self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+        tag: T,
+    ) {
+        match self.client.subscribe(subscriptions, properties) {
+            Ok(id) => self.requests.insert(id.get(), tag),
+            Err(e) => self
+                .outputs
+                .push_back(Output::Done(tag, Done::Codes(Err(Failure::Client(e))))),
+        }
+    }
+
+    /// Unsubscribes; `tag` comes back with the codes (empty for 3.x).
+    pub fn unsubscribe(
+        &mut self,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+        tag: T,
+    ) {
+        match self.client.unsubscribe(filters, properties) {
+            Ok(id) => self.requests.insert(id.get(), tag),
+            Err(e) => self
+                .outputs
+                .push_back(Output::Done(tag, Done::Codes(Err(Failure::Client(e))))),
+        }
+    }
+
+    /// Acknowledges a received message (manual acks).
+    ///
+    /// # Errors
+    /// As [`Client::ack`].
+    pub fn ack(&mut self, packet_id: PacketId) -> Result<(), ClientError> {
+        self.client.ack(packet_id)
+    }
+
+    /// Disconnects once every message is acknowledged, or after `timeout`; `tag` comes back
+    /// when the driver stops. Without a connection, the driver stops at once.
+    pub fn disconnect(&mut self, now: Instant, timeout: Duration, tag: T) {
+        self.stopping.push(tag);
+        if self.client.is_connected() {
+            let until = now + timeout;
+            self.draining = Some(self.draining.map_or(until, |d| d.min(until)));
+            self.drain(now);
+        } else {
+            self.halt = true;
+        }
+    }
+
+    /// Closes the connection without DISCONNECT (the broker publishes the will); the driver
+    /// stops.
+    pub fn abort(&mut self, now: Instant, tag: T) {
+        self.stopping.push(tag);
+        self.halt = true;
+        self.client.handle_transport_closed(now);
+    }
+
+    /// Every handle is gone: disconnect after the messages in flight, then stop.
+    pub fn abandon(&mut self, now: Instant) {
+        if !self.abandoned {
+            self.abandoned = true;
+            if self.client.is_connected() {
+                let until = now + self.policy.disconnect_timeout;
+                self.draining.get_or_insert(until);
+                self.drain(now);
+            } else {
+                self.halt = true;
+            }
+        }
+    }
+
+    /// Sends DISCONNECT once a draining disconnect is done or out of time.
+    fn drain(&mut self, now: Instant) {
+        if let Some(until) = self.draining {
+            let drained = self.client.inflight() == 0 && self.client.pending() == 0;
+            if drained || now >= until {
+                self.draining = None;
+                if self
+                    .client
+                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, None)
+                    .is_err()
+                {
+                    self.halt = true;
+                }
+            }
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next outcome, message or event.
+    pub fn poll_output(&mut self) -> Option<Output<T>> {
+        while let Some(event) = self.client.poll_event() {
+            self.dispatch(event);
+        }
+        self.settle_flushes();
+        self.outputs.pop_front()
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Connected(connected) => {
+                self.accepted = true;
+                self.outputs
+                    .push_back(Output::Event(ConnectionEvent::Connected {
+                        session_present: connected.session_present,
+                        limits: connected.limits,
+                    }));
+            }
+            Event::SessionReset(reset) => self
+                .outputs
+                .push_back(Output::Event(ConnectionEvent::SessionReset(reset))),
+            Event::Message(publish) => self.outputs.push_back(Output::Message(publish)),
+            Event::Published {
+                packet_id,
+                reason_code,
+                ..
+            } => match self.publishes.remove(packet_id.get()) {
+                Some(Waiter::Tagged(tag)) => {
+                    let result = if reason_code.is_error() {
+                        Err(Failure::Failed(reason_code))
+                    } else {
+                        Ok(Published {
+                            packet_id: Some(packet_id),
+                            reason_code,
+                        })
+                    };
+                    self.outputs
+                        .push_back(Output::Done(tag, Done::Published(result)));
+                }
+                Some(Waiter::Sent(_)) if reason_code.is_error() => {
+                    self.send_failure
+                        .get_or_insert(Failure::Failed(reason_code));
+                }
+                Some(Waiter::Sent(_)) | None => {}
+            },
+            Event::Subscribed {
+                packet_id,
+                reason_codes,
+                ..
+            }
+            | Event::Unsubscribed {
+                packet_id,
+                reason_codes,
+                ..
+            } => {
+                if let Some(tag) = self.requests.remove(packet_id.get()) {
+                    self.outputs
+                        .push_back(Output::Done(tag, Done::Codes(Ok(reason_codes))));
+                }
+            }
+            Event::Disconnected(reason) => self
+                .outputs
+                .push_back(Output::Event(ConnectionEvent::Disconnected(reason))),
+            // Enhanced authentication has no driver API here.
+            _ => {}
+        }
+    }
+
+    /// Answers the flushes whose messages are all done.
+    fn settle_flushes(&mut self) {
+        if self.flushes.is_empty() {
+            return;
+        }
+        let oldest = self
+            .publishes
+            .values()
+            .filter_map(|waiter| match waiter {
+                Waiter::Sent(number) => Some(*number),
+                Waiter::Tagged(_) => None,
+            })
+            .chain(self.taken.first_sent)
+            .chain(self.buffered.first_sent)
+            .min();
+        while let Some(&(last, _)) = self.flushes.front() {
+            if oldest.is_some_and(|oldest| oldest <= last) {
+                break;
+            }
+            if let Some((_, tag)) = self.flushes.pop_front() {
+                let result = self.send_failure.take().map_or(Ok(()), Err);
+                self.outputs
+                    .push_back(Output::Done(tag, Done::Unit(result)));
+            }
+        }
+    }
+
+    // ---- between connections ----
+
+    /// Whether and when to connect again after `end`. `first` says that no connection was
+    /// accepted yet (the caller of connect waits: it gets the failure instead of a retry);
+    /// `fresh_credentials` that the driver's credentials hook has new ones (a fatal refusal is
+    /// then worth another attempt); `jitter` is a fresh uniformly random number. A retry is
+    /// reported as [`ConnectionEvent::Reconnecting`].
+    pub fn next(&mut self, end: &End, first: bool, fresh_credentials: bool, jitter: u32) -> Next {
+        let retry = match end {
+            End::Stop => return Next::Stop,
+            End::Reason(DisconnectReason::Refused(connack)) => {
+                Retry::after_connack(connack.reason_code)
+            }
+            End::Reason(DisconnectReason::ByServer(d)) => Retry::after_disconnect(d.reason_code),
+            End::Reason(DisconnectReason::InvalidConnect(_)) => Retry::Fatal,
+            End::Unreachable | End::Reason(_) => Retry::Transient,
+        };
+        let fresh = retry == Retry::Fatal && fresh_credentials;
+        if ((first || retry == Retry::Fatal) && !fresh) || !self.policy.reconnect {
+            return Next::Stop;
+        }
+        if core::mem::take(&mut self.accepted) {
+            // The connection that ended had been accepted: back off from the start.
+            self.attempt = 0;
+        }
+        let delay = if retry == Retry::Throttle {
+            self.policy.backoff.throttled_delay(self.attempt, jitter)
+        } else {
+            self.policy.backoff.delay(self.attempt, jitter)
+        };
+        self.attempt = self.attempt.saturating_add(1);
+        self.outputs
+            .push_back(Output::Event(ConnectionEvent::Reconnecting {
+                attempt: self.attempt,
+                delay,
+            }));
+        Next::Retry(delay)
+    }
+
+    /// The driver stops: every command still waiting fails with [`Failure::Closed`] (a flush
+    /// with the first failure it covers), `disconnect` and `abort` callers succeed, and
+    /// [`ConnectionEvent::Stopped`] comes last.
+    pub fn stop(&mut self) {
+        self.settle_flushes();
+        for waiter in self.publishes.drain() {
+            if let Waiter::Tagged(tag) = waiter {
+                self.outputs
+                    .push_back(Output::Done(tag, Done::Published(Err(Failure::Closed))));
+            }
+        }
+        for tag in self.requests.drain() {
+            self.outputs
+                .push_back(Output::Done(tag, Done::Codes(Err(Failure::Closed))));
+        }
+        for tag in self
+            .taken
+            .tags
+            .drain(..)
+            .chain(self.buffered.tags.drain(..))
+        {
+            self.outputs
+                .push_back(Output::Done(tag, Done::Published(Err(Failure::Closed))));
+        }
+        while let Some((_, tag)) = self.flushes.pop_front() {
+            let failure = self.send_failure.take().unwrap_or(Failure::Closed);
+            self.outputs
+                .push_back(Output::Done(tag, Done::Unit(Err(failure))));
+        }
+        for tag in self.stopping.drain(..) {
+            self.outputs
+                .push_back(Output::Done(tag, Done::Unit(Ok(()))));
+        }
+        self.outputs
+            .push_back(Output::Event(ConnectionEvent::Stopped));
+    }
+}

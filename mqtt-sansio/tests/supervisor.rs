@@ -1,0 +1,224 @@
+//! The supervisor's bookkeeping against the fake broker: when each tagged command is done, what
+//! a flush reports, a draining disconnect, room for commands, and the reconnect decision.
+
+use core::time::Duration;
+
+use bytes::BytesMut;
+use mqtt_proto::{ConnAck, MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
+use mqtt_sansio::{
+    Backoff, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Message, Next,
+    Output, Policy, Supervisor,
+};
+use mqtt_test::{BrokerConfig, FakeBroker};
+
+struct Rig {
+    s: Supervisor<u32>,
+    broker: FakeBroker,
+    now: Instant,
+    out: BytesMut,
+}
+
+impl Rig {
+    fn new(version: ProtocolVersion, broker: BrokerConfig, policy: Policy) -> Self {
+        let config = Config::new(MqttString::from_static("sup")).with_version(version);
+        let mut rig = Self {
+            s: Supervisor::new(config, policy),
+            broker: FakeBroker::new(broker),
+            now: Instant::ZERO,
+            out: BytesMut::new(),
+        };
+        rig.s.transport_open(rig.now);
+        rig.pump();
+        rig
+    }
+
+    /// Moves bytes both ways until neither side has more; the driver's buffer is written at
+    /// once.
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while self.s.transmit(self.now, &mut self.out) {
+                self.broker.handle_read(&self.out);
+                self.out.clear();
+                self.s.written();
+                moved = true;
+            }
+            while let Some(bytes) = self.broker.poll_transmit() {
+                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn outputs(&mut self) -> Vec<Output<u32>> {
+        let mut all = Vec::new();
+        while let Some(output) = self.s.poll_output() {
+            all.push(output);
+        }
+        all
+    }
+
+    fn done(&mut self) -> Vec<(u32, Done)> {
+        self.outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Done(tag, done) => Some((tag, done)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn message(qos: QoS) -> Message {
+    Message::new(TopicName::new("s/t").unwrap(), qos, "x")
+}
+
+#[test]
+fn a_qos0_publish_is_done_once_written_not_once_taken() {
+    let mut rig = Rig::new(
+        ProtocolVersion::V3_1_1,
+        BrokerConfig::new(),
+        Policy::default(),
+    );
+    rig.outputs();
+    rig.s.publish(message(QoS::AtMostOnce), 7);
+    assert!(rig.s.transmit(rig.now, &mut rig.out));
+    assert!(
+        rig.done().is_empty(),
+        "in the write buffer, not yet written"
+    );
+    rig.out.clear();
+    rig.s.written();
+    assert!(matches!(&rig.done()[..], [(7, Done::Published(Ok(_)))]));
+}
+
+#[test]
+fn a_flush_waits_for_every_sent_message_and_reports_the_first_failure_once() {
+    let mut broker = BrokerConfig::new();
+    broker.publish_reason_code = ReasonCode::QUOTA_EXCEEDED;
+    let mut rig = Rig::new(ProtocolVersion::V5, broker, Policy::default());
+    rig.outputs();
+    rig.broker.hold_acks(true);
+    for _ in 0..3 {
+        rig.s.send(message(QoS::AtLeastOnce));
+    }
+    rig.s.flush(1);
+    rig.pump();
+    assert!(rig.done().is_empty(), "acknowledgements held");
+    rig.broker.release_acks();
+    rig.pump();
+    assert_eq!(
+        rig.done(),
+        [(
+            1,
+            Done::Unit(Err(Failure::Failed(ReasonCode::QUOTA_EXCEEDED)))
+        )]
+    );
+    rig.s.flush(2);
+    assert_eq!(rig.done(), [(2, Done::Unit(Ok(())))]);
+}
+
+#[test]
+fn disconnect_drains_then_times_out() {
+    let mut rig = Rig::new(
+        ProtocolVersion::V3_1_1,
+        BrokerConfig::new(),
+        Policy::default(),
+    );
+    rig.outputs();
+    rig.broker.hold_acks(true);
+    rig.s.publish(message(QoS::AtLeastOnce), 1);
+    rig.pump();
+    rig.s.disconnect(rig.now, Duration::from_secs(2), 9);
+    assert!(!rig.s.has_room(), "no commands while draining");
+    rig.pump();
+    assert!(!rig.broker.is_closed(), "waits for the PUBACK");
+    assert_eq!(
+        rig.s.poll_timeout(),
+        Some(Instant::ZERO + Duration::from_secs(2))
+    );
+    rig.now = Instant::ZERO + Duration::from_secs(2);
+    rig.s.timeout(rig.now);
+    rig.pump();
+    assert!(rig.broker.is_closed(), "DISCONNECT after the timeout");
+    let outputs = rig.outputs();
+    assert!(outputs.iter().any(|o| matches!(
+        o,
+        Output::Event(ConnectionEvent::Disconnected(DisconnectReason::ByClient))
+    )));
+    assert_eq!(rig.s.closed(DisconnectReason::ByClient, true), End::Stop);
+    rig.s.stop();
+    let done = rig.done();
+    assert!(done.contains(&(1, Done::Published(Err(Failure::Closed)))));
+    assert!(done.contains(&(9, Done::Unit(Ok(())))));
+}
+
+#[test]
+fn room_is_bounded_while_connected() {
+    let mut policy = Policy::default();
+    policy.connected_pending = 2;
+    let config = Config::new(MqttString::from_static("room")).with_max_inflight(1);
+    let mut s: Supervisor<u32> = Supervisor::new(config, policy);
+    let mut broker = FakeBroker::new(BrokerConfig::new());
+    let mut out = BytesMut::new();
+    s.transport_open(Instant::ZERO);
+    while s.transmit(Instant::ZERO, &mut out) {
+        broker.handle_read(&out);
+        out.clear();
+    }
+    s.read(
+        Instant::ZERO,
+        &mut BytesMut::from(&broker.poll_transmit().unwrap()[..]),
+    );
+    assert!(s.client().is_connected());
+    s.publish(message(QoS::AtLeastOnce), 1); // in flight
+    s.publish(message(QoS::AtLeastOnce), 2); // pending
+    assert!(s.has_room());
+    s.publish(message(QoS::AtLeastOnce), 3); // pending: 2 of 2
+    assert!(!s.has_room());
+}
+
+#[test]
+fn the_reconnect_decision_follows_the_policy() {
+    let refused = |code| End::Reason(DisconnectReason::Refused(ConnAck::new(false, code)));
+    let mut policy = Policy::default();
+    policy.backoff = Backoff::new(Duration::from_millis(100), 2, Duration::from_secs(1));
+    let config = Config::new(MqttString::from_static("next"));
+    let mut s: Supervisor<u32> = Supervisor::new(config.clone(), policy.clone());
+    // The first connection's failure goes to whoever waits for it.
+    assert_eq!(s.next(&End::Unreachable, true, false, 0), Next::Stop);
+    // Later: transient failures retry under growing ceilings, with an event each.
+    let jitter = u32::MAX;
+    assert_eq!(
+        s.next(&End::Unreachable, false, false, jitter),
+        Next::Retry(Duration::from_millis(100))
+    );
+    assert_eq!(
+        s.next(
+            &refused(ReasonCode::SERVER_UNAVAILABLE),
+            false,
+            false,
+            jitter
+        ),
+        Next::Retry(Duration::from_millis(200))
+    );
+    let events: Vec<_> = core::iter::from_fn(|| s.poll_output())
+        .filter_map(|o| match o {
+            Output::Event(ConnectionEvent::Reconnecting { attempt, .. }) => Some(attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(events, [1, 2]);
+    // Fatal refusals stop, unless the credentials changed.
+    let bad = refused(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
+    assert_eq!(s.next(&bad, false, false, jitter), Next::Stop);
+    assert!(matches!(s.next(&bad, false, true, jitter), Next::Retry(_)));
+    assert_eq!(s.next(&End::Stop, false, false, jitter), Next::Stop);
+    // Reconnecting off.
+    policy.reconnect = false;
+    let mut s: Supervisor<u32> = Supervisor::new(config, policy);
+    assert_eq!(s.next(&End::Unreachable, false, false, jitter), Next::Stop);
+}
