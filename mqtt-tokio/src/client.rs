@@ -10,7 +10,7 @@ use mqtt_proto::{
 use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::Error;
+use mqtt_options::Error;
 
 pub(crate) enum Command {
     Publish(Message, oneshot::Sender<Result<Published, Error>>),

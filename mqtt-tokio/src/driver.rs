@@ -15,8 +15,8 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::{Command, Control};
-use crate::error::Error;
-use crate::options::Options;
+use mqtt_options::Error;
+use mqtt_options::Options;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 

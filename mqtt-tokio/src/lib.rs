@@ -46,18 +46,11 @@
 struct ReadmeDoctests;
 
 mod client;
-mod credentials;
 mod driver;
-mod error;
-mod options;
-mod tls;
 
 pub use client::{Client, Events, Messages};
-pub use credentials::{Credentials, CredentialsHook};
-pub use error::Error;
+pub use mqtt_options::{Credentials, CredentialsHook, Error, Options, Roots, TlsOptions};
 pub use mqtt_sansio::{ConnectionEvent, Published};
-pub use options::Options;
-pub use tls::{Roots, TlsOptions};
 
 use tokio::sync::{mpsc, oneshot};
 

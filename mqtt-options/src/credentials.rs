@@ -37,7 +37,7 @@ type Hook = dyn Fn() -> Pin<Box<dyn Future<Output = Credentials> + Send>> + Send
 ///
 /// ```
 /// use mqtt_proto::MqttString;
-/// use mqtt_tokio::{Credentials, CredentialsHook};
+/// use mqtt_options::{Credentials, CredentialsHook};
 ///
 /// let hook = CredentialsHook::new(|| async {
 ///     // Fetch a fresh token here.
@@ -58,8 +58,18 @@ impl CredentialsHook {
         Self(Arc::new(move || Box::pin(hook())))
     }
 
-    pub(crate) async fn call(&self) -> Credentials {
-        (self.0)().await
+    /// A hook from a plain function, for drivers without an async runtime.
+    pub fn from_fn<F>(hook: F) -> Self
+    where
+        F: Fn() -> Credentials + Send + Sync + 'static,
+    {
+        Self(Arc::new(move || Box::pin(std::future::ready(hook()))))
+    }
+
+    /// The credentials for the next attempt: a future of the hook's making.
+    #[must_use]
+    pub fn call(&self) -> Pin<Box<dyn Future<Output = Credentials> + Send>> {
+        (self.0)()
     }
 }
 

@@ -23,7 +23,7 @@ pub enum Roots {
 /// TLS settings for `mqtts://` and `tls://` addresses. Certificate verification is always on.
 ///
 /// ```
-/// use mqtt_tokio::{Roots, TlsOptions};
+/// use mqtt_options::{Roots, TlsOptions};
 ///
 /// let tls = TlsOptions::new()
 ///     .with_roots(Roots::CaFile("ca.pem".into()))
@@ -84,7 +84,7 @@ impl TlsOptions {
     }
 
     /// The rustls configuration and the name to verify, for `host` unless a server name is
-    /// set: what [`connect`](crate::connect) uses, for drivers of one's own.
+    /// set: what the adapters use, and drivers of one's own.
     ///
     /// # Errors
     /// [`Error::Certificate`] for a missing or unusable file, [`Error::Tls`] for a refused

@@ -11,7 +11,7 @@ use crate::tls::TlsOptions;
 /// Where and how to connect.
 ///
 /// ```
-/// use mqtt_tokio::Options;
+/// use mqtt_options::Options;
 ///
 /// let options = Options::new("mqtt://broker.example:1884", "sensor-7").unwrap();
 /// assert_eq!(options.host(), "broker.example");
@@ -37,7 +37,7 @@ pub struct Options {
     pub message_capacity: usize,
     /// How many commands (publish, subscribe, …) wait for the connection task. Default: 64.
     pub command_capacity: usize,
-    /// How long [`Client::disconnect`](crate::Client::disconnect) waits for the messages in
+    /// How long an adapter's `disconnect` waits for the messages in
     /// flight to be acknowledged before it sends DISCONNECT. Default: 5 s.
     pub disconnect_timeout: Duration,
     /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
