@@ -178,7 +178,10 @@ impl<T> Unwritten<T> {
     }
 }
 
-/// The session and the bookkeeping around it, for a driver: see the [module](self) text.
+/// The session and the bookkeeping around it, for a driver: who waits for which command, when
+/// a QoS 0 message counts as sent, flushes, a draining disconnect, room for more commands, and
+/// the reconnect decision. A driver attaches a tag of its own to each command (a reply channel,
+/// a token) and gets it back with the command's outcome.
 ///
 /// The driver's loop is the one of [`Client`], through these methods:
 /// - when the transport opens, [`transport_open`](Self::transport_open); bytes go to
