@@ -1,0 +1,390 @@
+//! The state every thread shares under one lock, and the connection thread: it opens the
+//! transport, reads it (the read timeout follows the session's deadline), and reconnects.
+//! Callers apply their commands under the same lock and write what they produce themselves.
+
+use std::collections::VecDeque;
+use std::hash::{BuildHasher, RandomState};
+use std::io::{ErrorKind, Read};
+use std::net::TcpStream;
+use std::sync::mpsc::{Sender, SyncSender, TrySendError};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use mqtt_options::{Error, Options};
+use mqtt_proto::{Publish, ReasonCode};
+use mqtt_sansio::{
+    ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Next, Output, Policy,
+    Published, Retry, Supervisor,
+};
+
+use crate::link::Link;
+
+type Reply<T> = Sender<Result<T, Error>>;
+
+/// Who waits for a command's outcome.
+pub(crate) enum Tag {
+    Publish(Reply<Published>),
+    Codes(Reply<Vec<ReasonCode>>),
+    Unit(Reply<()>),
+}
+
+impl Tag {
+    fn answer(self, done: Done) {
+        fn error(failure: Failure) -> Error {
+            match failure {
+                Failure::Client(e) => Error::Client(e),
+                Failure::Failed(code) => Error::Failed(code),
+                Failure::Disconnected(reason) => Error::Disconnected(reason),
+                _ => Error::Closed,
+            }
+        }
+        match (self, done) {
+            (Tag::Publish(tx), Done::Published(result)) => {
+                let _ = tx.send(result.map_err(error));
+            }
+            (Tag::Codes(tx), Done::Codes(result)) => {
+                let _ = tx.send(result.map_err(error));
+            }
+            (Tag::Unit(tx), Done::Unit(result)) => {
+                let _ = tx.send(result.map_err(error));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The size of a read.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// How long a write may block on a broker that stopped reading before the connection counts
+/// as broken.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) struct State {
+    pub(crate) sup: Supervisor<Tag>,
+    link: Option<Link>,
+    write_buf: BytesMut,
+    /// Received messages the application has not taken yet: while any wait, the socket is
+    /// not read.
+    inbox: VecDeque<Publish>,
+    messages: SyncSender<Publish>,
+    events: SyncSender<ConnectionEvent>,
+    first: Option<Reply<()>>,
+    /// Set when the session ended the connection, until the connection thread closes it.
+    ended: Option<DisconnectReason>,
+    /// The connection thread has finished: commands fail with `Closed`.
+    pub(crate) stopped: bool,
+    origin: std::time::Instant,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Room for commands, a message taken, a stop: whoever waits on the state looks again.
+    pub(crate) changed: Condvar,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        options: &Options,
+        messages: SyncSender<Publish>,
+        events: SyncSender<ConnectionEvent>,
+        first: Reply<()>,
+    ) -> Self {
+        let mut policy = Policy::default();
+        policy.reconnect = options.reconnect;
+        policy.backoff = options.backoff;
+        policy.disconnect_timeout = options.disconnect_timeout;
+        Self {
+            state: Mutex::new(State {
+                sup: Supervisor::new(options.config.clone(), policy),
+                link: None,
+                write_buf: BytesMut::new(),
+                inbox: VecDeque::new(),
+                messages,
+                events,
+                first: Some(first),
+                ended: None,
+                stopped: false,
+                origin: std::time::Instant::now(),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves a state that is still consistent enough to
+        // fail every command with `Closed`.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits until a command may be applied; `None` when the client stopped.
+    pub(crate) fn with_room(&self) -> Option<MutexGuard<'_, State>> {
+        let mut state = self.lock();
+        loop {
+            if state.stopped {
+                return None;
+            }
+            if state.sup.has_room() {
+                return Some(state);
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+impl State {
+    pub(crate) fn now(&self) -> Instant {
+        let nanos = self.origin.elapsed().as_nanos();
+        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    /// Writes what the session has to send, answers finished commands, hands messages on and
+    /// reports events, until nothing moves. Then whoever waits looks again.
+    pub(crate) fn pump(&mut self, changed: &Condvar) {
+        loop {
+            let now = self.now();
+            let mut moved = false;
+            if self.sup.transmit(now, &mut self.write_buf) {
+                moved = true;
+                let sent = match self.link.as_mut() {
+                    Some(link) => link.send(&self.write_buf).is_ok(),
+                    None => false,
+                };
+                self.write_buf.clear();
+                if sent {
+                    self.sup.written();
+                } else {
+                    self.sup.transport_closed(now);
+                }
+            }
+            while let Some(output) = self.sup.poll_output() {
+                moved = true;
+                match output {
+                    Output::Done(tag, done) => tag.answer(done),
+                    Output::Message(publish) => self.inbox.push_back(publish),
+                    Output::Event(event) => {
+                        match &event {
+                            ConnectionEvent::Connected { .. } => {
+                                if let Some(first) = self.first.take() {
+                                    let _ = first.send(Ok(()));
+                                }
+                            }
+                            ConnectionEvent::Disconnected(reason) => {
+                                self.ended = Some(reason.clone());
+                                // The last bytes went out above: close, so that the
+                                // connection thread's read returns.
+                                if let Some(link) = self.link.as_mut() {
+                                    link.shutdown();
+                                }
+                            }
+                            _ => {}
+                        }
+                        // A full event queue drops the newest event: nobody reads them.
+                        let _ = self.events.try_send(event);
+                    }
+                    _ => {}
+                }
+            }
+            self.deliver();
+            if !moved {
+                break;
+            }
+        }
+        changed.notify_all();
+    }
+
+    /// Hands received messages to the application while the stream has room.
+    fn deliver(&mut self) {
+        while let Some(message) = self.inbox.pop_front() {
+            match self.messages.try_send(message) {
+                Ok(()) => {}
+                Err(TrySendError::Full(message)) => {
+                    self.inbox.push_front(message);
+                    break;
+                }
+                // Nobody takes messages any more.
+                Err(TrySendError::Disconnected(_)) => self.inbox.clear(),
+            }
+        }
+    }
+
+    /// How long until the session's next deadline.
+    fn until_deadline(&self) -> Duration {
+        self.sup
+            .poll_timeout()
+            .map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(self.now())
+            })
+    }
+}
+
+/// The connection thread: connects, serves the connection, and reconnects while that makes
+/// sense; then fails what still waits.
+pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSetup>) {
+    let jitter = RandomState::new();
+    let mut credentials = None;
+    let mut attempt: u64 = 0;
+    let mut unreachable = None;
+    loop {
+        if let Some(hook) = &options.credentials {
+            let fresh = futures_lite::future::block_on(hook.call());
+            shared
+                .lock()
+                .sup
+                .client_mut()
+                .set_credentials(fresh.username.clone(), fresh.password.clone());
+            credentials = Some(fresh);
+        }
+        let end = match Link::open(options.host(), options.port(), options.connect_timeout, tls) {
+            Ok((link, reader)) => serve(shared, link, reader),
+            Err(e) => {
+                unreachable = Some(
+                    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                        Some(tls) => Error::Tls(tls.clone()),
+                        None if e.kind() == ErrorKind::TimedOut => Error::ConnectTimeout,
+                        None => Error::Io(e),
+                    },
+                );
+                End::Unreachable
+            }
+        };
+        let fatal = match &end {
+            End::Reason(DisconnectReason::Refused(connack)) => {
+                Retry::after_connack(connack.reason_code) == Retry::Fatal
+            }
+            End::Reason(DisconnectReason::InvalidConnect(_)) => true,
+            _ => false,
+        };
+        let fresh = match (&options.credentials, fatal) {
+            (Some(hook), true) => {
+                credentials.as_ref() != Some(&futures_lite::future::block_on(hook.call()))
+            }
+            _ => false,
+        };
+        attempt += 1;
+        let mut state = shared.lock();
+        let first = state.first.is_some();
+        let next = state
+            .sup
+            .next(&end, first, fresh, (jitter.hash_one(attempt) >> 32) as u32);
+        state.pump(&shared.changed);
+        if let Next::Retry(delay) = next {
+            // Sleep, unless `disconnect` or `abort` comes first.
+            let deadline = std::time::Instant::now() + delay;
+            while !state.sup.must_stop() {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                state = shared
+                    .changed
+                    .wait_timeout(state, left)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
+            }
+            if !state.sup.must_stop() {
+                continue;
+            }
+        }
+        if let Some(first) = state.first.take() {
+            let _ = first.send(Err(match end {
+                End::Unreachable => unreachable.take().unwrap_or(Error::Closed),
+                End::Reason(DisconnectReason::Refused(connack)) => {
+                    Error::Refused(connack.reason_code)
+                }
+                End::Reason(DisconnectReason::ConnAckTimeout) => Error::ConnectTimeout,
+                End::Reason(reason) => Error::Disconnected(reason),
+                _ => Error::Closed,
+            }));
+        }
+        state.sup.stop();
+        state.pump(&shared.changed);
+        state.stopped = true;
+        shared.changed.notify_all();
+        return;
+    }
+}
+
+/// One connection, from the open transport to its end.
+fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
+    link.set_write_timeout(WRITE_TIMEOUT);
+    let mut state = shared.lock();
+    state.link = Some(link);
+    let now = state.now();
+    state.sup.transport_open(now);
+    state.pump(&shared.changed);
+    let mut raw = vec![0_u8; READ_CHUNK];
+    let mut plain = BytesMut::new();
+    let mut reading = true;
+    loop {
+        if state.sup.must_stop() {
+            if let Some(mut link) = state.link.take() {
+                link.shutdown();
+            }
+            state.pump(&shared.changed);
+            return End::Stop;
+        }
+        if let Some(reason) = state.ended.take() {
+            state.link = None;
+            let end = state.sup.closed(reason, true);
+            state.pump(&shared.changed);
+            return end;
+        }
+        // A full message stream stops reading the socket: TCP slows the broker down, and the
+        // session keeps pinging without expecting the PINGRESP it cannot read.
+        let empty = state.inbox.is_empty();
+        if empty != reading {
+            reading = empty;
+            let now = state.now();
+            if reading {
+                state.sup.client_mut().handle_read_resumed(now);
+            } else {
+                state.sup.client_mut().handle_read_paused(now);
+            }
+            state.pump(&shared.changed);
+            continue;
+        }
+        let wait = state.until_deadline();
+        if !reading {
+            state = shared
+                .changed
+                .wait_timeout(state, wait)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+            let now = state.now();
+            state.sup.timeout(now);
+            state.deliver();
+            state.pump(&shared.changed);
+            continue;
+        }
+        // Read without the lock; the read timeout is the session's next deadline.
+        drop(state);
+        let _ = reader.set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+        let read = reader.read(&mut raw);
+        state = shared.lock();
+        let now = state.now();
+        match read {
+            Ok(0) => state.sup.transport_closed(now),
+            Ok(n) => {
+                let received = match state.link.as_mut() {
+                    Some(link) => link.receive(&raw[..n], &mut plain),
+                    None => Ok(()),
+                };
+                match received {
+                    Ok(()) => state.sup.read(now, &mut plain),
+                    Err(_) => state.sup.transport_closed(now),
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => state.sup.transport_closed(now),
+        }
+        state.sup.timeout(now);
+        state.pump(&shared.changed);
+    }
+}

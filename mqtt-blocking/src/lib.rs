@@ -1,0 +1,420 @@
+//! An MQTT 3.1.1 and 5.0 client on `std::net` and threads, with no async runtime inside.
+//!
+//! A thin driver around the [`mqtt_sansio`] state machine: one connection thread opens the
+//! socket, reads it with a read timeout that follows the session's next deadline, and
+//! reconnects with backoff; the cloneable [`Client`] applies commands from any thread and
+//! writes what they produce. Received messages come out of a bounded [`Messages`] receiver (a
+//! consumer that stops taking them makes the client stop reading the socket, without a false
+//! keepalive timeout), connection changes out of [`Events`].
+//!
+//! ```no_run
+//! # fn run() -> Result<(), mqtt_blocking::Error> {
+//! use mqtt_blocking::{Options, connect};
+//! use mqtt_proto::QoS;
+//!
+//! let (client, messages, _events) = connect(Options::new("mqtt://localhost", "demo")?)?;
+//! client.subscribe("greetings/#", QoS::AtLeastOnce)?;
+//! client.publish("greetings/world", QoS::AtLeastOnce, false, "hello")?; // blocks until PUBACK
+//! for message in messages.iter().take(1) {
+//!     println!("{}: {:?}", message.topic(), message.payload());
+//! }
+//! client.disconnect()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Addresses, options, TLS and credentials are those of `mqtt-tokio` (the [`mqtt_options`]
+//! crate): `mqtt://`, `tcp://`, `mqtts://`, `tls://`; a [`CredentialsHook`] runs on the
+//! connection thread before each attempt ([`CredentialsHook::from_fn`] for a plain function).
+
+#![forbid(unsafe_code)]
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+mod driver;
+mod link;
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use bytes::Bytes;
+pub use mqtt_options::{Credentials, CredentialsHook, Error, Options, Roots, TlsOptions};
+use mqtt_proto::{
+    Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
+    UnsubscribeProperties,
+};
+use mqtt_sansio::ClientError;
+pub use mqtt_sansio::{ConnectionEvent, Message, Published};
+
+use crate::driver::{Shared, Tag};
+
+/// What a TLS connection needs: the rustls configuration and the name to verify.
+type TlsSetup = (
+    Arc<rustls::ClientConfig>,
+    rustls::pki_types::ServerName<'static>,
+);
+
+/// Connects to the broker and starts the connection thread; returns once the broker accepted
+/// the first connection.
+///
+/// # Errors
+/// [`Error::Certificate`] for a missing or unusable certificate file; then the first
+/// connection's failure: [`Error::Io`], [`Error::Tls`], [`Error::ConnectTimeout`],
+/// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
+pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
+    let tls = match &options.tls {
+        Some(tls) => Some(tls.client_config(options.host())?),
+        None => None,
+    };
+    let (message_tx, message_rx) = mpsc::sync_channel(options.message_capacity.max(1));
+    let (event_tx, event_rx) = mpsc::sync_channel(64);
+    let (first_tx, first_rx) = mpsc::channel();
+    let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
+    let disconnect_timeout = options.disconnect_timeout;
+    std::thread::Builder::new()
+        .name("mqtt-connection".into())
+        .spawn({
+            let shared = shared.clone();
+            move || driver::run(&shared, &options, tls.as_ref())
+        })?;
+    first_rx.recv().map_err(|_| Error::Closed)??;
+    let handle = Arc::new(Handle {
+        shared: shared.clone(),
+    });
+    Ok((
+        Client {
+            handle,
+            disconnect_timeout,
+        },
+        Messages {
+            rx: message_rx,
+            changed: shared.clone(),
+        },
+        Events(event_rx),
+    ))
+}
+
+/// Disconnects cleanly when the last [`Client`] is dropped.
+struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        let now = state.now();
+        state.sup.abandon(now);
+        state.pump(&self.shared.changed);
+    }
+}
+
+/// A cloneable handle: every method may be called from any thread.
+#[derive(Clone)]
+pub struct Client {
+    handle: Arc<Handle>,
+    disconnect_timeout: Duration,
+}
+
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Client(..)")
+    }
+}
+
+/// The outcome of a publish that did not wait for it.
+#[derive(Debug)]
+pub struct Token(Receiver<Result<Published, Error>>);
+
+impl Token {
+    /// Blocks until the broker acknowledged the message (QoS 0: until it was written).
+    ///
+    /// # Errors
+    /// As [`Client::publish`].
+    pub fn wait(self) -> Result<Published, Error> {
+        self.0.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    /// [`wait`](Self::wait) for at most `timeout`; `None` when it has not finished.
+    ///
+    /// # Errors
+    /// As [`Client::publish`].
+    #[must_use]
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<Published, Error>> {
+        match self.0.recv_timeout(timeout) {
+            Ok(result) => Some(result),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(Err(Error::Closed)),
+        }
+    }
+}
+
+impl Client {
+    fn shared(&self) -> &Shared {
+        &self.handle.shared
+    }
+
+    /// Applies a command once the session has room (blocking until it has) and writes.
+    fn apply(&self, command: impl FnOnce(&mut driver::State)) -> Result<(), Error> {
+        let mut state = self.shared().with_room().ok_or(Error::Closed)?;
+        command(&mut state);
+        state.pump(&self.shared().changed);
+        Ok(())
+    }
+
+    /// Publishes `payload` to `topic`; blocks until the broker acknowledged it (QoS 1: PUBACK,
+    /// QoS 2: PUBCOMP) or, at QoS 0, until it was written. While disconnected, the message
+    /// waits in the session and goes out after reconnecting.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Client`] (QoS or retain not supported, too large),
+    /// [`Error::Failed`] for a failure reason code from the broker, [`Error::Closed`].
+    pub fn publish(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<Published, Error> {
+        let mut message = Message::new(TopicName::new(topic)?, qos, payload);
+        message.retain = retain;
+        self.publish_message(message)?.wait()
+    }
+
+    /// Publishes a [`Message`] without waiting for the outcome: the [`Token`] has it. Blocks
+    /// only while the session has no room.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client stopped.
+    pub fn publish_message(&self, message: Message) -> Result<Token, Error> {
+        let (tx, rx) = mpsc::channel();
+        self.apply(|state| state.sup.publish(message, Tag::Publish(tx)))?;
+        Ok(Token(rx))
+    }
+
+    /// Queues a message without a token: [`flush`](Self::flush) reports the outcome. Blocks
+    /// only while the session has no room. Nothing is allocated per message beyond what the
+    /// caller's `Message` holds.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client stopped.
+    pub fn send(&self, message: Message) -> Result<(), Error> {
+        self.apply(|state| state.sup.send(message))
+    }
+
+    /// [`send`](Self::send) without blocking.
+    ///
+    /// # Errors
+    /// [`Error::Client`] with [`ClientError::QueueFull`] when the session has no room (the
+    /// message is not queued); [`Error::Closed`].
+    pub fn try_send(&self, message: Message) -> Result<(), Error> {
+        let mut state = self.shared().lock();
+        if state.stopped {
+            return Err(Error::Closed);
+        }
+        if !state.sup.has_room() {
+            return Err(Error::Client(ClientError::QueueFull(
+                state.sup.client().pending(),
+            )));
+        }
+        state.sup.send(message);
+        state.pump(&self.shared().changed);
+        Ok(())
+    }
+
+    /// Blocks until every message given to [`send`](Self::send) before it is acknowledged (or
+    /// written, at QoS 0).
+    ///
+    /// # Errors
+    /// The first failure among those messages since the last flush; [`Error::Closed`].
+    pub fn flush(&self) -> Result<(), Error> {
+        let (tx, rx) = mpsc::channel();
+        let mut state = self.shared().lock();
+        if state.stopped {
+            return Err(Error::Closed);
+        }
+        state.sup.flush(Tag::Unit(tx));
+        state.pump(&self.shared().changed);
+        drop(state);
+        rx.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    /// Subscribes to `filter` at `qos`; blocks until the broker answered.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Failed`] when the broker refused the filter,
+    /// [`Error::Client`], [`Error::Closed`].
+    pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
+        let sub = Subscription::new(TopicFilter::new(filter)?, qos);
+        let codes = self.subscribe_many(vec![sub], SubscribeProperties::default())?;
+        match codes.first() {
+            Some(&code) if code.is_success() => {
+                QoS::try_from(code.0).map_err(|_| Error::Failed(code))
+            }
+            Some(&code) => Err(Error::Failed(code)),
+            None => Err(Error::Failed(ReasonCode::UNSPECIFIED_ERROR)),
+        }
+    }
+
+    /// Subscribes to several filters; one code per filter (granted QoS or failure).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub fn subscribe_many(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        let (tx, rx) = mpsc::channel();
+        self.apply(|state| {
+            state
+                .sup
+                .subscribe(subscriptions, properties, Tag::Codes(tx));
+        })?;
+        rx.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    /// Unsubscribes; the broker's codes (MQTT 5.0; empty for 3.1.1).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub fn unsubscribe(
+        &self,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        let (tx, rx) = mpsc::channel();
+        self.apply(|state| state.sup.unsubscribe(filters, properties, Tag::Codes(tx)))?;
+        rx.recv().unwrap_or(Err(Error::Closed))
+    }
+
+    /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
+    ///
+    /// # Errors
+    /// [`Error::Client`] for an unknown identifier or automatic acks, [`Error::Closed`].
+    pub fn ack(&self, publish: &Publish) -> Result<(), Error> {
+        let Some(id) = publish.qos_pid.packet_id() else {
+            return Ok(());
+        };
+        let mut state = self.shared().lock();
+        let result = state.sup.ack(id).map_err(Error::Client);
+        state.pump(&self.shared().changed);
+        result
+    }
+
+    /// Waits for the messages in flight (at most [`Options::disconnect_timeout`]), sends
+    /// DISCONNECT and stops the connection thread; the receivers end.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn disconnect(&self) -> Result<(), Error> {
+        self.disconnect_within(self.disconnect_timeout)
+    }
+
+    /// [`disconnect`](Self::disconnect), waiting at most `timeout` for the messages in flight.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
+        self.stop(|state, tag| {
+            let now = state.now();
+            state.sup.disconnect(now, timeout, tag);
+        })
+    }
+
+    /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
+    /// will), and stops the connection thread.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn abort(&self) -> Result<(), Error> {
+        self.stop(|state, tag| {
+            let now = state.now();
+            state.sup.abort(now, tag);
+        })
+    }
+
+    fn stop(&self, how: impl FnOnce(&mut driver::State, Tag)) -> Result<(), Error> {
+        let (tx, rx) = mpsc::channel();
+        let mut state = self.shared().lock();
+        if state.stopped {
+            return Err(Error::Closed);
+        }
+        how(&mut state, Tag::Unit(tx));
+        state.pump(&self.shared().changed);
+        drop(state);
+        rx.recv().unwrap_or(Err(Error::Closed))
+    }
+}
+
+/// Received messages, bounded: when the application does not take them, the client stops
+/// reading the socket and TCP slows the broker down.
+#[derive(Debug)]
+pub struct Messages {
+    rx: Receiver<Publish>,
+    changed: Arc<Shared>,
+}
+
+impl core::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Shared(..)")
+    }
+}
+
+impl Messages {
+    fn taken(&self, message: Option<Publish>) -> Option<Publish> {
+        // Room in the stream: the connection thread may read again.
+        self.changed.changed.notify_all();
+        message
+    }
+
+    /// The next message; `None` when the client stopped.
+    #[must_use]
+    pub fn recv(&self) -> Option<Publish> {
+        self.taken(self.rx.recv().ok())
+    }
+
+    /// The next message within `timeout`; `None` on timeout or when the client stopped.
+    #[must_use]
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Publish> {
+        self.taken(self.rx.recv_timeout(timeout).ok())
+    }
+
+    /// The next message if one is waiting.
+    #[must_use]
+    pub fn try_recv(&self) -> Option<Publish> {
+        self.taken(self.rx.try_recv().ok())
+    }
+
+    /// Every message, blocking for each, until the client stops.
+    pub fn iter(&self) -> impl Iterator<Item = Publish> + '_ {
+        std::iter::from_fn(|| self.recv())
+    }
+}
+
+/// Connection events, bounded: when nobody reads them, new ones are dropped.
+#[derive(Debug)]
+pub struct Events(Receiver<ConnectionEvent>);
+
+impl Events {
+    /// The next event; `None` when the client stopped.
+    #[must_use]
+    pub fn recv(&self) -> Option<ConnectionEvent> {
+        self.0.recv().ok()
+    }
+
+    /// The next event within `timeout`.
+    #[must_use]
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<ConnectionEvent> {
+        self.0.recv_timeout(timeout).ok()
+    }
+
+    /// The next event if one is waiting.
+    #[must_use]
+    pub fn try_recv(&self) -> Option<ConnectionEvent> {
+        self.0.try_recv().ok()
+    }
+}

@@ -1,0 +1,75 @@
+//! One scenario suite for every adapter of the workspace, against real Mosquitto brokers.
+//!
+//! An adapter's test file implements [`Adapter`] (connecting, and a [`Connection`] driven
+//! synchronously: an async adapter blocks on its runtime) and expands [`scenarios!`](macro@scenarios), which
+//! makes one `#[test]` per scenario. The scenarios: QoS 0/1/2 round trips in 3.1.1 and 5.0, a
+//! persistent session collecting messages offline, a broker killed and restarted mid-stream
+//! with every QoS 1 publish acknowledged, keepalive detecting a broker frozen with SIGSTOP, TLS
+//! (success and an untrusted server), a slow consumer, and a will on abort.
+//!
+//! Not published: test support only.
+
+#![allow(
+    missing_docs,
+    clippy::missing_panics_doc,
+    clippy::missing_errors_doc,
+    clippy::must_use_candidate,
+    reason = "test support: every failure is a panic, every item a test helper"
+)]
+
+mod mosquitto;
+pub mod scenarios;
+
+use std::time::Duration;
+
+pub use mosquitto::{Mosquitto, Pki};
+use mqtt_options::{Error, Options};
+use mqtt_proto::{Publish, QoS};
+use mqtt_sansio::ConnectionEvent;
+
+/// A connected client of the adapter under test.
+pub trait Connection: Send {
+    /// Publishes and waits for the acknowledgement (QoS 0: the write).
+    fn publish(&self, topic: &str, qos: QoS, retain: bool, payload: &[u8]) -> Result<(), Error>;
+    /// Subscribes; the granted QoS.
+    fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error>;
+    /// The next received message within `timeout`.
+    fn next_message(&self, timeout: Duration) -> Option<Publish>;
+    /// The next connection event within `timeout`.
+    fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent>;
+    /// Disconnects cleanly (draining) and stops.
+    fn disconnect(&self) -> Result<(), Error>;
+    /// Closes without DISCONNECT and stops.
+    fn abort(&self) -> Result<(), Error>;
+}
+
+/// An adapter under test.
+pub trait Adapter {
+    type Connection: Connection + 'static;
+    /// Connects; returns once the broker accepted the first connection.
+    fn connect(options: Options) -> Result<Self::Connection, Error>;
+}
+
+/// One `#[test]` per scenario of [`scenarios`](mod@scenarios) for the adapter type given.
+#[macro_export]
+macro_rules! scenarios {
+    ($adapter:ty) => {
+        $crate::scenarios!($adapter:
+            qos_round_trips,
+            persistent_session_collects_offline_messages,
+            broker_restart_loses_no_qos1_message,
+            keepalive_detects_a_frozen_broker,
+            tls_round_trip_and_untrusted_server,
+            slow_consumer_loses_nothing,
+            will_on_abort,
+        );
+    };
+    ($adapter:ty: $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::scenarios::$name::<$adapter>();
+            }
+        )*
+    };
+}

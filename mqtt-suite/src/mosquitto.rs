@@ -1,0 +1,236 @@
+//! Mosquitto brokers started for one test on a free loopback port (plain, TLS with
+//! certificates made at test time, user name and password), stopped when dropped.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A Mosquitto process of one test.
+pub struct Mosquitto {
+    child: Option<Child>,
+    pub port: u16,
+    dir: PathBuf,
+}
+
+fn binary() -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"] {
+        let path = PathBuf::from(dir).join("mosquitto");
+        if path.exists() {
+            return path;
+        }
+    }
+    panic!("mosquitto is not installed: `apt-get install mosquitto` (`.ci/run` does it)");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Mosquitto {
+    /// Anonymous access, no persistence.
+    pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Only `user` with `password` may connect.
+    pub fn with_password(user: &str, password: &str) -> Self {
+        Self::start_with(Some((user, password)))
+    }
+
+    /// A TLS listener with a server certificate for `localhost` and 127.0.0.1 issued by a CA
+    /// made for this broker; `ca_path()` is the CA's PEM file.
+    pub fn with_tls() -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pki = Pki::new("test CA");
+        let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
+        std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
+        std::fs::write(dir.join("server.pem"), cert).unwrap();
+        std::fs::write(dir.join("server.key"), key).unwrap();
+        let config = format!(
+            "listener {port} 127.0.0.1\npersistence false\nallow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
+            ca = dir.join("ca.pem").display(),
+            cert = dir.join("server.pem").display(),
+            key = dir.join("server.key").display(),
+        );
+        std::fs::write(dir.join("mosquitto.conf"), config).unwrap();
+        let mut broker = Self {
+            child: None,
+            port,
+            dir,
+        };
+        broker.spawn();
+        broker
+    }
+
+    /// The CA file of a TLS broker.
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// A directory of this broker's for test files.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// Anonymous access, with `extra` lines of configuration.
+    pub fn with_config(extra: &str) -> Self {
+        let broker = Self::start_with(None);
+        let conf = broker.dir.join("mosquitto.conf");
+        let mut config = std::fs::read_to_string(&conf).unwrap();
+        config += extra;
+        config.push('\n');
+        std::fs::write(&conf, config).unwrap();
+        let mut broker = broker;
+        broker.restart();
+        broker
+    }
+
+    fn start_with(credentials: Option<(&str, &str)>) -> Self {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = format!("listener {port} 127.0.0.1\npersistence false\n");
+        match credentials {
+            Some((user, password)) => {
+                let file = dir.join("passwords");
+                let status = Command::new(binary().with_file_name("mosquitto_passwd"))
+                    .args(["-c", "-b"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status();
+                let status = status.or_else(|_| {
+                    Command::new("mosquitto_passwd")
+                        .args(["-c", "-b"])
+                        .arg(&file)
+                        .args([user, password])
+                        .status()
+                });
+                assert!(status.unwrap().success(), "mosquitto_passwd failed");
+                writeln!(
+                    config,
+                    "allow_anonymous false\npassword_file {}",
+                    file.display()
+                )
+                .unwrap();
+            }
+            None => config += "allow_anonymous true\n",
+        }
+        let conf = dir.join("mosquitto.conf");
+        std::fs::File::create(&conf)
+            .unwrap()
+            .write_all(config.as_bytes())
+            .unwrap();
+        let mut broker = Self {
+            child: None,
+            port,
+            dir,
+        };
+        broker.spawn();
+        broker
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join("mosquitto.log")).unwrap();
+        let child = Command::new(binary())
+            .arg("-c")
+            .arg(self.dir.join("mosquitto.conf"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "mosquitto did not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (SIGKILL): connections break without DISCONNECT.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes the broker (SIGSTOP): connections stay open but nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws a paused broker (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(status.success());
+    }
+
+    /// Starts the broker again on the same port.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A certificate authority made at test time.
+pub struct Pki {
+    key: rcgen::KeyPair,
+    cert: rcgen::Certificate,
+}
+
+impl Pki {
+    pub fn new(name: &str) -> Self {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.self_signed(&key).unwrap();
+        Self { key, cert }
+    }
+
+    pub fn ca_pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A certificate for `names` and its private key, as PEM.
+    pub fn issue(&self, names: &[&str]) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let params = rcgen::CertificateParams::new(names).unwrap();
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}

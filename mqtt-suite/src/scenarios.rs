@@ -1,0 +1,216 @@
+//! The scenarios, each generic over the adapter under test; every wait is bounded.
+
+use std::time::{Duration, Instant};
+
+use mqtt_options::{Error, Options, Roots, TlsOptions};
+use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_sansio::{Backoff, ConnectionEvent, DisconnectReason};
+
+use crate::{Adapter, Connection, Mosquitto};
+
+/// How long any single wait may take.
+const WAIT: Duration = Duration::from_secs(15);
+
+fn options(url: &str, id: &str) -> Options {
+    let mut options = Options::new(url, id).unwrap();
+    options.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
+    options
+}
+
+fn connected<A: Adapter>(options: Options) -> A::Connection {
+    let connection = A::connect(options).expect("connected");
+    let event = connection.next_event(WAIT);
+    assert!(
+        matches!(event, Some(ConnectionEvent::Connected { .. })),
+        "{event:?}"
+    );
+    connection
+}
+
+/// The next event that is not `Reconnecting`.
+fn next_change<C: Connection>(connection: &C) -> Option<ConnectionEvent> {
+    loop {
+        match connection.next_event(WAIT) {
+            Some(ConnectionEvent::Reconnecting { .. }) => {}
+            other => return other,
+        }
+    }
+}
+
+pub fn qos_round_trips<A: Adapter>() {
+    let broker = Mosquitto::start();
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
+        let mut o = options(&broker.url(), &format!("round-trip-{}", version.level()));
+        o.config.version = version;
+        let client = connected::<A>(o);
+        for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+            let topic = format!("suite/{}/{}", version.level(), qos as u8);
+            assert_eq!(client.subscribe(&topic, qos).unwrap(), qos);
+            client.publish(&topic, qos, false, b"hello").unwrap();
+            let message = client.next_message(WAIT).expect("the message comes back");
+            assert_eq!(message.topic(), topic);
+            assert_eq!(message.payload(), b"hello");
+            assert_eq!(message.qos(), qos);
+        }
+        client.disconnect().unwrap();
+    }
+}
+
+pub fn persistent_session_collects_offline_messages<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let mut o = options(&broker.url(), "suite-persistent");
+    o.config.clean_start = false;
+    let subscriber = connected::<A>(o.clone());
+    subscriber
+        .subscribe("suite/offline", QoS::AtLeastOnce)
+        .unwrap();
+    subscriber.disconnect().unwrap();
+
+    let publisher = connected::<A>(options(&broker.url(), "suite-publisher"));
+    for n in 0..3_u8 {
+        publisher
+            .publish("suite/offline", QoS::AtLeastOnce, false, &[n])
+            .unwrap();
+    }
+    publisher.disconnect().unwrap();
+
+    let subscriber = A::connect(o).unwrap();
+    assert!(matches!(
+        subscriber.next_event(WAIT),
+        Some(ConnectionEvent::Connected {
+            session_present: true,
+            ..
+        })
+    ));
+    for n in 0..3_u8 {
+        let message = subscriber.next_message(WAIT).expect("an offline message");
+        assert_eq!(message.payload(), [n]);
+    }
+    subscriber.disconnect().unwrap();
+}
+
+pub fn broker_restart_loses_no_qos1_message<A: Adapter>() {
+    let mut broker = Mosquitto::start();
+    let publisher = connected::<A>(options(&broker.url(), "suite-restart"));
+    for n in 0..20_u8 {
+        publisher
+            .publish("suite/restart", QoS::AtLeastOnce, false, &[n])
+            .unwrap();
+    }
+    broker.kill();
+    assert!(matches!(
+        next_change(&publisher),
+        Some(ConnectionEvent::Disconnected(_))
+    ));
+    // Published while the broker is down: they wait in the session, go out after the restart
+    // and are acknowledged then.
+    let restarter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        broker.restart();
+        broker
+    });
+    for n in 20..40_u8 {
+        publisher
+            .publish("suite/restart", QoS::AtLeastOnce, false, &[n])
+            .unwrap();
+    }
+    let _broker = restarter.join().unwrap();
+    assert!(matches!(
+        next_change(&publisher),
+        Some(ConnectionEvent::Connected { .. })
+    ));
+    publisher.disconnect().unwrap();
+}
+
+pub fn keepalive_detects_a_frozen_broker<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let mut o = options(&broker.url(), "suite-keepalive");
+    o.config.keep_alive = Duration::from_secs(1);
+    o.reconnect = false;
+    let client = connected::<A>(o);
+    broker.pause();
+    let start = Instant::now();
+    let event = client.next_event(WAIT);
+    broker.resume();
+    assert_eq!(
+        event,
+        Some(ConnectionEvent::Disconnected(
+            DisconnectReason::KeepAliveTimeout
+        ))
+    );
+    // A PINGREQ after 1 s of silence, then 1 s for its PINGRESP.
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+pub fn tls_round_trip_and_untrusted_server<A: Adapter>() {
+    let broker = Mosquitto::with_tls();
+    let url = format!("mqtts://localhost:{}", broker.port);
+    let mut o = options(&url, "suite-tls");
+    o.tls = Some(TlsOptions::new().with_roots(Roots::CaFile(broker.ca_path())));
+    let client = connected::<A>(o);
+    client.subscribe("suite/tls", QoS::AtLeastOnce).unwrap();
+    client
+        .publish("suite/tls", QoS::AtLeastOnce, false, b"secret")
+        .unwrap();
+    assert_eq!(client.next_message(WAIT).unwrap().payload(), b"secret");
+    client.disconnect().unwrap();
+
+    // A CA that did not sign the server's certificate.
+    let other = crate::Pki::new("another CA");
+    let path = broker.dir().join("other-ca.pem");
+    std::fs::write(&path, other.ca_pem()).unwrap();
+    let mut o = options(&url, "suite-untrusted");
+    o.tls = Some(TlsOptions::new().with_roots(Roots::CaFile(path)));
+    match A::connect(o) {
+        Err(Error::Tls(_)) => {}
+        Err(e) => panic!("not a TLS error: {e}"),
+        Ok(_) => panic!("connected to an untrusted server"),
+    }
+}
+
+pub fn slow_consumer_loses_nothing<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let mut o = options(&broker.url(), "suite-slow");
+    o.config.keep_alive = Duration::from_secs(1);
+    o.message_capacity = 2;
+    let consumer = connected::<A>(o);
+    consumer.subscribe("suite/slow", QoS::AtLeastOnce).unwrap();
+    let producer = connected::<A>(options(&broker.url(), "suite-producer"));
+    for n in 0..100_u8 {
+        producer
+            .publish("suite/slow", QoS::AtLeastOnce, false, &[n])
+            .unwrap();
+    }
+    // Nobody reads for three keepalive intervals.
+    std::thread::sleep(Duration::from_secs(3));
+    for n in 0..100_u8 {
+        let message = consumer.next_message(WAIT).expect("every message");
+        assert_eq!(message.payload(), [n]);
+    }
+    assert!(
+        consumer.next_event(Duration::from_millis(10)).is_none(),
+        "no disconnection while the consumer was slow"
+    );
+    consumer.disconnect().unwrap();
+    producer.disconnect().unwrap();
+}
+
+pub fn will_on_abort<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let watcher = connected::<A>(options(&broker.url(), "suite-watcher"));
+    watcher.subscribe("suite/will", QoS::AtLeastOnce).unwrap();
+    let mut o = options(&broker.url(), "suite-mortal");
+    o.config.will = Some(mqtt_proto::LastWill::new(
+        mqtt_proto::TopicName::new("suite/will").unwrap(),
+        "gone",
+    ));
+    let mortal = connected::<A>(o);
+    mortal.abort().unwrap();
+    let will = watcher.next_message(WAIT).expect("the will");
+    assert_eq!(will.payload(), b"gone");
+    watcher.disconnect().unwrap();
+}
