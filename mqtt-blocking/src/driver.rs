@@ -14,8 +14,8 @@ use bytes::BytesMut;
 use mqtt_options::{Error, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Next, Output, Policy,
-    Published, Retry, Supervisor,
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Policy, Published,
+    Supervisor,
 };
 
 use crate::link::Link;
@@ -31,23 +31,15 @@ pub(crate) enum Tag {
 
 impl Tag {
     fn answer(self, done: Done) {
-        fn error(failure: Failure) -> Error {
-            match failure {
-                Failure::Client(e) => Error::Client(e),
-                Failure::Failed(code) => Error::Failed(code),
-                Failure::Disconnected(reason) => Error::Disconnected(reason),
-                _ => Error::Closed,
-            }
-        }
         match (self, done) {
             (Tag::Publish(tx), Done::Published(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             (Tag::Codes(tx), Done::Codes(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             (Tag::Unit(tx), Done::Unit(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             _ => {}
         }
@@ -254,13 +246,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                 End::Unreachable
             }
         };
-        let fatal = match &end {
-            End::Reason(DisconnectReason::Refused(connack)) => {
-                Retry::after_connack(connack.reason_code) == Retry::Fatal
-            }
-            End::Reason(DisconnectReason::InvalidConnect(_)) => true,
-            _ => false,
-        };
+        let fatal = end.is_fatal();
         let fresh = match (&options.credentials, fatal) {
             (Some(hook), true) => {
                 credentials.as_ref() != Some(&futures_lite::future::block_on(hook.call()))
@@ -293,15 +279,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
             }
         }
         if let Some(first) = state.first.take() {
-            let _ = first.send(Err(match end {
-                End::Unreachable => unreachable.take().unwrap_or(Error::Closed),
-                End::Reason(DisconnectReason::Refused(connack)) => {
-                    Error::Refused(connack.reason_code)
-                }
-                End::Reason(DisconnectReason::ConnAckTimeout) => Error::ConnectTimeout,
-                End::Reason(reason) => Error::Disconnected(reason),
-                _ => Error::Closed,
-            }));
+            let _ = first.send(Err(Error::first_connection(end, unreachable.take())));
         }
         state.sup.stop();
         state.pump(&shared.changed);

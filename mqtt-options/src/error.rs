@@ -62,3 +62,32 @@ pub enum Error {
     #[error("the client is closed")]
     Closed,
 }
+
+impl From<mqtt_sansio::Failure> for Error {
+    fn from(failure: mqtt_sansio::Failure) -> Self {
+        match failure {
+            mqtt_sansio::Failure::Client(e) => Self::Client(e),
+            mqtt_sansio::Failure::Failed(code) => Self::Failed(code),
+            mqtt_sansio::Failure::Disconnected(reason) => Self::Disconnected(reason),
+            _ => Self::Closed,
+        }
+    }
+}
+
+impl Error {
+    /// What the caller of `connect` gets when the first connection ended with `end`;
+    /// `unreachable` is why the transport could not be opened, for [`End::Unreachable`].
+    ///
+    /// [`End::Unreachable`]: mqtt_sansio::End::Unreachable
+    #[must_use]
+    pub fn first_connection(end: mqtt_sansio::End, unreachable: Option<Self>) -> Self {
+        use mqtt_sansio::{DisconnectReason, End};
+        match end {
+            End::Unreachable => unreachable.unwrap_or(Self::Closed),
+            End::Reason(DisconnectReason::Refused(connack)) => Self::Refused(connack.reason_code),
+            End::Reason(DisconnectReason::ConnAckTimeout) => Self::ConnectTimeout,
+            End::Reason(reason) => Self::Disconnected(reason),
+            _ => Self::Closed,
+        }
+    }
+}

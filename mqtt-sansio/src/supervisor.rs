@@ -137,6 +137,22 @@ pub enum End {
     Stop,
 }
 
+impl End {
+    /// Whether connecting again with the same CONNECT would fail the same way (a refusal for
+    /// credentials, version, identifier, …): then only fresh credentials make another attempt
+    /// worth it.
+    #[must_use]
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            Self::Reason(DisconnectReason::Refused(connack)) => {
+                Retry::after_connack(connack.reason_code) == Retry::Fatal
+            }
+            Self::Reason(DisconnectReason::InvalidConnect(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 /// What to do after a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -7,8 +7,7 @@ use bytes::{Buf, BytesMut};
 use core::time::Duration;
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Next, Output, Policy, Retry,
-    Supervisor,
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Policy, Supervisor,
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -30,23 +29,15 @@ enum Tag {
 impl Tag {
     /// Answers with `done`.
     fn answer(self, done: Done) {
-        fn error(failure: Failure) -> Error {
-            match failure {
-                Failure::Client(e) => Error::Client(e),
-                Failure::Failed(code) => Error::Failed(code),
-                Failure::Disconnected(reason) => Error::Disconnected(reason),
-                _ => Error::Closed,
-            }
-        }
         match (self, done) {
             (Tag::Publish(tx), Done::Published(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             (Tag::Codes(tx), Done::Codes(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             (Tag::Unit(tx), Done::Unit(result)) => {
-                let _ = tx.send(result.map_err(error));
+                let _ = tx.send(result.map_err(Error::from));
             }
             _ => {}
         }
@@ -233,13 +224,7 @@ impl Driver {
             let end = self.connection().await;
             // Retrying the same CONNECT after a fatal refusal fails the same way; fresh
             // credentials from the hook may not.
-            let fatal = match &end {
-                End::Reason(DisconnectReason::Refused(connack)) => {
-                    Retry::after_connack(connack.reason_code) == Retry::Fatal
-                }
-                End::Reason(DisconnectReason::InvalidConnect(_)) => true,
-                _ => false,
-            };
+            let fatal = end.is_fatal();
             let fresh = match (&self.options.credentials, fatal) {
                 (Some(hook), true) => credentials.as_ref() != Some(&hook.call().await),
                 _ => false,
@@ -255,15 +240,7 @@ impl Driver {
             }
             if let Some(first) = self.first.take() {
                 // The first connection failed: `connect` reports why.
-                let _ = first.send(Err(match end {
-                    End::Unreachable => self.unreachable.take().unwrap_or(Error::Closed),
-                    End::Reason(DisconnectReason::Refused(connack)) => {
-                        Error::Refused(connack.reason_code)
-                    }
-                    End::Reason(DisconnectReason::ConnAckTimeout) => Error::ConnectTimeout,
-                    End::Reason(reason) => Error::Disconnected(reason),
-                    _ => Error::Closed,
-                }));
+                let _ = first.send(Err(Error::first_connection(end, self.unreachable.take())));
             }
             break;
         }
