@@ -1,9 +1,8 @@
 //! The handle the application holds: commands in, results out.
 
-use bytes::Bytes;
 use core::time::Duration;
 use mqtt_proto::{
-    PacketId, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
+    PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
     UnsubscribeProperties,
 };
 
@@ -40,6 +39,25 @@ pub(crate) enum Control {
 /// Every method sends a command to the task and waits for its result. Cancel safety: dropping a
 /// returned future before it completes does not withdraw the command once it was sent (a
 /// message given to `publish` is still delivered); only the result is lost.
+///
+/// Many messages: [`send`](Self::send) queues without waiting for the acknowledgement, and
+/// [`flush`](Self::flush) waits for every message sent before it.
+///
+/// ```no_run
+/// # async fn run(client: mqtt_async_std::Client) -> Result<(), mqtt_async_std::Error> {
+/// use bytes::Bytes;
+/// use mqtt_proto::{QoS, TopicName};
+/// use mqtt_sansio::Message;
+///
+/// let topic = TopicName::new("sensors/7/temperature")?;
+/// let payload = Bytes::from_static(b"21.5");
+/// for _ in 0..10_000 {
+///     client.send(Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone())).await?;
+/// }
+/// client.flush().await?; // every PUBACK is in
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Client {
     pub(crate) commands: async_channel::Sender<Command>,
@@ -58,69 +76,8 @@ impl Client {
         rx.recv().await.map_err(|_| Error::Closed)?
     }
 
-    /// Publishes `payload` to `topic`. Resolves when the broker acknowledged it (QoS 1: PUBACK,
-    /// QoS 2: PUBCOMP) or, at QoS 0, when it was written to the socket.
-    ///
-    /// While disconnected, the message waits in the session and goes out after reconnecting.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTopic`], [`Error::Client`] (queue full, QoS or retain not supported,
-    /// too large), [`Error::Failed`] for a failure reason code from the broker, [`Error::Closed`].
-    pub async fn publish(
-        &self,
-        topic: &str,
-        qos: QoS,
-        retain: bool,
-        payload: impl Into<Bytes>,
-    ) -> Result<Published, Error> {
-        let mut message = Message::new(TopicName::new(topic)?, qos, payload);
-        message.retain = retain;
-        self.publish_message(message).await
-    }
-
-    /// Publishes a [`Message`] with MQTT 5.0 properties; as [`publish`](Self::publish).
-    ///
-    /// # Errors
-    /// As [`publish`](Self::publish).
-    pub async fn publish_message(&self, message: Message) -> Result<Published, Error> {
-        self.call(|tx| Command::Publish(message, tx)).await
-    }
-
-    /// Queues a message without waiting for its acknowledgement: resolves once the connection
-    /// task has room for it. Pair it with [`flush`](Self::flush), which waits for everything
-    /// sent before it and reports the first failure.
-    ///
-    /// This is the fast path for many messages: nothing is allocated per message (clone a
-    /// [`TopicName`] and a [`Bytes`] payload, both reference counted), and messages sent
-    /// together leave in one write.
-    ///
-    /// ```no_run
-    /// # async fn run(client: mqtt_async_std::Client) -> Result<(), mqtt_async_std::Error> {
-    /// use bytes::Bytes;
-    /// use mqtt_proto::{QoS, TopicName};
-    /// use mqtt_sansio::Message;
-    ///
-    /// let topic = TopicName::new("sensors/7/temperature")?;
-    /// let payload = Bytes::from_static(b"21.5");
-    /// for _ in 0..10_000 {
-    ///     client.send(Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone())).await?;
-    /// }
-    /// client.flush().await?; // every PUBACK is in
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// Cancel safety: when the future is dropped before it completes, the message was not
-    /// queued.
-    ///
-    /// # Errors
-    /// [`Error::Closed`] when the client stopped. What the session or the broker refuses is
-    /// reported by the next [`flush`](Self::flush).
-    pub async fn send(&self, message: Message) -> Result<(), Error> {
-        self.commands
-            .send(Command::Send(message))
-            .await
-            .map_err(|_| Error::Closed)
+    async fn enqueue(&self, command: Command) -> Result<(), Error> {
+        self.commands.send(command).await.map_err(|_| Error::Closed)
     }
 
     /// [`send`](Self::send) without waiting: fails at once when the command queue
@@ -140,109 +97,7 @@ impl Client {
             })
     }
 
-    /// Waits until every message given to [`send`](Self::send) before this call is done:
-    /// acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP) or, at QoS 0, written to the socket.
-    ///
-    /// Cancel safety: dropping the future loses only the result; a failure it would have
-    /// reported goes to the next `flush`.
-    ///
-    /// # Errors
-    /// The first failure among those messages since the last `flush`: [`Error::Client`] for a
-    /// message the session refused (queue full, too large, …), [`Error::Failed`] for a failure
-    /// reason code from the broker; [`Error::Closed`] when the client stopped first.
-    pub async fn flush(&self) -> Result<(), Error> {
-        self.call(Command::Flush).await
-    }
-
-    /// Subscribes to `filter` at `qos`; resolves with the broker's result.
-    ///
-    /// # Errors
-    /// [`Error::InvalidTopic`], [`Error::Failed`] when the broker refused the filter,
-    /// [`Error::Client`], [`Error::Closed`].
-    pub async fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
-        let sub = Subscription::new(TopicFilter::new(filter)?, qos);
-        let codes = self
-            .subscribe_many(vec![sub], SubscribeProperties::default())
-            .await?;
-        match codes.first() {
-            Some(&code) if code.is_success() => {
-                QoS::try_from(code.0).map_err(|_| Error::Failed(code))
-            }
-            Some(&code) => Err(Error::Failed(code)),
-            None => Err(Error::Failed(ReasonCode::UNSPECIFIED_ERROR)),
-        }
-    }
-
-    /// Subscribes to several filters; resolves with one code per filter (granted QoS or failure).
-    ///
-    /// # Errors
-    /// [`Error::Client`], [`Error::Closed`].
-    pub async fn subscribe_many(
-        &self,
-        subscriptions: Vec<Subscription>,
-        properties: SubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
-        self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
-            .await
-    }
-
-    /// Unsubscribes from filters; resolves with the broker's codes (MQTT 5.0; empty for 3.1.1).
-    ///
-    /// # Errors
-    /// [`Error::Client`], [`Error::Closed`].
-    pub async fn unsubscribe(
-        &self,
-        filters: Vec<TopicFilter>,
-        properties: UnsubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
-        self.call(|tx| Command::Unsubscribe(filters, properties, tx))
-            .await
-    }
-
-    /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
-    ///
-    /// # Errors
-    /// [`Error::Client`] for an unknown identifier or automatic acks, [`Error::Closed`].
-    pub async fn ack(&self, publish: &Publish) -> Result<(), Error> {
-        match publish.qos_pid.packet_id() {
-            Some(id) => self.call(|tx| Command::Ack(id, tx)).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
-    /// will), and stops the connection task.
-    ///
-    /// # Errors
-    /// [`Error::Closed`] when the task already stopped.
-    pub async fn abort(&self) -> Result<(), Error> {
-        self.control(Control::Abort).await
-    }
-
-    /// Disconnects cleanly and stops the connection task: waits until every message in flight
-    /// or queued is acknowledged, for at most
-    /// [`Options::disconnect_timeout`](crate::Options::disconnect_timeout), then sends DISCONNECT. The message and event
-    /// streams end.
-    ///
-    /// Commands sent after it are not carried out (they fail with [`Error::Closed`]). Without a
-    /// connection (while waiting to reconnect) it stops at once.
-    ///
-    /// Cancel safety: once called, the client disconnects even if the future is dropped.
-    ///
-    /// # Errors
-    /// [`Error::Closed`] when the task already stopped.
-    pub async fn disconnect(&self) -> Result<(), Error> {
-        self.disconnect_within(self.disconnect_timeout).await
-    }
-
-    /// [`disconnect`](Self::disconnect), waiting at most `timeout` for the messages in flight;
-    /// `Duration::ZERO` sends DISCONNECT at once.
-    ///
-    /// # Errors
-    /// [`Error::Closed`] when the task already stopped.
-    pub async fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.control(|tx| Control::Disconnect(timeout, tx)).await
-    }
+    mqtt_options::__async_client_api!();
 
     async fn control(&self, make: impl FnOnce(Reply<()>) -> Control) -> Result<(), Error> {
         let (tx, rx) = async_channel::bounded(1);
