@@ -4,9 +4,7 @@
 //! Run: `cargo bench -p mqtt-benches --bench client`. Before the criterion groups it prints the
 //! allocations per publish, counted by a global allocator wrapper.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -17,37 +15,8 @@ use mqtt_proto::{
 use mqtt_sansio::{Client, Config, Instant, Message};
 use mqtt_test::{BrokerConfig, FakeBroker};
 
-/// Counts allocations made through the global allocator.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged, only counting.
-#[expect(
-    unsafe_code,
-    reason = "a global allocator is an unsafe trait; this one only counts"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as it is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: mqtt_benches::Counting = mqtt_benches::Counting;
 
 const VERSION: ProtocolVersion = ProtocolVersion::V3_1_1;
 /// Messages per measured iteration.
@@ -137,11 +106,11 @@ fn print_allocations() {
             one_message(&mut client, qos, &payload, &mut wire, &encoded);
         }
         let n = 10_000;
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = mqtt_benches::allocations();
         for _ in 0..n {
             one_message(&mut client, qos, &payload, &mut wire, &encoded);
         }
-        let total = u32::try_from(ALLOCATIONS.load(Ordering::Relaxed) - before).unwrap_or(u32::MAX);
+        let total = u32::try_from(mqtt_benches::allocations() - before).unwrap_or(u32::MAX);
         let per = f64::from(total) / f64::from(n);
         println!("allocations per {qos:?} publish (client alone, 64 B payload): {per:.2}");
     }

@@ -22,12 +22,10 @@
     reason = "counts and rates in a report: far below 2^52, never negative"
 )]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write as _;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -43,37 +41,8 @@ const TOPIC: &str = "bench/e2e";
 /// How long a run may go without progress before it is reported as stalled.
 const STALL: Duration = Duration::from_secs(20);
 
-/// Counts allocations made through the global allocator.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged, only counting.
-#[expect(
-    unsafe_code,
-    reason = "a global allocator is an unsafe trait; this one only counts"
-)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's contract is passed on as it is.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: mqtt_benches::Counting = mqtt_benches::Counting;
 
 /// The CPU time of this process (user + sys) and its peak resident set, in KiB.
 fn usage() -> (Duration, u64) {
@@ -109,7 +78,7 @@ impl Mark {
         Self {
             wall: Instant::now(),
             cpu: usage().0,
-            allocations: ALLOCATIONS.load(Ordering::Relaxed),
+            allocations: mqtt_benches::allocations(),
         }
     }
 
@@ -117,7 +86,7 @@ impl Mark {
     fn report(&self, done: u64) {
         let wall = self.wall.elapsed();
         let (cpu, rss) = usage();
-        let allocations = ALLOCATIONS.load(Ordering::Relaxed) - self.allocations;
+        let allocations = mqtt_benches::allocations() - self.allocations;
         println!(
             "RESULT {} {} {} {} {}",
             wall.as_nanos(),

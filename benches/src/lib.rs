@@ -1,1 +1,50 @@
-//! Benchmarks live in `benches/`; this library is empty.
+//! Support for the benchmarks in `benches/`: a global allocator that counts allocations.
+//!
+//! A benchmark binary installs it and reads the count around what it measures:
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static GLOBAL: mqtt_benches::Counting = mqtt_benches::Counting;
+//!
+//! let before = mqtt_benches::allocations();
+//! // ... the measured work ...
+//! let made = mqtt_benches::allocations() - before;
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Forwards to the system allocator, counting allocations and reallocations.
+pub struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Allocations and reallocations made through [`Counting`] so far.
+#[must_use]
+pub fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+// SAFETY: forwards every call to the system allocator unchanged, only counting.
+#[expect(
+    unsafe_code,
+    reason = "a global allocator is an unsafe trait; this one only counts"
+)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
