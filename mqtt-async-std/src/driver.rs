@@ -4,7 +4,6 @@
 //! await.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,11 +12,10 @@ use bytes::{Buf, BytesMut};
 use event_listener::Event;
 use futures_lite::future::FutureExt as _;
 use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use mqtt_options::{Error, Options};
+use mqtt_options::{Attempts, Error, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Policy, Published,
-    Supervisor,
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published, Supervisor,
 };
 
 use crate::client::{Command, Control};
@@ -90,7 +88,7 @@ pub(crate) struct Driver {
     first: Option<Reply<()>>,
     unreachable: Option<Error>,
     origin: std::time::Instant,
-    jitter: RandomState,
+    attempts: Attempts,
 }
 
 impl Driver {
@@ -105,12 +103,9 @@ impl Driver {
         events: Sender<ConnectionEvent>,
         first: Reply<()>,
     ) -> Self {
-        let mut policy = Policy::default();
-        policy.reconnect = options.reconnect;
-        policy.backoff = options.backoff;
-        policy.disconnect_timeout = options.disconnect_timeout;
         Self {
-            sup: Supervisor::new(options.config.clone(), policy),
+            sup: Supervisor::new(options.config.clone(), options.policy()),
+            attempts: Attempts::new(&options),
             options,
             tls,
             commands,
@@ -122,7 +117,6 @@ impl Driver {
             first: Some(first),
             unreachable: None,
             origin: std::time::Instant::now(),
-            jitter: RandomState::new(),
         }
     }
 
@@ -177,24 +171,16 @@ impl Driver {
 
     /// Connects, serves the connection, and reconnects while that makes sense.
     pub(crate) async fn run(mut self) {
-        let mut credentials = None;
-        let mut attempt: u64 = 0;
         loop {
-            if let Some(hook) = &self.options.credentials {
-                let fresh = hook.call().await;
+            if let Some(fresh) = self.attempts.before().await {
                 self.sup
                     .client_mut()
-                    .set_credentials(fresh.username.clone(), fresh.password.clone());
-                credentials = Some(fresh);
+                    .set_credentials(fresh.username, fresh.password);
             }
             let end = Box::pin(self.connection()).await;
-            let fatal = end.is_fatal();
-            let fresh = match (&self.options.credentials, fatal) {
-                (Some(hook), true) => credentials.as_ref() != Some(&hook.call().await),
-                _ => false,
-            };
-            attempt += 1;
-            let jitter = (self.jitter.hash_one(attempt) >> 32) as u32;
+            // Retrying the same CONNECT after a fatal refusal fails the same way; fresh
+            // credentials from the hook may not.
+            let (fresh, jitter) = self.attempts.after(&end).await;
             if let Next::Retry(delay) = self.sup.next(&end, self.first.is_some(), fresh, jitter) {
                 self.outputs();
                 if !self.wait(delay).await {

@@ -3,7 +3,6 @@
 //! Callers apply their commands under the same lock and write what they produce themselves.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, RandomState};
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 use std::sync::mpsc::{Sender, SyncSender, TrySendError};
@@ -11,11 +10,10 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use mqtt_options::{Error, Options};
+use mqtt_options::{Attempts, Error, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Policy, Published,
-    Supervisor,
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published, Supervisor,
 };
 
 use crate::link::Link;
@@ -83,13 +81,9 @@ impl Shared {
         events: SyncSender<ConnectionEvent>,
         first: Reply<()>,
     ) -> Self {
-        let mut policy = Policy::default();
-        policy.reconnect = options.reconnect;
-        policy.backoff = options.backoff;
-        policy.disconnect_timeout = options.disconnect_timeout;
         Self {
             state: Mutex::new(State {
-                sup: Supervisor::new(options.config.clone(), policy),
+                sup: Supervisor::new(options.config.clone(), options.policy()),
                 link: None,
                 write_buf: BytesMut::new(),
                 inbox: VecDeque::new(),
@@ -219,19 +213,15 @@ impl State {
 /// The connection thread: connects, serves the connection, and reconnects while that makes
 /// sense; then fails what still waits.
 pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSetup>) {
-    let jitter = RandomState::new();
-    let mut credentials = None;
-    let mut attempt: u64 = 0;
+    let mut attempts = Attempts::new(options);
     let mut unreachable = None;
     loop {
-        if let Some(hook) = &options.credentials {
-            let fresh = futures_lite::future::block_on(hook.call());
+        if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared
                 .lock()
                 .sup
                 .client_mut()
-                .set_credentials(fresh.username.clone(), fresh.password.clone());
-            credentials = Some(fresh);
+                .set_credentials(fresh.username, fresh.password);
         }
         let end = match Link::open(options.host(), options.port(), options.connect_timeout, tls) {
             Ok((link, reader)) => serve(shared, link, reader),
@@ -246,19 +236,10 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                 End::Unreachable
             }
         };
-        let fatal = end.is_fatal();
-        let fresh = match (&options.credentials, fatal) {
-            (Some(hook), true) => {
-                credentials.as_ref() != Some(&futures_lite::future::block_on(hook.call()))
-            }
-            _ => false,
-        };
-        attempt += 1;
+        let (fresh, jitter) = futures_lite::future::block_on(attempts.after(&end));
         let mut state = shared.lock();
         let first = state.first.is_some();
-        let next = state
-            .sup
-            .next(&end, first, fresh, (jitter.hash_one(attempt) >> 32) as u32);
+        let next = state.sup.next(&end, first, fresh, jitter);
         state.pump(&shared.changed);
         if let Next::Retry(delay) = next {
             // Sleep, unless `disconnect` or `abort` comes first.

@@ -16,11 +16,13 @@
 
 #![forbid(unsafe_code)]
 
+mod attempts;
 mod credentials;
 mod error;
 mod options;
 mod tls;
 
+pub use attempts::Attempts;
 pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
 pub use options::Options;

@@ -98,6 +98,16 @@ impl Options {
         })
     }
 
+    /// The reconnect policy and bounds of these options, for the session's supervisor.
+    #[must_use]
+    pub fn policy(&self) -> mqtt_sansio::Policy {
+        let mut policy = mqtt_sansio::Policy::default();
+        policy.reconnect = self.reconnect;
+        policy.backoff = self.backoff;
+        policy.disconnect_timeout = self.disconnect_timeout;
+        policy
+    }
+
     /// The broker's host.
     #[must_use]
     pub fn host(&self) -> &str {

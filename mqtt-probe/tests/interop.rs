@@ -42,17 +42,33 @@ impl Broker {
 }
 
 /// A broker process, killed on drop.
-struct Running {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
+/// A broker process, stopped on drop: Mosquitto through the workspace's harness, the others
+/// here.
+enum Running {
+    Mosquitto(mqtt_suite::Mosquitto),
+    Process {
+        child: Child,
+        port: u16,
+        dir: PathBuf,
+    },
+}
+
+impl Running {
+    fn port(&self) -> u16 {
+        match self {
+            Self::Mosquitto(m) => m.port,
+            Self::Process { port, .. } => *port,
+        }
+    }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Self::Process { child, dir, .. } = self {
+            let _ = child.kill();
+            let _ = child.wait();
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -73,26 +89,6 @@ fn target_dir() -> PathBuf {
 fn run(command: &mut Command, what: &str) {
     let status = command.status().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(status.success(), "{what} failed");
-}
-
-fn mosquitto(port: u16, dir: &Path) -> Command {
-    let conf = dir.join("mosquitto.conf");
-    std::fs::write(
-        &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
-    )
-    .unwrap();
-    let binary = [
-        "/usr/sbin/mosquitto",
-        "/usr/bin/mosquitto",
-        "/usr/local/sbin/mosquitto",
-    ]
-    .into_iter()
-    .find(|p| Path::new(p).exists())
-    .expect("mosquitto is installed (apt-get install mosquitto)");
-    let mut c = Command::new(binary);
-    c.arg("-c").arg(conf);
-    c
 }
 
 fn rumqttd(port: u16) -> Command {
@@ -155,6 +151,7 @@ fn amqtt(port: u16, dir: &Path) -> Command {
             "pip install amqtt",
         );
     }
+    std::fs::create_dir_all(dir).unwrap();
     let conf = dir.join("amqtt.yaml");
     std::fs::write(
         &conf,
@@ -176,19 +173,19 @@ fn start(broker: Broker) -> Running {
         broker.name(),
         std::process::id()
     ));
-    std::fs::create_dir_all(&dir).unwrap();
     let mut command = match broker {
-        Broker::Mosquitto => mosquitto(port, &dir),
+        Broker::Mosquitto => return Running::Mosquitto(mqtt_suite::Mosquitto::start()),
         Broker::Rumqttd => rumqttd(port),
         Broker::Aedes => aedes(port),
         Broker::Amqtt => amqtt(port, &dir),
     };
+    std::fs::create_dir_all(&dir).unwrap();
     let child = command
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.join("broker.log")).unwrap())
         .spawn()
         .unwrap_or_else(|e| panic!("{} does not start: {e}", broker.name()));
-    let running = Running { child, port, dir };
+    let running = Running::Process { child, port, dir };
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
@@ -727,7 +724,7 @@ fn interop_matrix() {
         let running = start(broker);
         for (i, (name, scenario)) in SCENARIOS.iter().enumerate() {
             let ns = format!("{}{i}", broker.name());
-            let verdict = scenario(running.port, &ns);
+            let verdict = scenario(running.port(), &ns);
             eprintln!("{} / {name}: {}", broker.name(), cell(&verdict));
             results.insert((i, broker), verdict);
         }

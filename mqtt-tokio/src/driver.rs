@@ -1,21 +1,20 @@
 //! The connection task: one socket, one `mqtt_sansio::Client`, one timer.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, RandomState};
 
 use bytes::{Buf, BytesMut};
 use core::time::Duration;
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Policy, Supervisor,
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Supervisor,
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::{Command, Control};
-use mqtt_options::Error;
 use mqtt_options::Options;
+use mqtt_options::{Attempts, Error};
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
@@ -144,7 +143,7 @@ pub(crate) struct Driver {
     /// Why the transport could not be opened, for the caller of `connect`.
     unreachable: Option<Error>,
     origin: tokio::time::Instant,
-    jitter: RandomState,
+    attempts: Attempts,
 }
 
 impl Driver {
@@ -157,12 +156,9 @@ impl Driver {
         events: mpsc::Sender<ConnectionEvent>,
         first: Reply<()>,
     ) -> Self {
-        let mut policy = Policy::default();
-        policy.reconnect = options.reconnect;
-        policy.backoff = options.backoff;
-        policy.disconnect_timeout = options.disconnect_timeout;
         Self {
-            sup: Supervisor::new(options.config.clone(), policy),
+            sup: Supervisor::new(options.config.clone(), options.policy()),
+            attempts: Attempts::new(&options),
             options,
             tls,
             commands,
@@ -173,7 +169,6 @@ impl Driver {
             first: Some(first),
             unreachable: None,
             origin: tokio::time::Instant::now(),
-            jitter: RandomState::new(),
         }
     }
 
@@ -211,26 +206,16 @@ impl Driver {
 
     /// Connects, serves the connection, and reconnects while that makes sense.
     pub(crate) async fn run(mut self) {
-        let mut credentials = None;
-        let mut attempt: u64 = 0;
         loop {
-            if let Some(hook) = &self.options.credentials {
-                let fresh = hook.call().await;
+            if let Some(fresh) = self.attempts.before().await {
                 self.sup
                     .client_mut()
-                    .set_credentials(fresh.username.clone(), fresh.password.clone());
-                credentials = Some(fresh);
+                    .set_credentials(fresh.username, fresh.password);
             }
             let end = self.connection().await;
             // Retrying the same CONNECT after a fatal refusal fails the same way; fresh
             // credentials from the hook may not.
-            let fatal = end.is_fatal();
-            let fresh = match (&self.options.credentials, fatal) {
-                (Some(hook), true) => credentials.as_ref() != Some(&hook.call().await),
-                _ => false,
-            };
-            attempt += 1;
-            let jitter = (self.jitter.hash_one(attempt) >> 32) as u32;
+            let (fresh, jitter) = self.attempts.after(&end).await;
             if let Next::Retry(delay) = self.sup.next(&end, self.first.is_some(), fresh, jitter) {
                 self.outputs();
                 if !self.wait(delay).await {
