@@ -10,6 +10,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use core::time::Duration;
 
@@ -33,7 +34,9 @@ async fn persistent(url: &str, id: &str) -> (Client, Messages, Events) {
 
 async fn survives_cuts(qos: QoS) {
     let broker = Mosquitto::with_config("log_type all\nlog_dest stderr");
-    let proxy = Proxy::start(broker.port).await;
+    // Shared with the sending task, and alive until both clients are done: dropped, it would
+    // stop accepting the reconnection of a client slower than the publisher's last flush.
+    let proxy = Arc::new(Proxy::start(broker.port).await);
     let prefix = format!("cut-{}", qos as u8);
     let (subscriber, mut messages, mut sub_events) =
         persistent(&proxy.url(), &format!("{prefix}-sub")).await;
@@ -47,6 +50,7 @@ async fn survives_cuts(qos: QoS) {
     // the rest is in flight.
     let sending = tokio::spawn({
         let publisher = publisher.clone();
+        let proxy = proxy.clone();
         async move {
             for round in 0..ROUNDS {
                 for n in round * BATCH..(round + 1) * BATCH {
@@ -73,10 +77,19 @@ async fn survives_cuts(qos: QoS) {
         seen.entry(n).or_default().push(id);
     };
     while seen.len() < COUNT as usize {
-        record(
-            &mut seen,
-            within("every message", messages.recv()).await.unwrap(),
-        );
+        let Ok(message) = tokio::time::timeout(Duration::from_secs(15), messages.recv()).await
+        else {
+            let missing: Vec<u32> = (0..COUNT).filter(|n| !seen.contains_key(n)).collect();
+            let log = std::fs::read_to_string(broker.dir().join("mosquitto.log")).unwrap();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect();
+            panic!(
+                "timed out: missing {missing:?}\nsubscriber: {:?}\npublisher: {:?}\nthe broker's log ends with:\n{}",
+                drain(&mut sub_events),
+                drain(&mut pub_events),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            );
+        };
+        record(&mut seen, message.unwrap());
     }
     within("every acknowledgement", sending)
         .await
@@ -102,14 +115,19 @@ async fn survives_cuts(qos: QoS) {
         ("subscriber", &mut sub_events),
         ("publisher", &mut pub_events),
     ] {
-        let mut cuts = 0;
-        while let Some(event) = events.try_recv() {
-            cuts += usize::from(matches!(event, ConnectionEvent::Disconnected(_)));
-        }
+        let events = drain(events);
+        let cuts = events
+            .iter()
+            .filter(|event| matches!(event, ConnectionEvent::Disconnected(_)))
+            .count();
         assert!(cuts >= 3, "the {who}'s connection was cut {cuts} times");
     }
     within("disconnect", subscriber.disconnect()).await.unwrap();
     within("disconnect", publisher.disconnect()).await.unwrap();
+}
+
+fn drain(events: &mut Events) -> Vec<ConnectionEvent> {
+    std::iter::from_fn(|| events.try_recv()).collect()
 }
 
 /// The packet identifiers for which Mosquitto's log shows a PUBLISH to `client` after a PUBREL
