@@ -7,14 +7,14 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use mqtt_fuzz::VERSIONS;
 use mqtt_proto::{
     ConnAck, Limits, MqttString, Packet, PacketId, QoS, ReasonCode, SubscribeProperties,
     Subscription, TopicFilter, TopicName,
 };
-use mqtt_sansio::{Client, Config, Event, Instant, Message};
+use mqtt_sansio::{Chunks, Client, Config, Event, Instant, Message};
 
 const WINDOW: u16 = 3;
 
@@ -46,7 +46,9 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let qos = QoS::try_from(arg % 3).unwrap();
                 let topic = TopicName::from_static(["a", "a/b", "c"][usize::from(arg / 3) % 3]);
-                if let Ok(Some(id)) = client.publish(Message::new(topic, qos, "x")) {
+                // Large payloads leave by reference in `poll_transmit_chunks`.
+                let payload = vec![b'x'; if arg & 0x80 == 0 { 1 } else { 5000 }];
+                if let Ok(Some(id)) = client.publish(Message::new(topic, qos, payload)) {
                     assert!(live.insert(id.get()), "live identifier {id} reused");
                 }
             }
@@ -85,7 +87,13 @@ fuzz_target!(|data: &[u8]| {
         ops = ops.get(1..).unwrap_or_default();
 
         let mut out = BytesMut::new();
-        while client.poll_transmit(now, &mut out) {}
+        if first & 4 == 0 {
+            while client.poll_transmit(now, &mut out) {}
+        } else {
+            let mut chunks = Chunks::new();
+            while client.poll_transmit_chunks(now, &mut chunks) {}
+            out.extend_from_slice(&chunks.copy_to_bytes(chunks.len()));
+        }
         while !out.is_empty() {
             let frame = Packet::decode(version, &mut out, &Limits::new());
             assert!(

@@ -4,6 +4,7 @@
 //! await.
 
 use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,8 @@ use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use mqtt_options::{Attempts, Error, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published, Supervisor,
+    Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published,
+    Supervisor,
 };
 
 use crate::client::{Command, Control};
@@ -276,7 +278,7 @@ impl Driver {
         let mut read_buf = BytesMut::with_capacity(READ_BUFFER);
         // Reads land here first: futures-io reads into initialised memory.
         let mut chunk = vec![0_u8; READ_BUFFER];
-        let mut write_buf = BytesMut::new();
+        let mut write_buf = Chunks::new();
         let mut unflushed = false;
         let mut reading = true;
         loop {
@@ -291,7 +293,9 @@ impl Driver {
             if let Some(reason) = self.outputs() {
                 let closed = async {
                     let result = async {
-                        writer.write_all(&write_buf).await?;
+                        for chunk in write_buf.iter() {
+                            writer.write_all(chunk).await?;
+                        }
                         writer.close().await
                     }
                     .await;
@@ -398,7 +402,7 @@ impl Driver {
 /// What the connection task waits for in one turn; `None` for what it does not wait for.
 struct Waits<'a, W, R> {
     writer: &'a mut W,
-    write_buf: &'a mut BytesMut,
+    write_buf: &'a mut Chunks,
     unflushed: &'a mut bool,
     needs_flush: bool,
     reader: Option<&'a mut R>,
@@ -471,23 +475,26 @@ async fn next_wake<W: AsyncWrite + Unpin, R: AsyncRead + Unpin>(w: Waits<'_, W, 
         .await
 }
 
-/// Writes some of `buf`; once all of it is written, flushes the transport if it needs that.
+/// Writes some of `chunks` (many buffers in one vectored write); once all of it is written,
+/// flushes the transport if it needs that.
 async fn write_some(
     writer: &mut (impl AsyncWrite + Unpin),
-    buf: &mut BytesMut,
+    chunks: &mut Chunks,
     unflushed: &mut bool,
     needs_flush: bool,
 ) -> std::io::Result<()> {
-    if buf.is_empty() {
+    if chunks.is_empty() {
         writer.flush().await?;
         *unflushed = false;
         return Ok(());
     }
-    let written = writer.write(buf).await?;
+    let mut slices = [IoSlice::new(&[]); 64];
+    let filled = chunks.chunks_vectored(&mut slices);
+    let written = writer.write_vectored(&slices[..filled]).await?;
     if written == 0 {
         return Err(std::io::ErrorKind::WriteZero.into());
     }
-    buf.advance(written);
+    chunks.advance(written);
     *unflushed = needs_flush;
     Ok(())
 }

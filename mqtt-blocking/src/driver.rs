@@ -13,7 +13,8 @@ use bytes::BytesMut;
 use mqtt_options::{Attempts, Error, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published, Supervisor,
+    Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published,
+    Supervisor,
 };
 
 use crate::link::Link;
@@ -54,7 +55,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct State {
     pub(crate) sup: Supervisor<Tag>,
     link: Option<Link>,
-    write_buf: BytesMut,
+    write_buf: Chunks,
     /// Received messages the application has not taken yet: while any wait, the socket is
     /// not read.
     inbox: VecDeque<Publish>,
@@ -85,7 +86,7 @@ impl Shared {
             state: Mutex::new(State {
                 sup: Supervisor::new(options.config.clone(), options.policy()),
                 link: None,
-                write_buf: BytesMut::new(),
+                write_buf: Chunks::new(),
                 inbox: VecDeque::new(),
                 messages,
                 events,
@@ -139,7 +140,7 @@ impl State {
             if self.sup.transmit(now, &mut self.write_buf) {
                 moved = true;
                 let sent = match self.link.as_mut() {
-                    Some(link) => link.send(&self.write_buf).is_ok(),
+                    Some(link) => link.send(&mut self.write_buf).is_ok(),
                     None => false,
                 };
                 self.write_buf.clear();

@@ -1,12 +1,13 @@
 //! The transport's writing side and TLS: plain TCP, or rustls driven by hand over TCP, so that
 //! one thread can block in `read` on the socket while others write under the lock.
 
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
+use mqtt_sansio::Chunks;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection};
 
@@ -42,12 +43,28 @@ impl Link {
         Ok((Self::Tls(Box::new(conn), tcp), reader))
     }
 
-    /// Sends `bytes`, encrypted when TLS.
-    pub(crate) fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+    /// Sends every byte of `chunks` (vectored writes: large payloads are not copied), encrypted
+    /// when TLS.
+    pub(crate) fn send(&mut self, chunks: &mut Chunks) -> io::Result<()> {
         match self {
-            Self::Tcp(tcp) => tcp.write_all(bytes),
+            Self::Tcp(tcp) => {
+                while !chunks.is_empty() {
+                    let mut slices = [IoSlice::new(&[]); 64];
+                    let filled = chunks.chunks_vectored(&mut slices);
+                    match tcp.write_vectored(&slices[..filled]) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(written) => chunks.advance(written),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
             Self::Tls(conn, tcp) => {
-                conn.writer().write_all(bytes)?;
+                for chunk in chunks.iter() {
+                    conn.writer().write_all(chunk)?;
+                }
+                chunks.clear();
                 while conn.wants_write() {
                     conn.write_tls(tcp)?;
                 }

@@ -49,6 +49,7 @@ extern crate std;
 extern crate alloc;
 
 mod backoff;
+mod chunks;
 mod client;
 mod config;
 mod error;
@@ -59,6 +60,7 @@ mod supervisor;
 mod time;
 
 pub use backoff::{Backoff, Retry};
+pub use chunks::Chunks;
 pub use client::{Client, Message, Timer};
 pub use config::Config;
 pub use error::ClientError;

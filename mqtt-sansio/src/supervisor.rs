@@ -15,7 +15,7 @@ use mqtt_proto::{
 
 use crate::id_map::IdMap;
 use crate::{
-    Backoff, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
+    Backoff, Chunks, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
     ServerLimits, SessionReset,
 };
 
@@ -213,9 +213,9 @@ impl<T> Unwritten<T> {
 ///   connect again, and when.
 ///
 /// ```
-/// use bytes::BytesMut;
+/// use bytes::{Buf, BytesMut};
 /// use mqtt_proto::{MqttString, QoS, TopicName};
-/// use mqtt_sansio::{Config, ConnectionEvent, Instant, Message, Output, Policy, Supervisor};
+/// use mqtt_sansio::{Chunks, Config, ConnectionEvent, Instant, Message, Output, Policy, Supervisor};
 /// use mqtt_test::FakeBroker;
 ///
 /// let config = Config::new(MqttString::from_static("supervised"));
@@ -224,12 +224,11 @@ impl<T> Unwritten<T> {
 /// let now = Instant::ZERO;
 /// s.transport_open(now);
 /// s.publish(Message::new(TopicName::new("a").unwrap(), QoS::AtLeastOnce, "x"), "caller 1");
-/// let mut out = BytesMut::new();
+/// let mut out = Chunks::new();
 /// // Bytes go back and forth until the broker has acknowledged.
 /// for _ in 0..4 {
 ///     while s.transmit(now, &mut out) {
-///         broker.handle_read(&out);
-///         out.clear();
+///         broker.handle_read(&out.copy_to_bytes(out.len()));
 ///         s.written();
 ///     }
 ///     while let Some(bytes) = broker.poll_transmit() {
@@ -346,14 +345,15 @@ impl<T> Supervisor<T> {
         }
     }
 
-    /// Moves the session's next bytes into `buf` when it is empty (the buffers trade places:
-    /// no copy); `true` if there were any. Call it again once they are written.
-    pub fn transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
+    /// Moves the session's next bytes into `chunks` when it is empty (nothing is copied: see
+    /// [`Client::poll_transmit_chunks`]); `true` if there were any. Call it again once they
+    /// are written.
+    pub fn transmit(&mut self, now: Instant, chunks: &mut Chunks) -> bool {
         self.drain(now);
-        if !buf.is_empty() {
+        if !chunks.is_empty() {
             return false;
         }
-        let any = self.client.poll_transmit(now, buf);
+        let any = self.client.poll_transmit_chunks(now, chunks);
         if self.client.pending() == 0 {
             // Every QoS 0 message taken so far is in `buf` or written.
             self.buffered.append(&mut self.taken);

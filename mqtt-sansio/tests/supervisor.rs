@@ -3,11 +3,11 @@
 
 use core::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use mqtt_proto::{ConnAck, MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
 use mqtt_sansio::{
-    Backoff, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Message, Next,
-    Output, Policy, Supervisor,
+    Backoff, Chunks, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant,
+    Message, Next, Output, Policy, Supervisor,
 };
 use mqtt_test::{BrokerConfig, FakeBroker};
 
@@ -15,7 +15,7 @@ struct Rig {
     s: Supervisor<u32>,
     broker: FakeBroker,
     now: Instant,
-    out: BytesMut,
+    out: Chunks,
 }
 
 impl Rig {
@@ -25,7 +25,7 @@ impl Rig {
             s: Supervisor::new(config, policy),
             broker: FakeBroker::new(broker),
             now: Instant::ZERO,
-            out: BytesMut::new(),
+            out: Chunks::new(),
         };
         rig.s.transport_open(rig.now);
         rig.pump();
@@ -38,8 +38,8 @@ impl Rig {
         loop {
             let mut moved = false;
             while self.s.transmit(self.now, &mut self.out) {
-                self.broker.handle_read(&self.out);
-                self.out.clear();
+                let len = self.out.len();
+                self.broker.handle_read(&self.out.copy_to_bytes(len));
                 self.s.written();
                 moved = true;
             }
@@ -163,11 +163,10 @@ fn room_is_bounded_while_connected() {
     let config = Config::new(MqttString::from_static("room")).with_max_inflight(1);
     let mut s: Supervisor<u32> = Supervisor::new(config, policy);
     let mut broker = FakeBroker::new(BrokerConfig::new());
-    let mut out = BytesMut::new();
+    let mut out = Chunks::new();
     s.transport_open(Instant::ZERO);
     while s.transmit(Instant::ZERO, &mut out) {
-        broker.handle_read(&out);
-        out.clear();
+        broker.handle_read(&out.copy_to_bytes(out.len()));
     }
     s.read(
         Instant::ZERO,

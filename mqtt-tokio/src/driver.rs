@@ -2,11 +2,11 @@
 
 use std::collections::VecDeque;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use core::time::Duration;
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Supervisor,
+    Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Supervisor,
 };
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -46,8 +46,9 @@ impl Tag {
 /// The most commands taken in one turn of the loop before writing.
 const BATCH: usize = 256;
 
-/// The size of the read buffer.
-const READ_BUFFER: usize = 256 * 1024;
+/// The size of the read buffer: hundreds of small packets per read. Reads cycle through all of
+/// it, so all of it stays resident for as long as the connection lives.
+const READ_BUFFER: usize = 32 * 1024;
 
 /// The least room a read is given in the read buffer.
 const MIN_READ: usize = 4 * 1024;
@@ -82,25 +83,24 @@ async fn read_some(
     reader.read_buf(buf).await
 }
 
-/// Writes some of `buf`; once all of it is written, flushes the transport if it needs that.
+/// Writes some of `chunks` (many buffers in one vectored write); once all of it is written,
+/// flushes the transport if it needs that.
 ///
-/// Cancel safe: bytes are removed from `buf` in the same poll that writes them.
+/// Cancel safe: bytes are removed from `chunks` in the same poll that writes them.
 async fn write_some(
     writer: &mut (impl AsyncWrite + Unpin),
-    buf: &mut BytesMut,
+    chunks: &mut Chunks,
     unflushed: &mut bool,
     needs_flush: bool,
 ) -> std::io::Result<()> {
-    if buf.is_empty() {
+    if chunks.is_empty() {
         writer.flush().await?;
         *unflushed = false;
         return Ok(());
     }
-    let written = writer.write(buf).await?;
-    if written == 0 {
+    if writer.write_buf(chunks).await? == 0 {
         return Err(std::io::ErrorKind::WriteZero.into());
     }
-    buf.advance(written);
     *unflushed = needs_flush;
     Ok(())
 }
@@ -286,7 +286,7 @@ impl Driver {
         let (mut reader, mut writer) = tokio::io::split(stream);
         self.sup.transport_open(self.now());
         let mut read_buf = BytesMut::with_capacity(READ_BUFFER);
-        let mut write_buf = BytesMut::new();
+        let mut write_buf = Chunks::new();
         // Written bytes the transport may still hold.
         let mut unflushed = false;
         let mut reading = true;
@@ -305,7 +305,7 @@ impl Driver {
             if let Some(reason) = self.outputs() {
                 // The last bytes (a DISCONNECT), unless the broker stopped reading.
                 let closed = tokio::time::timeout(CLOSE_TIMEOUT, async {
-                    writer.write_all(&write_buf).await?;
+                    writer.write_all_buf(&mut write_buf).await?;
                     writer.shutdown().await
                 })
                 .await;

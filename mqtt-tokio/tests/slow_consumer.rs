@@ -95,7 +95,7 @@ async fn a_stalled_broker_makes_the_client_stop_taking_messages() {
             }
             Err(e) => panic!("{e}"),
         }
-        // 64 MiB: far above what the socket buffers, the write buffer (256 KiB) and the
+        // 64 MiB: far above what the socket buffers, the bytes encoded ahead (64 KiB) and the
         // command queue (64 messages) hold together.
         assert!(accepted < 1024, "the client kept taking messages");
     }

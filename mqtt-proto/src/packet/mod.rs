@@ -304,12 +304,26 @@ pub(crate) fn encode<P: Body>(
     version: ProtocolVersion,
     buf: &mut impl BufMut,
 ) -> Result<usize, EncodeError> {
+    let needed = encode_fixed_header(packet, version, buf, 0)?;
+    packet.encode_body(version, buf);
+    Ok(needed)
+}
+
+/// Checks `packet` and writes its fixed header, once `buf` has room for the whole packet but its
+/// last `held_back` bytes (which the caller sends from elsewhere); returns that size.
+#[inline]
+pub(crate) fn encode_fixed_header<P: Body>(
+    packet: &P,
+    version: ProtocolVersion,
+    buf: &mut impl BufMut,
+    held_back: usize,
+) -> Result<usize, EncodeError> {
     packet.check(version)?;
     let body_len = packet.body_len(version);
     if body_len > MAX_REMAINING_LENGTH as usize {
         return Err(EncodeError::PacketTooLarge(body_len));
     }
-    let needed = 1 + vbi_len(body_len) + body_len;
+    let needed = 1 + vbi_len(body_len) + body_len - held_back;
     if buf.remaining_mut() < needed {
         return Err(EncodeError::BufferTooSmall {
             needed,
@@ -318,7 +332,6 @@ pub(crate) fn encode<P: Body>(
     }
     buf.put_u8(((P::TYPE as u8) << 4) | packet.flags());
     put_vbi(buf, body_len);
-    packet.encode_body(version, buf);
     Ok(needed)
 }
 

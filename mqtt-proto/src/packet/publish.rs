@@ -183,6 +183,48 @@ impl Publish {
             payload: payload.into(),
         };
     }
+
+    /// Encodes the packet for `version` without its payload: the fixed header (whose remaining
+    /// length counts the payload) and the variable header. The payload's bytes,
+    /// [`payload_bytes`](Self::payload_bytes), complete the packet; a vectored write can send
+    /// them from where they are instead of copying them. Returns the number of bytes written.
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode); nothing is written then.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use mqtt_proto::{ProtocolVersion, Publish, QosPid, TopicName};
+    ///
+    /// let publish = Publish::new(TopicName::new("a/b").unwrap(), QosPid::AtMostOnce, "hi");
+    /// let mut head = BytesMut::new();
+    /// assert_eq!(publish.encode_head(ProtocolVersion::V3_1_1, &mut head).unwrap(), 7);
+    /// head.extend_from_slice(&publish.payload_bytes());
+    /// let mut whole = BytesMut::new();
+    /// publish.encode(ProtocolVersion::V3_1_1, &mut whole).unwrap();
+    /// assert_eq!(head, whole);
+    /// ```
+    pub fn encode_head(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut impl BufMut,
+    ) -> Result<usize, EncodeError> {
+        let needed = super::encode_fixed_header(self, version, buf, self.payload().len())?;
+        self.encode_variable_header(version, buf);
+        Ok(needed)
+    }
+
+    /// The topic name, the packet identifier and the properties.
+    #[inline]
+    fn encode_variable_header(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
+        put_binary(buf, self.topic_bytes());
+        if let Some(id) = self.qos_pid.packet_id() {
+            buf.put_u16(id.get());
+        }
+        if version.is_v5() {
+            self.properties.encode(self.properties.encoded_len(), buf);
+        }
+    }
 }
 
 impl PartialEq for Publish {
@@ -264,13 +306,7 @@ impl Body for Publish {
 
     #[inline]
     fn encode_body(&self, version: ProtocolVersion, buf: &mut impl BufMut) {
-        put_binary(buf, self.topic_bytes());
-        if let Some(id) = self.qos_pid.packet_id() {
-            buf.put_u16(id.get());
-        }
-        if version.is_v5() {
-            self.properties.encode(self.properties.encoded_len(), buf);
-        }
+        self.encode_variable_header(version, buf);
         buf.put_slice(self.payload());
     }
 

@@ -65,6 +65,10 @@ pub(super) enum Stage {
 /// PINGREQ are never held back, so they wait behind at most this much.
 pub(super) const TRANSMIT_BUDGET: usize = 64 * 1024;
 
+/// The payload size from which a message's payload is transmitted by reference rather than
+/// copied: below it, copying costs less than a buffer of its own in a vectored write.
+const BY_REFERENCE: usize = 4 * 1024;
+
 /// An outbound QoS 1 or 2 message in flight.
 pub(super) struct Outgoing {
     pub(super) publish: Publish,
@@ -118,7 +122,7 @@ impl Client {
         let direct = self.is_connected()
             && self.pending.is_empty()
             && self.has_room(qos)
-            && self.out.len() < TRANSMIT_BUDGET;
+            && self.transmit_len() < TRANSMIT_BUDGET;
         if !direct && self.pending.len() >= self.config.max_pending {
             return Err(ClientError::QueueFull(self.config.max_pending));
         }
@@ -187,9 +191,7 @@ impl Client {
 
     /// Sends `publish` and, for QoS 1 and 2, puts it in flight.
     fn send_publish(&mut self, publish: Publish) {
-        // Checked by `publish`; encoding the message itself copies its payload once, into the
-        // outgoing bytes, and clones nothing.
-        let _ = publish.encode(self.version, &mut self.out);
+        self.encode_publish(&publish);
         let stage = match publish.qos() {
             QoS::AtMostOnce => return,
             QoS::AtLeastOnce => Stage::Qos1Sent,
@@ -198,10 +200,24 @@ impl Client {
         self.inflight.push_back(Outgoing { publish, stage });
     }
 
+    /// Encodes `publish`, checked when it was accepted, into the outgoing bytes: a small payload
+    /// is copied in, a large one ([`BY_REFERENCE`] or more) follows its packet's head as a chunk
+    /// of its own, shared with the message.
+    fn encode_publish(&mut self, publish: &Publish) {
+        if publish.payload().len() < BY_REFERENCE {
+            let _ = publish.encode(self.version, &mut self.out);
+            return;
+        }
+        if publish.encode_head(self.version, &mut self.out).is_ok() {
+            self.chunks.push(self.out.split().freeze());
+            self.chunks.push(publish.payload_bytes());
+        }
+    }
+
     /// Sends pending messages while the window has room and less than [`TRANSMIT_BUDGET`]
     /// bytes wait to be sent.
     pub(super) fn send_pending(&mut self) {
-        while self.is_connected() && self.out.len() < TRANSMIT_BUDGET {
+        while self.is_connected() && self.transmit_len() < TRANSMIT_BUDGET {
             let Some(front) = self.pending.front() else {
                 break;
             };
@@ -284,7 +300,7 @@ impl Client {
                 Stage::Qos1Sent | Stage::Qos2Sent => {
                     // [MQTT-3.3.1-1]
                     outgoing.publish.dup = true;
-                    let _ = outgoing.publish.encode(self.version, &mut self.out);
+                    self.encode_publish(&outgoing.publish);
                 }
                 Stage::Released => {
                     if let Some(id) = outgoing.id() {
