@@ -60,8 +60,9 @@ enum Phase {
 ///    [`publish`](Self::publish), [`subscribe`](Self::subscribe),
 ///    [`unsubscribe`](Self::unsubscribe), [`ack`](Self::ack), [`auth`](Self::auth),
 ///    [`disconnect`](Self::disconnect);
-/// 4. outputs: [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event) and
-///    [`poll_timeout`](Self::poll_timeout).
+/// 4. outputs: [`poll_transmit`](Self::poll_transmit) (or
+///    [`poll_transmit_chunks`](Self::poll_transmit_chunks) for a driver with vectored writes),
+///    [`poll_event`](Self::poll_event) and [`poll_timeout`](Self::poll_timeout).
 ///
 /// After every input or command the driver drains, in this order: transmit until nothing is
 /// left, then events until none is left, then reads the deadline and sleeps until it (or until
