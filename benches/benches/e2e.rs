@@ -3,7 +3,9 @@
 //! Run: `cargo bench -p mqtt-benches --bench e2e`. It starts Mosquitto (the `mosquitto` on the
 //! `PATH`, or `/usr/sbin/mosquitto`) on a free loopback port, then runs every row once per
 //! client and repetition, each run in a child process of its own (this binary again), so that
-//! the CPU time (user + sys, from `getrusage`) and the peak RSS are that client's alone. Both
+//! the CPU time (user + sys, from `getrusage`) and the peak RSS are that client's alone (in
+//! brackets: the anonymous part of the resident set at the end, heap and stacks, without the
+//! code pages of the binary and the libraries). Both
 //! clients run on a current-thread tokio runtime with MQTT 3.1.1, an in-flight window of
 //! [`WINDOW`] and a request queue of [`QUEUE`].
 //!
@@ -66,6 +68,20 @@ fn usage() -> (Duration, u64) {
     )
 }
 
+/// The anonymous resident memory of this process now (heap, stacks), in KiB: the part of the
+/// resident set that is the client's data rather than code pages of the binary and libraries.
+fn anonymous_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 /// The start of a measured interval.
 struct Mark {
     wall: Instant,
@@ -88,12 +104,13 @@ impl Mark {
         let (cpu, rss) = usage();
         let allocations = mqtt_benches::allocations() - self.allocations;
         println!(
-            "RESULT {} {} {} {} {}",
+            "RESULT {} {} {} {} {} {}",
             wall.as_nanos(),
             cpu.saturating_sub(self.cpu).as_nanos(),
             rss,
             allocations,
-            done
+            done,
+            anonymous_kib(),
         );
     }
 }
@@ -203,6 +220,7 @@ struct Run {
     rss_kib: u64,
     allocations: u64,
     done: u64,
+    anonymous_kib: u64,
 }
 
 fn run(client: &str, port: u16, row: Row) -> Run {
@@ -231,6 +249,7 @@ fn run(client: &str, port: u16, row: Row) -> Run {
         rss_kib: fields[2],
         allocations: fields[3],
         done: fields[4],
+        anonymous_kib: fields[5],
     }
 }
 
@@ -244,6 +263,7 @@ struct Summary {
     rate: f64,
     cpu_us: f64,
     rss_mib: f64,
+    anonymous_mib: f64,
     allocations: f64,
     complete: bool,
 }
@@ -258,6 +278,11 @@ fn summarise(runs: &[Run], row: Row) -> Summary {
                 .collect(),
         ),
         rss_mib: median(runs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect()),
+        anonymous_mib: median(
+            runs.iter()
+                .map(|r| r.anonymous_kib as f64 / 1024.0)
+                .collect(),
+        ),
         allocations: median(runs.iter().map(|r| r.allocations as f64 / count).collect()),
         complete: runs.iter().all(|r| r.done == row.count),
     }
@@ -291,7 +316,7 @@ fn parent() {
     rows.retain(|row| row.name().contains(&only));
     println!(
         "| row | mqtt-tokio msg/s | rumqttc msg/s | × | mqtt-tokio CPU µs/msg | rumqttc CPU µs/msg | × | \
-         mqtt-tokio peak RSS MiB | rumqttc peak RSS MiB | mqtt-tokio allocs/msg | rumqttc allocs/msg |"
+         mqtt-tokio peak RSS MiB (anon) | rumqttc peak RSS MiB (anon) | mqtt-tokio allocs/msg | rumqttc allocs/msg |"
     );
     println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for row in rows {
@@ -310,7 +335,7 @@ fn parent() {
         let (a, b) = (summarise(&ours, row), summarise(&theirs, row));
         let flag = |s: &Summary| if s.complete { "" } else { " (incomplete)" };
         println!(
-            "| {} | {:.0}{} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.1} | {:.2} | {:.2} |",
+            "| {} | {:.0}{} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} ({:.2}) | {:.1} ({:.2}) | {:.2} | {:.2} |",
             row.name(),
             a.rate,
             flag(&a),
@@ -321,7 +346,9 @@ fn parent() {
             b.cpu_us,
             a.cpu_us / b.cpu_us,
             a.rss_mib,
+            a.anonymous_mib,
             b.rss_mib,
+            b.anonymous_mib,
             a.allocations,
             b.allocations,
         );
