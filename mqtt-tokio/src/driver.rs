@@ -53,6 +53,10 @@ const READ_BUFFER: usize = 32 * 1024;
 /// The least room a read is given in the read buffer.
 const MIN_READ: usize = 4 * 1024;
 
+/// The room taken for the rest of a packet larger than [`MIN_READ`]: several such packets per
+/// read, and one allocation shared by their payloads.
+const LARGE_READ: usize = 256 * 1024;
+
 /// How long the last bytes of a connection (a DISCONNECT) may take to leave.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -63,22 +67,23 @@ async fn read_some(
     reader: &mut (impl tokio::io::AsyncRead + Unpin),
     buf: &mut BytesMut,
 ) -> std::io::Result<usize> {
-    // The rest of a large packet gets room of its own size, so that its payload, once taken,
-    // keeps no more memory alive than it needs (the session has checked the size against its
-    // limit already; the cap is for the memory taken before the bytes arrive).
+    // The rest of a large packet gets room for all of it, and for the packets after it in the
+    // same read (the session has checked the size against its limit already; the cap is for the
+    // memory taken before the bytes arrive). Small packets cycle through a small buffer.
     let rest = match mqtt_proto::FixedHeader::parse(buf) {
         Ok(Some(header)) => header.packet_len().saturating_sub(buf.len()),
         _ => 0,
     };
-    let want = if rest > MIN_READ {
-        rest.min(READ_BUFFER * 16)
+    let (want, size) = if rest > MIN_READ {
+        let want = rest.min(LARGE_READ * 16);
+        (want, want.max(LARGE_READ))
     } else {
-        MIN_READ
+        (MIN_READ, READ_BUFFER)
     };
     if buf.capacity() - buf.len() < want {
         // Reclaims the buffer's memory when the messages taken from it are gone; otherwise takes
         // new memory, which those messages' payloads keep.
-        buf.reserve(want.max(READ_BUFFER));
+        buf.reserve(size);
     }
     reader.read_buf(buf).await
 }
