@@ -1,6 +1,6 @@
 //! Publishes the lines of standard input at QoS 1 under smol (async-std works the same way).
 //!
-//! Run: `cargo run -p mqtt-async-std --example publish -- mqtt://localhost sensors/t1`
+//! Run: `cargo run -p mqtt-async-std --example async_publish -- mqtt://localhost sensors/t1`
 
 use std::io::BufRead;
 

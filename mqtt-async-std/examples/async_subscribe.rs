@@ -1,6 +1,6 @@
 //! Prints what arrives on a topic filter, under async-std's executor.
 //!
-//! Run: `cargo run -p mqtt-async-std --example subscribe -- mqtt://localhost 'sensors/#'`
+//! Run: `cargo run -p mqtt-async-std --example async_subscribe -- mqtt://localhost 'sensors/#'`
 
 use mqtt_async_std::{Options, connect};
 use mqtt_proto::QoS;

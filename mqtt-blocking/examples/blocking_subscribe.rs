@@ -1,6 +1,6 @@
 //! Prints what arrives on a topic filter, from a plain loop over the message receiver.
 //!
-//! Run: `cargo run -p mqtt-blocking --example subscribe -- mqtt://localhost 'sensors/#'`
+//! Run: `cargo run -p mqtt-blocking --example blocking_subscribe -- mqtt://localhost 'sensors/#'`
 
 use mqtt_blocking::{Options, connect};
 use mqtt_proto::QoS;

@@ -1,6 +1,6 @@
 //! Publishes the lines of standard input at QoS 1, each call blocking until its PUBACK.
 //!
-//! Run: `cargo run -p mqtt-blocking --example publish -- mqtt://localhost sensors/t1`
+//! Run: `cargo run -p mqtt-blocking --example blocking_publish -- mqtt://localhost sensors/t1`
 
 use std::io::BufRead;
 
