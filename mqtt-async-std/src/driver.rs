@@ -106,7 +106,7 @@ impl Driver {
         first: Reply<()>,
     ) -> Self {
         Self {
-            sup: Supervisor::new(options.config.clone(), options.policy()),
+            sup: options.supervisor(),
             attempts: Attempts::new(&options),
             options,
             tls,

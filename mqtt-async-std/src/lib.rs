@@ -36,8 +36,10 @@ mod driver;
 use std::sync::Arc;
 
 pub use client::{Client, Events, Messages};
-pub use mqtt_options::{Credentials, CredentialsHook, Error, Options, Roots, TlsOptions};
-pub use mqtt_sansio::{ConnectionEvent, Message, Published};
+pub use mqtt_options::{
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published};
 
 /// Connects to the broker and starts the connection task (on a thread of its own).
 ///

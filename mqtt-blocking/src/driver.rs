@@ -84,7 +84,7 @@ impl Shared {
     ) -> Self {
         Self {
             state: Mutex::new(State {
-                sup: Supervisor::new(options.config.clone(), options.policy()),
+                sup: options.supervisor(),
                 link: None,
                 write_buf: Chunks::new(),
                 inbox: VecDeque::new(),

@@ -42,13 +42,15 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use bytes::Bytes;
-pub use mqtt_options::{Credentials, CredentialsHook, Error, Options, Roots, TlsOptions};
+pub use mqtt_options::{
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+};
 use mqtt_proto::{
     Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
     UnsubscribeProperties,
 };
 use mqtt_sansio::ClientError;
-pub use mqtt_sansio::{ConnectionEvent, Message, Published};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published};
 
 use crate::driver::{Shared, Tag};
 

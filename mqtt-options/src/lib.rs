@@ -17,12 +17,14 @@
 #![forbid(unsafe_code)]
 
 mod attempts;
+mod authenticator;
 mod credentials;
 mod error;
 mod options;
 mod tls;
 
 pub use attempts::Attempts;
+pub use authenticator::AuthenticatorFactory;
 pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
 pub use options::Options;

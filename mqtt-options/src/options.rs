@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use mqtt_sansio::{Backoff, Config};
 
+use crate::authenticator::AuthenticatorFactory;
 use crate::credentials::CredentialsHook;
 use crate::error::Error;
 use crate::tls::TlsOptions;
@@ -44,6 +45,10 @@ pub struct Options {
     pub tls: Option<TlsOptions>,
     /// Called before each connection attempt to refresh the user name and password.
     pub credentials: Option<CredentialsHook>,
+    /// MQTT 5.0 enhanced authentication: makes the authenticator that answers the broker's
+    /// AUTH packets (its method replaces `config.authentication_method`). A failure of the
+    /// authenticator is fatal, as a refusal for bad credentials is.
+    pub authenticator: Option<AuthenticatorFactory>,
 }
 
 impl Options {
@@ -95,6 +100,7 @@ impl Options {
             disconnect_timeout: Duration::from_secs(5),
             tls,
             credentials: None,
+            authenticator: None,
         })
     }
 
@@ -106,6 +112,17 @@ impl Options {
         policy.backoff = self.backoff;
         policy.disconnect_timeout = self.disconnect_timeout;
         policy
+    }
+
+    /// The session's supervisor for these options: their configuration, their policy, and
+    /// the authenticator when there is one.
+    #[must_use]
+    pub fn supervisor<T>(&self) -> mqtt_sansio::Supervisor<T> {
+        let mut supervisor = mqtt_sansio::Supervisor::new(self.config.clone(), self.policy());
+        if let Some(factory) = &self.authenticator {
+            supervisor.client_mut().set_authenticator(factory.make());
+        }
+        supervisor
     }
 
     /// The broker's host.

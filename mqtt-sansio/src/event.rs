@@ -160,6 +160,9 @@ pub enum DisconnectReason {
     KeepAliveTimeout,
     /// The transport closed ([`Client::handle_transport_closed`](crate::Client::handle_transport_closed)).
     TransportClosed,
+    /// The [`Authenticator`](crate::Authenticator) gave up the enhanced authentication; the
+    /// client sent DISCONNECT with Implementation Specific Error.
+    AuthenticationFailed(crate::AuthFailed),
     /// The configuration makes a CONNECT the protocol version forbids (an empty client
     /// identifier without Clean Session in 3.1.1, say); nothing was sent.
     InvalidConnect(mqtt_proto::EncodeError),

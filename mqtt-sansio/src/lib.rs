@@ -48,6 +48,7 @@ extern crate std;
 
 extern crate alloc;
 
+mod auth;
 mod backoff;
 mod chunks;
 mod client;
@@ -59,6 +60,7 @@ mod ids;
 mod supervisor;
 mod time;
 
+pub use auth::{AuthFailed, Authenticator};
 pub use backoff::{Backoff, Retry};
 pub use chunks::Chunks;
 pub use client::{Client, Message, Timer};

@@ -147,7 +147,9 @@ impl End {
             Self::Reason(DisconnectReason::Refused(connack)) => {
                 Retry::after_connack(connack.reason_code) == Retry::Fatal
             }
-            Self::Reason(DisconnectReason::InvalidConnect(_)) => true,
+            Self::Reason(
+                DisconnectReason::InvalidConnect(_) | DisconnectReason::AuthenticationFailed(_),
+            ) => true,
             _ => false,
         }
     }
@@ -610,7 +612,8 @@ impl<T> Supervisor<T> {
             Event::Disconnected(reason) => self
                 .outputs
                 .push_back(Output::Event(ConnectionEvent::Disconnected(reason))),
-            // Enhanced authentication has no driver API here.
+            // Answered by the client's authenticator, when one is set
+            // (`Client::set_authenticator`); without one there is nobody to answer.
             _ => {}
         }
     }
@@ -656,7 +659,9 @@ impl<T> Supervisor<T> {
                 Retry::after_connack(connack.reason_code)
             }
             End::Reason(DisconnectReason::ByServer(d)) => Retry::after_disconnect(d.reason_code),
-            End::Reason(DisconnectReason::InvalidConnect(_)) => Retry::Fatal,
+            End::Reason(
+                DisconnectReason::InvalidConnect(_) | DisconnectReason::AuthenticationFailed(_),
+            ) => Retry::Fatal,
             End::Unreachable | End::Reason(_) => Retry::Transient,
         };
         let fresh = retry == Retry::Fatal && fresh_credentials;

@@ -162,7 +162,7 @@ impl Driver {
         first: Reply<()>,
     ) -> Self {
         Self {
-            sup: Supervisor::new(options.config.clone(), options.policy()),
+            sup: options.supervisor(),
             attempts: Attempts::new(&options),
             options,
             tls,
@@ -259,14 +259,15 @@ impl Driver {
     }
 
     /// Opens the transport: TCP, then TLS when configured, within the connect timeout.
-    async fn open(&self) -> Result<Box<dyn Io>, Error> {
-        let timeout = self.options.connect_timeout;
-        let address = (self.options.host(), self.options.port());
+    /// (An associated function: the session, and with it the driver, need not be `Sync`.)
+    async fn open(options: &Options, tls: &TlsSetup) -> Result<Box<dyn Io>, Error> {
+        let timeout = options.connect_timeout;
+        let address = (options.host(), options.port());
         let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
             .await
             .map_err(|_| Error::ConnectTimeout)??;
         let _ = stream.set_nodelay(true);
-        let Some((config, name)) = &self.tls else {
+        let Some((config, name)) = tls else {
             return Ok(Box::new(stream));
         };
         let connector = tokio_rustls::TlsConnector::from(config.clone());
@@ -279,7 +280,7 @@ impl Driver {
 
     /// One connection, from TCP connect to its end.
     async fn connection(&mut self) -> End {
-        let stream = match self.open().await {
+        let stream = match Self::open(&self.options, &self.tls).await {
             Ok(stream) => stream,
             Err(e) => {
                 self.unreachable = Some(e);

@@ -49,8 +49,10 @@ mod client;
 mod driver;
 
 pub use client::{Client, Events, Messages};
-pub use mqtt_options::{Credentials, CredentialsHook, Error, Options, Roots, TlsOptions};
-pub use mqtt_sansio::{ConnectionEvent, Published};
+pub use mqtt_options::{
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Published};
 
 use tokio::sync::{mpsc, oneshot};
 

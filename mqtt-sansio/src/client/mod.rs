@@ -4,6 +4,7 @@ mod publish;
 mod receive;
 mod subscribe;
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -16,6 +17,7 @@ use mqtt_proto::{
 
 pub use publish::Message;
 
+use crate::auth::{AuthFailed, Authenticator};
 use crate::chunks::Chunks;
 use crate::config::Config;
 use crate::error::ClientError;
@@ -117,6 +119,8 @@ pub struct Client {
     server: ServerLimits,
     /// Received bytes not yet decoded.
     read_buf: BytesMut,
+    /// Answers the server's AUTH packets itself when set.
+    authenticator: Option<Box<dyn Authenticator>>,
     /// Bytes waiting for `poll_transmit` that go before `out`: encoded packets and the large
     /// payloads that follow them, by reference.
     chunks: Chunks,
@@ -171,6 +175,7 @@ impl Client {
                 config.keep_alive_secs(),
             ),
             read_buf: BytesMut::new(),
+            authenticator: None,
             chunks: Chunks::new(),
             out: BytesMut::new(),
             events: VecDeque::new(),
@@ -233,6 +238,18 @@ impl Client {
     ) {
         self.config.username = username;
         self.config.password = password;
+    }
+
+    /// Lets `authenticator` answer the server's AUTH packets (MQTT 5.0 enhanced
+    /// authentication): every CONNECT from now on carries its method and the data of its
+    /// [`start`](Authenticator::start), each challenge is answered with its
+    /// [`challenge`](Authenticator::challenge), and the server's last word goes to its
+    /// [`finish`](Authenticator::finish). No [`Event::Auth`] comes out then. A failure of the
+    /// authenticator ends the connection with [`DisconnectReason::AuthenticationFailed`] after
+    /// a DISCONNECT with Implementation Specific Error.
+    pub fn set_authenticator(&mut self, authenticator: Box<dyn Authenticator>) {
+        self.config.authentication_method = Some(authenticator.method());
+        self.authenticator = Some(authenticator);
     }
 
     /// Whether CONNACK accepted the current connection and it has not ended.
@@ -314,6 +331,9 @@ impl Client {
         self.phase = Phase::Connecting {
             deadline: now + self.config.connack_timeout,
         };
+        if let Some(authenticator) = self.authenticator.as_mut() {
+            self.config.authentication_data = authenticator.start();
+        }
         let connect = self.connect_packet();
         // The configuration was checked by `encode`'s rules only now: a CONNECT it refuses
         // (an identifier the version forbids, say) ends the attempt at once.
@@ -702,6 +722,56 @@ impl Client {
         self.phase = Phase::Closing;
     }
 
+    /// The server's AUTH, answered by the authenticator.
+    fn answer_auth(&mut self, reason_code: ReasonCode, properties: &AuthProperties) {
+        let Some(authenticator) = self.authenticator.as_mut() else {
+            return;
+        };
+        let method = authenticator.method();
+        // [MQTT-4.12.1-1]: one method for the whole exchange.
+        if properties.authentication_method.as_ref() != Some(&method) {
+            self.violation(ReasonCode::PROTOCOL_ERROR, None);
+            return;
+        }
+        let data = properties.authentication_data.as_ref();
+        let outcome = match (reason_code, &self.phase) {
+            // [MQTT-4.12.0-2]
+            (ReasonCode::CONTINUE_AUTHENTICATION, _) => authenticator.challenge(data),
+            // The end of a re-authentication; the first authentication ends with CONNACK.
+            (ReasonCode::SUCCESS, Phase::Connected) => authenticator.finish(data).map(|()| None),
+            _ => {
+                self.violation(ReasonCode::PROTOCOL_ERROR, None);
+                return;
+            }
+        };
+        match outcome {
+            Ok(Some(answer)) => {
+                // [MQTT-4.12.0-3]
+                let mut answer_properties = AuthProperties::default();
+                answer_properties.authentication_method = Some(method);
+                answer_properties.authentication_data = Some(answer);
+                let _ = self.auth(ReasonCode::CONTINUE_AUTHENTICATION, answer_properties);
+            }
+            Ok(None) if reason_code == ReasonCode::CONTINUE_AUTHENTICATION => {
+                let mut answer_properties = AuthProperties::default();
+                answer_properties.authentication_method = Some(method);
+                let _ = self.auth(ReasonCode::CONTINUE_AUTHENTICATION, answer_properties);
+            }
+            Ok(None) => {}
+            Err(failure) => self.abandon_authentication(failure),
+        }
+    }
+
+    /// The authenticator gave up: tell the server (a client may not send Not Authorized), then
+    /// end the connection.
+    fn abandon_authentication(&mut self, failure: AuthFailed) {
+        self.close(DisconnectReason::AuthenticationFailed(failure));
+        self.encode_infallible(&Packet::Disconnect(Disconnect::new(
+            ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
+        )));
+        self.phase = Phase::Closing;
+    }
+
     fn handle_packet(&mut self, packet: Packet) {
         match packet {
             Packet::ConnAck(connack) => self.handle_connack(connack),
@@ -709,6 +779,10 @@ impl Client {
                 if self.config.authentication_method.is_none() {
                     // Section 4.12: no AUTH without a method the client asked for.
                     self.violation(ReasonCode::PROTOCOL_ERROR, None);
+                    return;
+                }
+                if self.authenticator.is_some() {
+                    self.answer_auth(auth.reason_code, &auth.properties);
                     return;
                 }
                 self.events.push_back(Event::Auth {
@@ -767,6 +841,14 @@ impl Client {
         self.keep_alive = Duration::from_secs(u64::from(self.server.keep_alive));
         if let Some(id) = &connack.properties.assigned_client_identifier {
             self.config.client_id = id.clone();
+        }
+        if let Some(authenticator) = self.authenticator.as_mut() {
+            if let Err(failure) =
+                authenticator.finish(connack.properties.authentication_data.as_ref())
+            {
+                self.abandon_authentication(failure);
+                return;
+            }
         }
         self.phase = Phase::Connected;
         // Keep alive counts from the last packet sent (CONNECT, or what goes out with the
