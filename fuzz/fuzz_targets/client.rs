@@ -7,16 +7,45 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use mqtt_fuzz::VERSIONS;
 use mqtt_proto::{
     ConnAck, Limits, MqttString, Packet, PacketId, QoS, ReasonCode, SubscribeProperties,
     Subscription, TopicFilter, TopicName,
 };
-use mqtt_sansio::{Chunks, Client, Config, Event, Instant, Message};
+use mqtt_sansio::{AuthFailed, Authenticator, Chunks, Client, Config, Event, Instant, Message};
 
 const WINDOW: u16 = 3;
+
+/// Answers challenges with them reversed; refuses those starting with 0xFF, and a final word
+/// starting with 0xFF.
+struct Mirror;
+
+impl Authenticator for Mirror {
+    fn method(&self) -> MqttString {
+        MqttString::from_static("MIRROR")
+    }
+
+    fn start(&mut self) -> Option<Bytes> {
+        Some(Bytes::from_static(b"start"))
+    }
+
+    fn challenge(&mut self, data: Option<&Bytes>) -> Result<Option<Bytes>, AuthFailed> {
+        match data {
+            Some(data) if data.first() == Some(&0xFF) => Err(AuthFailed("refused".into())),
+            Some(data) => Ok(Some(data.iter().rev().copied().collect())),
+            None => Ok(None),
+        }
+    }
+
+    fn finish(&mut self, data: Option<&Bytes>) -> Result<(), AuthFailed> {
+        match data {
+            Some(data) if data.first() == Some(&0xFF) => Err(AuthFailed("refused".into())),
+            _ => Ok(()),
+        }
+    }
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, mut ops)) = data.split_first() else {
@@ -30,6 +59,9 @@ fuzz_target!(|data: &[u8]| {
         .with_manual_acks(first & 2 != 0)
         .with_keep_alive(Duration::from_secs(5));
     let mut client = Client::new(config);
+    if first & 8 != 0 {
+        client.set_authenticator(Box::new(Mirror));
+    }
     let mut now = Instant::ZERO;
     let mut live = BTreeSet::new();
     client.handle_transport_open(now);
