@@ -728,7 +728,7 @@ impl Client {
             return;
         };
         let method = authenticator.method();
-        // [MQTT-4.12.1-1]: one method for the whole exchange.
+        // Section 4.12: one Authentication Method for the whole exchange.
         if properties.authentication_method.as_ref() != Some(&method) {
             self.violation(ReasonCode::PROTOCOL_ERROR, None);
             return;
@@ -745,19 +745,14 @@ impl Client {
             }
         };
         match outcome {
-            Ok(Some(answer)) => {
-                // [MQTT-4.12.0-3]
+            // [MQTT-4.12.0-3]
+            Ok(answer) if reason_code == ReasonCode::CONTINUE_AUTHENTICATION => {
                 let mut answer_properties = AuthProperties::default();
                 answer_properties.authentication_method = Some(method);
-                answer_properties.authentication_data = Some(answer);
+                answer_properties.authentication_data = answer;
                 let _ = self.auth(ReasonCode::CONTINUE_AUTHENTICATION, answer_properties);
             }
-            Ok(None) if reason_code == ReasonCode::CONTINUE_AUTHENTICATION => {
-                let mut answer_properties = AuthProperties::default();
-                answer_properties.authentication_method = Some(method);
-                let _ = self.auth(ReasonCode::CONTINUE_AUTHENTICATION, answer_properties);
-            }
-            Ok(None) => {}
+            Ok(_) => {}
             Err(failure) => self.abandon_authentication(failure),
         }
     }
