@@ -248,7 +248,6 @@ impl Client {
     /// authenticator ends the connection with [`DisconnectReason::AuthenticationFailed`] after
     /// a DISCONNECT with Implementation Specific Error.
     pub fn set_authenticator(&mut self, authenticator: Box<dyn Authenticator>) {
-        self.config.authentication_method = Some(authenticator.method());
         self.authenticator = Some(authenticator);
     }
 
@@ -332,6 +331,9 @@ impl Client {
             deadline: now + self.config.connack_timeout,
         };
         if let Some(authenticator) = self.authenticator.as_mut() {
+            // Taken from the authenticator at each attempt, so that a new configuration
+            // (`set_config`) cannot leave the two apart.
+            self.config.authentication_method = Some(authenticator.method());
             self.config.authentication_data = authenticator.start();
         }
         let connect = self.connect_packet();
