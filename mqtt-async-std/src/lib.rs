@@ -37,9 +37,9 @@ use std::sync::Arc;
 
 pub use client::{Client, Events, Messages};
 pub use mqtt_options::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published, Takeover};
 
 /// Connects to the broker and starts the connection task (on a thread of its own).
 ///

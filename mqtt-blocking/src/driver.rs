@@ -240,7 +240,8 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         let (fresh, jitter) = futures_lite::future::block_on(attempts.after(&end));
         let mut state = shared.lock();
         let first = state.first.is_some();
-        let next = state.sup.next(&end, first, fresh, jitter);
+        let now = state.now();
+        let next = state.sup.next(now, &end, first, fresh, jitter);
         state.pump(&shared.changed);
         if let Next::Retry(delay) = next {
             // Sleep, unless `disconnect` or `abort` comes first.

@@ -43,14 +43,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 pub use mqtt_options::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
 use mqtt_proto::{
     Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
     UnsubscribeProperties,
 };
 use mqtt_sansio::ClientError;
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published, Takeover};
 
 use crate::driver::{Shared, Tag};
 

@@ -1,11 +1,9 @@
 //! What a driver does between connections besides sleeping: credentials from the hook before
 //! each attempt, and what [`Supervisor::next`](mqtt_sansio::Supervisor::next) needs after one.
 
-use std::hash::{BuildHasher, RandomState};
-
 use mqtt_sansio::End;
 
-use crate::{Credentials, CredentialsHook, Options};
+use crate::{Credentials, CredentialsHook, Jitter, Options};
 
 /// The credentials hook's last answer and a source of jitter, across connection attempts.
 ///
@@ -24,8 +22,7 @@ use crate::{Credentials, CredentialsHook, Options};
 pub struct Attempts {
     hook: Option<CredentialsHook>,
     last: Option<Credentials>,
-    jitter: RandomState,
-    count: u64,
+    jitter: Jitter,
 }
 
 impl Attempts {
@@ -35,8 +32,7 @@ impl Attempts {
         Self {
             hook: options.credentials.clone(),
             last: None,
-            jitter: RandomState::new(),
-            count: 0,
+            jitter: options.jitter.clone(),
         }
     }
 
@@ -49,13 +45,12 @@ impl Attempts {
 
     /// After an attempt that ended with `end`: whether the hook now has other credentials
     /// (asked only after a fatal refusal, which only fresh credentials may cure), and a fresh
-    /// uniformly random jitter.
+    /// uniformly random jitter from [`Options::jitter`].
     pub async fn after(&mut self, end: &End) -> (bool, u32) {
         let fresh = match &self.hook {
             Some(hook) if end.is_fatal() => self.last.as_ref() != Some(&hook.call().await),
             _ => false,
         };
-        self.count += 1;
-        (fresh, (self.jitter.hash_one(self.count) >> 32) as u32)
+        (fresh, self.jitter.next())
     }
 }

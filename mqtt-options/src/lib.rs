@@ -20,6 +20,7 @@ mod attempts;
 mod authenticator;
 mod credentials;
 mod error;
+mod jitter;
 mod options;
 mod tls;
 
@@ -27,6 +28,7 @@ pub use attempts::Attempts;
 pub use authenticator::AuthenticatorFactory;
 pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
+pub use jitter::Jitter;
 pub use options::Options;
 pub use tls::{Roots, TlsOptions};
 

@@ -2,11 +2,12 @@
 
 use core::time::Duration;
 
-use mqtt_sansio::{Backoff, Config};
+use mqtt_sansio::{Backoff, Config, Takeover};
 
 use crate::authenticator::AuthenticatorFactory;
 use crate::credentials::CredentialsHook;
 use crate::error::Error;
+use crate::jitter::Jitter;
 use crate::tls::TlsOptions;
 
 /// Where and how to connect.
@@ -33,6 +34,15 @@ pub struct Options {
     pub reconnect: bool,
     /// Delays between reconnection attempts. Default: [`Backoff::DEFAULT`].
     pub backoff: Backoff,
+    /// The random source that spreads the delays; seed it to make a run repeat exactly.
+    /// Default: [`Jitter::random`].
+    pub jitter: Jitter,
+    /// How long a connection must stay up before the backoff starts afresh (a broker that
+    /// accepts and drops at once is not reconnected to at once). Default: 20 s.
+    pub stable_after: Duration,
+    /// What to do when another client with the same identifier takes the session over.
+    /// Default: [`Takeover::Stop`].
+    pub takeover: Takeover,
     /// How many received messages wait for the application before the client stops reading the
     /// socket. Default: 64.
     pub message_capacity: usize,
@@ -95,6 +105,9 @@ impl Options {
             connect_timeout: Duration::from_secs(10),
             reconnect: true,
             backoff: Backoff::DEFAULT,
+            jitter: Jitter::random(),
+            stable_after: Duration::from_secs(20),
+            takeover: Takeover::Stop,
             message_capacity: 64,
             command_capacity: 64,
             disconnect_timeout: Duration::from_secs(5),
@@ -110,6 +123,8 @@ impl Options {
         let mut policy = mqtt_sansio::Policy::default();
         policy.reconnect = self.reconnect;
         policy.backoff = self.backoff;
+        policy.stable_after = self.stable_after;
+        policy.takeover = self.takeover;
         policy.disconnect_timeout = self.disconnect_timeout;
         policy
     }

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 use mqtt_proto::{Limits, Packet, ProtocolVersion, QoS, ReasonCode};
-use mqtt_sansio::{Backoff, Client as Core, DisconnectReason, Event, Instant, Timer};
+use mqtt_sansio::{
+    Client as Core, DisconnectReason, End, Event, Instant, Next, Policy, Reconnect, Timer,
+};
+use mqtt_tokio::Jitter;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
@@ -90,11 +93,10 @@ pub(crate) struct Probe {
     /// Set while the connection ends by this probe's doing.
     closing: Option<Closing>,
     reconnect_at: Option<tokio::time::Instant>,
-    attempt: u32,
+    /// The adapters' reconnect decision, with their default policy.
+    reconnect: Reconnect,
+    jitter: Jitter,
 }
-
-/// How long until the next connection attempt after a lost one.
-const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), 2, Duration::from_secs(5));
 
 impl Probe {
     pub(crate) fn new() -> Self {
@@ -106,7 +108,8 @@ impl Probe {
             origin: tokio::time::Instant::now(),
             closing: None,
             reconnect_at: None,
-            attempt: 0,
+            reconnect: Reconnect::new(&Policy::default()),
+            jitter: Jitter::random(),
         }
     }
 
@@ -296,7 +299,7 @@ impl Probe {
                         if let Err(failure) = self.open(&target).await {
                             self.emit(json!({"event": "error", "cmd": "reconnect",
                                 "kind": failure.kind, "detail": failure.detail}));
-                            self.schedule_reconnect();
+                            self.schedule_reconnect(&End::Unreachable);
                         }
                     }
                 }
@@ -305,10 +308,20 @@ impl Probe {
         self.flush().await;
     }
 
-    fn schedule_reconnect(&mut self) {
-        let delay = BACKOFF.delay(self.attempt, u32::MAX / 2);
-        self.attempt = self.attempt.saturating_add(1);
-        self.reconnect_at = Some(tokio::time::Instant::now() + delay);
+    /// Connects again when the policy says so, after its delay; says so when it does not.
+    fn schedule_reconnect(&mut self, end: &End) {
+        let now = self.now();
+        match self
+            .reconnect
+            .next(now, end, false, false, self.jitter.next())
+        {
+            Next::Retry(delay) => {
+                self.reconnect_at = Some(tokio::time::Instant::now() + delay);
+            }
+            _ => {
+                self.emit(json!({"event": "reconnect_stopped", "detail": format!("{end:?}")}));
+            }
+        }
     }
 
     /// Reports the session's events and writes what it has to send, in the order they
@@ -397,7 +410,8 @@ impl Probe {
     async fn on_event(&mut self, event: Event) {
         match event {
             Event::Connected(connected) => {
-                self.attempt = 0;
+                let now = self.now();
+                self.reconnect.handle_connected(now);
                 let connack = connected.connack;
                 self.emit(json!({"event": "connack",
                     "session_present": connack.session_present,
@@ -490,7 +504,7 @@ impl Probe {
         self.emit(event);
         let by_us = matches!(reason, DisconnectReason::ByClient) || ours.is_some();
         if !by_us && self.target.as_ref().is_some_and(|t| t.auto_reconnect) {
-            self.schedule_reconnect();
+            self.schedule_reconnect(&End::Reason(reason));
         }
     }
 }

@@ -16,9 +16,12 @@
 //!   whole exchange against the fake broker of `mqtt-test`.
 //! - [`Config`], [`Message`], [`Event`], [`ClientError`]: what goes in and comes out.
 //! - [`Instant`]: the driver's monotonic timestamp; the crate never reads a clock.
-//! - The reconnect policy, which adapters apply: [`Backoff`] with full jitter drawn by the
-//!   driver, and [`Retry`], which classifies the reason code that refused or ended a connection
-//!   as fatal, throttling or transient.
+//! - The reconnect policy, which adapters apply: [`Reconnect`] decides whether and when to
+//!   connect again under a [`Policy`], with a [`Backoff`] whose jitter the driver draws and
+//!   [`Retry`], which classifies the reason code that refused or ended a connection as fatal,
+//!   throttling, a session taken over, or transient. The backoff starts afresh only after a
+//!   connection stayed up for [`Policy::stable_after`], never on CONNACK alone.
+//! - [`Supervisor`]: the session with the bookkeeping every driver needs around it.
 //!
 //! What it is not: a driver. It opens no socket and sleeps on no timer; the adapter crates (or
 //! your own loop) do, and stay thin because everything else is here.
@@ -27,17 +30,17 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use mqtt_proto::ReasonCode;
-//! use mqtt_sansio::{Backoff, Retry};
+//! use mqtt_proto::{ConnAck, ReasonCode};
+//! use mqtt_sansio::{DisconnectReason, End, Instant, Next, Policy, Reconnect};
 //!
-//! let backoff = Backoff::default();
+//! let mut reconnect = Reconnect::new(&Policy::default());
 //! let jitter_from_driver = u32::MAX / 2;
-//! let wait = match Retry::after_connack(ReasonCode::SERVER_BUSY) {
-//!     Retry::Fatal => None,
-//!     Retry::Throttle => Some(backoff.throttled_delay(2, jitter_from_driver)),
-//!     Retry::Transient | _ => Some(backoff.delay(2, jitter_from_driver)),
-//! };
-//! assert!(wait.is_some_and(|d| d >= Duration::from_millis(40) && d <= Duration::from_millis(80)));
+//! let busy = End::Reason(DisconnectReason::Refused(ConnAck::new(false, ReasonCode::SERVER_BUSY)));
+//! let wait = reconnect.next(Instant::ZERO, &busy, false, false, jitter_from_driver);
+//! // Throttled: between 400 and 800 ms for the first retry.
+//! assert!(matches!(wait, Next::Retry(d) if d >= Duration::from_millis(400) && d <= Duration::from_millis(800)));
+//! let bad = End::Reason(DisconnectReason::Refused(ConnAck::new(false, ReasonCode::NOT_AUTHORIZED)));
+//! assert_eq!(reconnect.next(Instant::ZERO, &bad, false, false, jitter_from_driver), Next::Stop);
 //! ```
 
 #![no_std]
@@ -57,6 +60,7 @@ mod error;
 mod event;
 mod id_map;
 mod ids;
+mod reconnect;
 mod supervisor;
 mod time;
 
@@ -67,7 +71,6 @@ pub use client::{Client, Message, Timer};
 pub use config::Config;
 pub use error::ClientError;
 pub use event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
-pub use supervisor::{
-    ConnectionEvent, Done, End, Failure, Next, Output, Policy, Published, Supervisor,
-};
+pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
+pub use supervisor::{ConnectionEvent, Done, Failure, Output, Published, Supervisor};
 pub use time::Instant;

@@ -14,41 +14,11 @@ use mqtt_proto::{
 };
 
 use crate::id_map::IdMap;
+use crate::reconnect::{End, Next, Policy, Reconnect};
 use crate::{
-    Backoff, Chunks, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
+    Chunks, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
     ServerLimits, SessionReset,
 };
-
-/// How a [`Supervisor`] keeps the connection up and bounds what waits in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Policy {
-    /// Whether to connect again after a connection ends for a reason that is not fatal.
-    /// Default: `true`.
-    pub reconnect: bool,
-    /// Delays between attempts. Default: [`Backoff::DEFAULT`].
-    pub backoff: Backoff,
-    /// How long a draining disconnect waits for the messages in flight. Default: 5 s.
-    pub disconnect_timeout: Duration,
-    /// How many messages may wait for room in the window while connected before the driver
-    /// stops taking commands (without a connection, [`Config::max_pending`]). Default: 64.
-    pub connected_pending: usize,
-    /// How many bytes of messages may wait in the session before the driver stops taking
-    /// commands. Default: 1 MiB.
-    pub pending_bytes: usize,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            reconnect: true,
-            backoff: Backoff::DEFAULT,
-            disconnect_timeout: Duration::from_secs(5),
-            connected_pending: 64,
-            pending_bytes: 1024 * 1024,
-        }
-    }
-}
 
 /// What a finished publish reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +71,10 @@ pub enum ConnectionEvent {
     SessionReset(SessionReset),
     /// The connection ended.
     Disconnected(DisconnectReason),
+    /// Another connection with the same client identifier took the session over (MQTT 5.0
+    /// DISCONNECT 0x8E); [`Policy::takeover`] says whether the client stops or comes back
+    /// later (then [`Reconnecting`](Self::Reconnecting) follows).
+    SessionTakenOver,
     /// Waiting before the next attempt.
     Reconnecting {
         /// The attempt that comes next, from 1.
@@ -123,46 +97,6 @@ pub enum Output<T> {
     /// A change in the connection; after `Disconnected` the driver writes what is left (a
     /// DISCONNECT), closes the transport and calls [`Supervisor::closed`].
     Event(ConnectionEvent),
-}
-
-/// How a connection ended, for [`Supervisor::next`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum End {
-    /// The session ended it, for this reason.
-    Reason(DisconnectReason),
-    /// The transport could not be opened (refused, unreachable, TLS).
-    Unreachable,
-    /// `disconnect` or `abort` was called, or every handle is gone: the driver stops.
-    Stop,
-}
-
-impl End {
-    /// Whether connecting again with the same CONNECT would fail the same way (a refusal for
-    /// credentials, version, identifier, …): then only fresh credentials make another attempt
-    /// worth it.
-    #[must_use]
-    pub fn is_fatal(&self) -> bool {
-        match self {
-            Self::Reason(DisconnectReason::Refused(connack)) => {
-                Retry::after_connack(connack.reason_code) == Retry::Fatal
-            }
-            Self::Reason(
-                DisconnectReason::InvalidConnect(_) | DisconnectReason::AuthenticationFailed(_),
-            ) => true,
-            _ => false,
-        }
-    }
-}
-
-/// What to do after a connection ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Next {
-    /// Connect again after this delay.
-    Retry(Duration),
-    /// Stop: call [`Supervisor::stop`].
-    Stop,
 }
 
 /// Who waits for a QoS 1 or 2 message.
@@ -266,9 +200,9 @@ pub struct Supervisor<T> {
     halt: bool,
     /// Every handle is gone.
     abandoned: bool,
-    /// Whether the broker accepted the current (or last) connection.
-    accepted: bool,
-    attempt: u32,
+    reconnect: Reconnect,
+    /// The instant of the latest input.
+    clock: Instant,
     outputs: VecDeque<Output<T>>,
 }
 
@@ -278,7 +212,6 @@ impl<T> Supervisor<T> {
     pub fn new(config: Config, policy: Policy) -> Self {
         Self {
             client: Client::new(config),
-            policy,
             publishes: IdMap::new(),
             requests: IdMap::new(),
             taken: Unwritten::new(),
@@ -290,8 +223,9 @@ impl<T> Supervisor<T> {
             stopping: Vec::new(),
             halt: false,
             abandoned: false,
-            accepted: false,
-            attempt: 0,
+            reconnect: Reconnect::new(&policy),
+            policy,
+            clock: Instant::ZERO,
             outputs: VecDeque::new(),
         }
     }
@@ -317,11 +251,13 @@ impl<T> Supervisor<T> {
 
     /// The transport is open: CONNECT is queued.
     pub fn transport_open(&mut self, now: Instant) {
+        self.clock = now;
         self.client.handle_transport_open(now);
     }
 
     /// Bytes arrived, in the driver's read buffer ([`Client::handle_read_buf`]).
     pub fn read(&mut self, now: Instant, buf: &mut BytesMut) {
+        self.clock = now;
         self.client.handle_read_buf(now, buf);
     }
 
@@ -560,7 +496,7 @@ impl<T> Supervisor<T> {
     fn dispatch(&mut self, event: Event) {
         match event {
             Event::Connected(connected) => {
-                self.accepted = true;
+                self.reconnect.handle_connected(self.clock);
                 self.outputs
                     .push_back(Output::Event(ConnectionEvent::Connected {
                         session_present: connected.session_present,
@@ -647,43 +583,36 @@ impl<T> Supervisor<T> {
 
     // ---- between connections ----
 
-    /// Whether and when to connect again after `end`. `first` says that no connection was
-    /// accepted yet (the caller of connect waits: it gets the failure instead of a retry);
-    /// `fresh_credentials` that the driver's credentials hook has new ones (a fatal refusal is
-    /// then worth another attempt); `jitter` is a fresh uniformly random number. A retry is
-    /// reported as [`ConnectionEvent::Reconnecting`].
-    pub fn next(&mut self, end: &End, first: bool, fresh_credentials: bool, jitter: u32) -> Next {
-        let retry = match end {
-            End::Stop => return Next::Stop,
-            End::Reason(DisconnectReason::Refused(connack)) => {
-                Retry::after_connack(connack.reason_code)
-            }
-            End::Reason(DisconnectReason::ByServer(d)) => Retry::after_disconnect(d.reason_code),
-            End::Reason(
-                DisconnectReason::InvalidConnect(_) | DisconnectReason::AuthenticationFailed(_),
-            ) => Retry::Fatal,
-            End::Unreachable | End::Reason(_) => Retry::Transient,
-        };
-        let fresh = retry == Retry::Fatal && fresh_credentials;
-        if ((first || retry == Retry::Fatal) && !fresh) || !self.policy.reconnect {
-            return Next::Stop;
+    /// Whether and when to connect again after `end`, at `now` ([`Reconnect::next`] under the
+    /// policy): `first` says that no connection was accepted yet (the caller of connect waits:
+    /// it gets the failure instead of a retry); `fresh_credentials` that the driver's
+    /// credentials hook has new ones (a fatal refusal is then worth another attempt); `jitter`
+    /// is a fresh uniformly random number. A takeover is reported as
+    /// [`ConnectionEvent::SessionTakenOver`], a retry as [`ConnectionEvent::Reconnecting`].
+    pub fn next(
+        &mut self,
+        now: Instant,
+        end: &End,
+        first: bool,
+        fresh_credentials: bool,
+        jitter: u32,
+    ) -> Next {
+        self.clock = now;
+        if end.retry() == Some(Retry::TakenOver) {
+            self.outputs
+                .push_back(Output::Event(ConnectionEvent::SessionTakenOver));
         }
-        if core::mem::take(&mut self.accepted) {
-            // The connection that ended had been accepted: back off from the start.
-            self.attempt = 0;
+        let next = self
+            .reconnect
+            .next(now, end, first, fresh_credentials, jitter);
+        if let Next::Retry(delay) = next {
+            self.outputs
+                .push_back(Output::Event(ConnectionEvent::Reconnecting {
+                    attempt: self.reconnect.attempt(),
+                    delay,
+                }));
         }
-        let delay = if retry == Retry::Throttle {
-            self.policy.backoff.throttled_delay(self.attempt, jitter)
-        } else {
-            self.policy.backoff.delay(self.attempt, jitter)
-        };
-        self.attempt = self.attempt.saturating_add(1);
-        self.outputs
-            .push_back(Output::Event(ConnectionEvent::Reconnecting {
-                attempt: self.attempt,
-                delay,
-            }));
-        Next::Retry(delay)
+        next
     }
 
     /// The driver stops: every command still waiting fails with [`Failure::Closed`] (a flush

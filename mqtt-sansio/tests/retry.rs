@@ -56,7 +56,8 @@ fn disconnect_classes() {
             continue;
         }
         let expected = match code.0 {
-            0x8C | 0x8E => Retry::Fatal,
+            0x8C => Retry::Fatal,
+            0x8E => Retry::TakenOver,
             0x89 | 0x96 | 0x97 | 0x9F => Retry::Throttle,
             _ => Retry::Transient,
         };

@@ -188,15 +188,16 @@ fn the_reconnect_decision_follows_the_policy() {
     let config = Config::new(MqttString::from_static("next"));
     let mut s: Supervisor<u32> = Supervisor::new(config.clone(), policy.clone());
     // The first connection's failure goes to whoever waits for it.
-    assert_eq!(s.next(&End::Unreachable, true, false, 0), Next::Stop);
+    assert_eq!(s.next(Instant::ZERO, &End::Unreachable, true, false, 0), Next::Stop);
     // Later: transient failures retry under growing ceilings, with an event each.
     let jitter = u32::MAX;
     assert_eq!(
-        s.next(&End::Unreachable, false, false, jitter),
+        s.next(Instant::ZERO, &End::Unreachable, false, false, jitter),
         Next::Retry(Duration::from_millis(100))
     );
     assert_eq!(
         s.next(
+            Instant::ZERO,
             &refused(ReasonCode::SERVER_UNAVAILABLE),
             false,
             false,
@@ -213,11 +214,11 @@ fn the_reconnect_decision_follows_the_policy() {
     assert_eq!(events, [1, 2]);
     // Fatal refusals stop, unless the credentials changed.
     let bad = refused(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
-    assert_eq!(s.next(&bad, false, false, jitter), Next::Stop);
-    assert!(matches!(s.next(&bad, false, true, jitter), Next::Retry(_)));
-    assert_eq!(s.next(&End::Stop, false, false, jitter), Next::Stop);
+    assert_eq!(s.next(Instant::ZERO, &bad, false, false, jitter), Next::Stop);
+    assert!(matches!(s.next(Instant::ZERO, &bad, false, true, jitter), Next::Retry(_)));
+    assert_eq!(s.next(Instant::ZERO, &End::Stop, false, false, jitter), Next::Stop);
     // Reconnecting off.
     policy.reconnect = false;
     let mut s: Supervisor<u32> = Supervisor::new(config, policy);
-    assert_eq!(s.next(&End::Unreachable, false, false, jitter), Next::Stop);
+    assert_eq!(s.next(Instant::ZERO, &End::Unreachable, false, false, jitter), Next::Stop);
 }

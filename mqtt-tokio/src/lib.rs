@@ -50,9 +50,9 @@ mod driver;
 
 pub use client::{Client, Events, Messages};
 pub use mqtt_options::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Options, Roots, TlsOptions,
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Published};
+pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Published, Takeover};
 
 use tokio::sync::{mpsc, oneshot};
 

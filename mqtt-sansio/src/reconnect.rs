@@ -1,0 +1,222 @@
+//! The reconnect decision: whether and when to connect again after a connection ended, the same
+//! for every driver.
+//!
+//! The backoff grows with every attempt and starts afresh only once a connection has stayed up
+//! for [`Policy::stable_after`]: a CONNACK alone proves nothing, since a broker that accepts and
+//! then drops at once (server busy, quota exceeded, not authorised for a topic, a session
+//! taken over) would otherwise be reconnected to at once, forever.
+
+use core::time::Duration;
+
+use crate::backoff::scale;
+use crate::{Backoff, DisconnectReason, Instant, Retry};
+
+/// How a driver keeps the connection up and bounds what waits in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// Whether to connect again after a connection ends for a reason that is not fatal.
+    /// Default: `true`.
+    pub reconnect: bool,
+    /// Delays between attempts. Default: [`Backoff::DEFAULT`].
+    pub backoff: Backoff,
+    /// How long a connection must stay up before the backoff starts afresh. Until then every
+    /// new attempt waits longer than the last, however the connection ended. Default: 20 s.
+    pub stable_after: Duration,
+    /// What to do when another connection with the same client identifier takes the session
+    /// over. Default: [`Takeover::Stop`].
+    pub takeover: Takeover,
+    /// How long a draining disconnect waits for the messages in flight. Default: 5 s.
+    pub disconnect_timeout: Duration,
+    /// How many messages may wait for room in the window while connected before the driver
+    /// stops taking commands (without a connection, [`Config::max_pending`]). Default: 64.
+    ///
+    /// [`Config::max_pending`]: crate::Config::max_pending
+    pub connected_pending: usize,
+    /// How many bytes of messages may wait in the session before the driver stops taking
+    /// commands. Default: 1 MiB.
+    pub pending_bytes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            reconnect: true,
+            backoff: Backoff::DEFAULT,
+            stable_after: Duration::from_secs(20),
+            takeover: Takeover::Stop,
+            disconnect_timeout: Duration::from_secs(5),
+            connected_pending: 64,
+            pending_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What to do when the server ends the connection because another connection with the same
+/// client identifier took the session over (MQTT 5.0 DISCONNECT 0x8E, Session taken over).
+///
+/// Two processes sharing a client identifier would otherwise take the session from each other
+/// in a loop, each reconnect cutting the other off. MQTT 3.1.1 servers close the connection
+/// without saying why: there a takeover looks like any lost connection, and only the backoff
+/// (which does not start afresh before [`Policy::stable_after`]) slows the two down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Takeover {
+    /// Stop: the newer connection keeps the session. The default.
+    Stop,
+    /// Connect again after this long (up to a quarter more, jittered): at most one takeover
+    /// per period from this client.
+    Reconnect(Duration),
+}
+
+/// How a connection ended, for [`Reconnect::next`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum End {
+    /// The session ended it, for this reason.
+    Reason(DisconnectReason),
+    /// The transport could not be opened (refused, unreachable, TLS).
+    Unreachable,
+    /// `disconnect` or `abort` was called, or every handle is gone: the driver stops.
+    Stop,
+}
+
+impl End {
+    /// What the reason says about trying again; `None` for [`End::Stop`].
+    #[must_use]
+    pub fn retry(&self) -> Option<Retry> {
+        Some(match self {
+            Self::Stop => return None,
+            Self::Reason(DisconnectReason::Refused(connack)) => {
+                Retry::after_connack(connack.reason_code)
+            }
+            Self::Reason(DisconnectReason::ByServer(d)) => Retry::after_disconnect(d.reason_code),
+            Self::Reason(
+                DisconnectReason::InvalidConnect(_) | DisconnectReason::AuthenticationFailed(_),
+            ) => Retry::Fatal,
+            Self::Unreachable | Self::Reason(_) => Retry::Transient,
+        })
+    }
+
+    /// Whether connecting again with the same CONNECT would fail the same way (a refusal for
+    /// credentials, version, identifier, …): then only fresh credentials make another attempt
+    /// worth it.
+    #[must_use]
+    pub fn is_fatal(&self) -> bool {
+        self.retry() == Some(Retry::Fatal)
+    }
+}
+
+/// What to do after a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Next {
+    /// Connect again after this delay.
+    Retry(Duration),
+    /// Stop.
+    Stop,
+}
+
+/// The reconnect decision across connections: the attempt count, and how long the last
+/// connection stayed up.
+///
+/// A driver on the session alone (without a [`Supervisor`](crate::Supervisor), which holds one)
+/// calls [`handle_connected`](Self::handle_connected) on [`Event::Connected`] and
+/// [`next`](Self::next) after [`Event::Disconnected`] or a transport that would not open.
+///
+/// [`Event::Connected`]: crate::Event::Connected
+/// [`Event::Disconnected`]: crate::Event::Disconnected
+///
+/// ```
+/// use core::time::Duration;
+/// use mqtt_proto::{Disconnect, ReasonCode};
+/// use mqtt_sansio::{DisconnectReason, End, Instant, Next, Policy, Reconnect};
+///
+/// let mut reconnect = Reconnect::new(&Policy::default());
+/// let busy = End::Reason(DisconnectReason::ByServer(Disconnect::new(ReasonCode::SERVER_BUSY)));
+/// let mut now = Instant::ZERO;
+/// let mut delays = Vec::new();
+/// for _ in 0..4 {
+///     // Accepted, then dropped at once: the backoff keeps growing.
+///     reconnect.handle_connected(now);
+///     let Next::Retry(delay) = reconnect.next(now, &busy, false, false, u32::MAX) else {
+///         unreachable!()
+///     };
+///     delays.push(delay.as_millis());
+///     now = now + delay;
+/// }
+/// assert_eq!(delays, [800, 1600, 3200, 6400]);
+///
+/// // A connection that stays up for the stable period starts it afresh.
+/// reconnect.handle_connected(now);
+/// let later = now + Duration::from_secs(20);
+/// assert_eq!(reconnect.next(later, &busy, false, false, u32::MAX), Next::Retry(Duration::from_millis(800)));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Reconnect {
+    policy: Policy,
+    /// Attempts since the backoff last started afresh.
+    attempt: u32,
+    /// When the broker accepted the connection that is up (or ended last, until `next`).
+    up_since: Option<Instant>,
+}
+
+impl Reconnect {
+    /// The decision under `policy`.
+    #[must_use]
+    pub fn new(policy: &Policy) -> Self {
+        Self {
+            policy: policy.clone(),
+            attempt: 0,
+            up_since: None,
+        }
+    }
+
+    /// How many attempts were made since the backoff last started afresh.
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The broker accepted a connection at `now`.
+    pub fn handle_connected(&mut self, now: Instant) {
+        self.up_since = Some(now);
+    }
+
+    /// Whether and when to connect again after `end`, at `now`. `first` says that no
+    /// connection was accepted yet (whoever waits for the first one gets the failure instead of
+    /// a retry); `fresh_credentials` that new credentials are at hand (a fatal refusal is then
+    /// worth another attempt); `jitter` is a fresh uniformly random number.
+    pub fn next(
+        &mut self,
+        now: Instant,
+        end: &End,
+        first: bool,
+        fresh_credentials: bool,
+        jitter: u32,
+    ) -> Next {
+        if let Some(since) = self.up_since.take() {
+            if now.saturating_duration_since(since) >= self.policy.stable_after {
+                self.attempt = 0;
+            }
+        }
+        let Some(retry) = end.retry() else {
+            return Next::Stop;
+        };
+        let fresh = retry == Retry::Fatal && fresh_credentials;
+        if !self.policy.reconnect || ((first || retry == Retry::Fatal) && !fresh) {
+            return Next::Stop;
+        }
+        let backoff = &self.policy.backoff;
+        let delay = match retry {
+            Retry::TakenOver => match self.policy.takeover {
+                Takeover::Reconnect(after) => after + scale(after / 4, jitter),
+                Takeover::Stop => return Next::Stop,
+            },
+            Retry::Throttle => backoff.throttled_delay(self.attempt, jitter),
+            _ => backoff.delay(self.attempt, jitter),
+        };
+        self.attempt = self.attempt.saturating_add(1);
+        Next::Retry(delay)
+    }
+}

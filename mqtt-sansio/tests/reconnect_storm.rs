@@ -1,0 +1,278 @@
+//! No reconnect storm: a broker that accepts and then drops the connection at once is not
+//! reconnected to at once. The backoff starts afresh only after a connection stayed up for the
+//! stable period; throttling codes keep the throttled backoff after CONNACK; a session taken
+//! over (0x8E) follows the takeover policy.
+
+use core::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use mqtt_proto::{DisconnectProperties, MqttString, ProtocolVersion, ReasonCode};
+use mqtt_sansio::{
+    Backoff, Chunks, Config, ConnectionEvent, DisconnectReason, End, Instant, Next, Output, Policy,
+    Supervisor, Takeover,
+};
+use mqtt_test::{BrokerConfig, FakeBroker};
+
+/// How the broker ends each connection after its CONNACK 0x00.
+#[derive(Clone, Copy, Debug)]
+enum Drop {
+    /// DISCONNECT with this reason code.
+    Disconnect(ReasonCode),
+    /// The connection closes without a packet.
+    Close,
+}
+
+struct Sim {
+    s: Supervisor<u32>,
+    broker: FakeBroker,
+    now: Instant,
+    out: Chunks,
+    seed: u64,
+    /// Every connection event so far.
+    log: Vec<ConnectionEvent>,
+}
+
+impl Sim {
+    fn new(policy: Policy) -> Self {
+        let config =
+            Config::new(MqttString::from_static("storm")).with_version(ProtocolVersion::V5);
+        Self {
+            s: Supervisor::new(config, policy),
+            broker: FakeBroker::new(BrokerConfig::new()),
+            now: Instant::ZERO,
+            out: Chunks::new(),
+            seed: 0x5EED,
+            log: Vec::new(),
+        }
+    }
+
+    /// A uniformly random jitter (SplitMix64).
+    fn jitter(&mut self) -> u32 {
+        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.seed;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 32) as u32
+    }
+
+    fn pump(&mut self) {
+        loop {
+            let mut moved = false;
+            while self.s.transmit(self.now, &mut self.out) {
+                let len = self.out.len();
+                self.broker.handle_read(&self.out.copy_to_bytes(len));
+                self.s.written();
+                moved = true;
+            }
+            while let Some(bytes) = self.broker.poll_transmit() {
+                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
+                moved = true;
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// One connection: accepted, up for `up`, then ended by the broker as `drop` says.
+    fn connection(&mut self, up: Duration, drop: Drop) -> End {
+        self.broker.new_connection();
+        self.s.transport_open(self.now);
+        self.pump();
+        assert!(self.s.client().is_connected(), "CONNACK 0x00");
+        self.now = self.now + up;
+        match drop {
+            Drop::Disconnect(code) => {
+                self.broker
+                    .send_disconnect(code, DisconnectProperties::default());
+                self.pump();
+            }
+            Drop::Close => {
+                self.broker.connection_closed();
+                self.s.transport_closed(self.now);
+            }
+        }
+        self.collect();
+        let reason = self
+            .log
+            .iter()
+            .rev()
+            .find_map(|event| match event {
+                ConnectionEvent::Disconnected(reason) => Some(reason.clone()),
+                _ => None,
+            })
+            .expect("the connection ended");
+        self.s.closed(reason, true)
+    }
+
+    fn collect(&mut self) {
+        while let Some(output) = self.s.poll_output() {
+            if let Output::Event(event) = output {
+                self.log.push(event);
+            }
+        }
+    }
+
+    /// The connection events since the last call.
+    fn outputs(&mut self) -> Vec<ConnectionEvent> {
+        self.collect();
+        core::mem::take(&mut self.log)
+    }
+
+    /// The decision after `end`; `None` to stop.
+    fn next(&mut self, end: &End) -> Option<Duration> {
+        let jitter = self.jitter();
+        match self.s.next(self.now, end, false, false, jitter) {
+            Next::Retry(delay) => Some(delay),
+            _ => None,
+        }
+    }
+}
+
+/// 200 connections accepted and dropped at once: every delay lies between the floor and the
+/// ceiling of its attempt, the ceilings grow to the cap, and the first ten seconds see a
+/// handful of attempts, not 150.
+#[test]
+fn accepted_then_dropped_200_times_backs_off() {
+    for drop in [
+        Drop::Close,
+        Drop::Disconnect(ReasonCode::NOT_AUTHORIZED),
+        Drop::Disconnect(ReasonCode::UNSPECIFIED_ERROR),
+    ] {
+        let backoff = Backoff::DEFAULT;
+        let mut sim = Sim::new(Policy::default());
+        let mut in_first_10_s = 0;
+        for attempt in 0..200_u32 {
+            let end = sim.connection(Duration::ZERO, drop);
+            let delay = sim.next(&end).expect("transient: retry");
+            assert!(delay >= backoff.floor(), "{drop:?} attempt {attempt}: {delay:?}");
+            assert!(
+                delay <= backoff.ceiling(attempt),
+                "{drop:?} attempt {attempt}: {delay:?} above {:?}",
+                backoff.ceiling(attempt)
+            );
+            if sim.now < Instant::ZERO + Duration::from_secs(10) {
+                in_first_10_s += 1;
+            }
+            sim.now = sim.now + delay;
+        }
+        assert!(in_first_10_s <= 12, "{drop:?}: {in_first_10_s} attempts in 10 s");
+        // 200 attempts take hours at the cap, not seconds.
+        assert!(sim.now > Instant::ZERO + Duration::from_secs(3600), "{drop:?}");
+        let reconnecting: Vec<u32> = sim
+            .outputs()
+            .into_iter()
+            .filter_map(|e| match e {
+                ConnectionEvent::Reconnecting { attempt, .. } => Some(attempt),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reconnecting, (1..=200).collect::<Vec<_>>(), "{drop:?}");
+    }
+}
+
+/// Server busy, quota exceeded and connection rate exceeded after CONNACK keep the throttled
+/// backoff: at least half of the ceiling three steps up, growing with each attempt.
+#[test]
+fn throttling_codes_after_connack_keep_the_throttled_backoff() {
+    for code in [
+        ReasonCode::SERVER_BUSY,
+        ReasonCode::QUOTA_EXCEEDED,
+        ReasonCode::CONNECTION_RATE_EXCEEDED,
+    ] {
+        let backoff = Backoff::DEFAULT;
+        let mut sim = Sim::new(Policy::default());
+        for attempt in 0..30_u32 {
+            let end = sim.connection(Duration::ZERO, Drop::Disconnect(code));
+            let delay = sim.next(&end).expect("throttle: retry");
+            let ceiling = backoff.ceiling(attempt + 3);
+            assert!(
+                delay >= ceiling / 2 && delay <= ceiling,
+                "{code:?} attempt {attempt}: {delay:?}"
+            );
+            sim.now = sim.now + delay;
+        }
+    }
+}
+
+/// A connection that stayed up for the stable period starts the backoff afresh; one a moment
+/// shorter does not.
+#[test]
+fn the_backoff_starts_afresh_only_after_the_stable_period() {
+    let mut policy = Policy::default();
+    policy.stable_after = Duration::from_secs(20);
+    let mut sim = Sim::new(policy);
+    let close = Drop::Close;
+    for _ in 0..6 {
+        let end = sim.connection(Duration::ZERO, close);
+        let delay = sim.next(&end).unwrap();
+        sim.now = sim.now + delay;
+    }
+    // Up for just under the stable period: the seventh attempt's ceiling.
+    let end = sim.connection(Duration::from_millis(19_999), close);
+    sim.seed = 0;
+    let jitter = sim.jitter();
+    sim.seed = 0;
+    let delay = sim.next(&end).unwrap();
+    assert_eq!(delay, Backoff::DEFAULT.delay(6, jitter));
+    sim.now = sim.now + delay;
+    // Up for the stable period: from the start.
+    let end = sim.connection(Duration::from_secs(20), close);
+    sim.seed = 0;
+    let delay = sim.next(&end).unwrap();
+    assert_eq!(delay, Backoff::DEFAULT.delay(0, jitter));
+}
+
+/// Session taken over, with the default policy: reported as its own event, then stop.
+#[test]
+fn a_session_taken_over_stops_by_default() {
+    let mut sim = Sim::new(Policy::default());
+    let end = sim.connection(
+        Duration::from_secs(60),
+        Drop::Disconnect(ReasonCode::SESSION_TAKEN_OVER),
+    );
+    assert!(matches!(
+        &end,
+        End::Reason(DisconnectReason::ByServer(d)) if d.reason_code == ReasonCode::SESSION_TAKEN_OVER
+    ));
+    assert_eq!(sim.next(&end), None);
+    assert_eq!(sim.outputs().last(), Some(&ConnectionEvent::SessionTakenOver));
+    // Even with fresh credentials: they are not what is wrong.
+    assert_eq!(
+        sim.s.next(sim.now, &end, false, true, 0),
+        Next::Stop,
+        "fresh credentials do not make a takeover worth a retry"
+    );
+}
+
+/// Session taken over, with a reconnect period: one attempt per period, a quarter of it
+/// jittered, however long the connection had been up.
+#[test]
+fn a_session_taken_over_comes_back_after_the_period() {
+    let mut policy = Policy::default();
+    policy.takeover = Takeover::Reconnect(Duration::from_secs(60));
+    let mut sim = Sim::new(policy);
+    for up in [Duration::ZERO, Duration::from_secs(3600)] {
+        let end = sim.connection(up, Drop::Disconnect(ReasonCode::SESSION_TAKEN_OVER));
+        let delay = sim.next(&end).unwrap();
+        assert!(
+            delay >= Duration::from_secs(60) && delay <= Duration::from_secs(75),
+            "{delay:?}"
+        );
+        let events = sim.outputs();
+        assert!(matches!(
+            &events[..],
+            [
+                ConnectionEvent::Connected { .. },
+                ConnectionEvent::Disconnected(_),
+                ConnectionEvent::SessionTakenOver,
+                ConnectionEvent::Reconnecting { .. }
+            ]
+        ));
+        sim.now = sim.now + delay;
+    }
+    assert_eq!(
+        sim.s.next(sim.now, &End::Stop, false, false, 0),
+        Next::Stop
+    );
+}
