@@ -1,10 +1,14 @@
 //! The reconnect decision: whether and when to connect again after a connection ended, the same
 //! for every driver.
 //!
-//! The backoff grows with every attempt and starts afresh only once a connection has stayed up
-//! for [`Policy::stable_after`]: a CONNACK alone proves nothing, since a broker that accepts and
-//! then drops at once (server busy, quota exceeded, not authorised for a topic, a session
-//! taken over) would otherwise be reconnected to at once, forever.
+//! The backoff grows with every attempt and comes back down only as a connection stays up: one
+//! attempt off the count for every [`Policy::stable_after`] it stayed up, so a connection that
+//! lasts long enough starts the backoff afresh. A CONNACK alone proves nothing: a broker that
+//! accepts and then drops at once (server busy, quota exceeded, not authorised, a session
+//! taken over) would otherwise be reconnected to at once, forever. And two clients that take
+//! one session from each other without being told (MQTT 3.1.1, or a server that closes the
+//! connection without DISCONNECT 0x8E) settle at about one takeover per stable period instead
+//! of restarting the backoff from the bottom every few turns.
 
 use core::time::Duration;
 
@@ -20,8 +24,11 @@ pub struct Policy {
     pub reconnect: bool,
     /// Delays between attempts. Default: [`Backoff::DEFAULT`].
     pub backoff: Backoff,
-    /// How long a connection must stay up before the backoff starts afresh. Until then every
-    /// new attempt waits longer than the last, however the connection ended. Default: 20 s.
+    /// How long a connection must stay up to take one attempt off the backoff's count; until
+    /// then every new attempt waits longer than the last, however the connection ended. A
+    /// connection up for `n` times this long brings the count down by `n`: the backoff starts
+    /// afresh once the connection lasted as many stable periods as attempts were made.
+    /// Default: 20 s.
     pub stable_after: Duration,
     /// What to do when another connection with the same client identifier takes the session
     /// over. Default: [`Takeover::Stop`].
@@ -147,10 +154,14 @@ pub enum Next {
 /// }
 /// assert_eq!(delays, [800, 1600, 3200, 6400]);
 ///
-/// // A connection that stays up for the stable period starts it afresh.
+/// // Each stable period (20 s) a connection stays up takes one attempt off.
 /// reconnect.handle_connected(now);
-/// let later = now + Duration::from_secs(20);
-/// assert_eq!(reconnect.next(later, &busy, false, false, u32::MAX), Next::Retry(Duration::from_millis(800)));
+/// let later = now + Duration::from_secs(45);
+/// assert_eq!(reconnect.next(later, &busy, false, false, u32::MAX), Next::Retry(Duration::from_millis(3200)));
+/// // Up long enough, it starts afresh.
+/// reconnect.handle_connected(later);
+/// let much_later = later + Duration::from_secs(600);
+/// assert_eq!(reconnect.next(much_later, &busy, false, false, u32::MAX), Next::Retry(Duration::from_millis(800)));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Reconnect {
@@ -172,7 +183,8 @@ impl Reconnect {
         }
     }
 
-    /// How many attempts were made since the backoff last started afresh.
+    /// The attempt count the next delay is based on: attempts made, less one for every stable
+    /// period connections stayed up.
     #[must_use]
     pub fn attempt(&self) -> u32 {
         self.attempt
@@ -196,9 +208,12 @@ impl Reconnect {
         jitter: u32,
     ) -> Next {
         if let Some(since) = self.up_since.take() {
-            if now.saturating_duration_since(since) >= self.policy.stable_after {
-                self.attempt = 0;
-            }
+            let up = now.saturating_duration_since(since);
+            let periods = match self.policy.stable_after.as_nanos() {
+                0 => u32::MAX,
+                stable => u32::try_from(up.as_nanos() / stable).unwrap_or(u32::MAX),
+            };
+            self.attempt = self.attempt.saturating_sub(periods);
         }
         let Some(retry) = end.retry() else {
             return Next::Stop;

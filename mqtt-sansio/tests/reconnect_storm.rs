@@ -195,10 +195,10 @@ fn throttling_codes_after_connack_keep_the_throttled_backoff() {
     }
 }
 
-/// A connection that stayed up for the stable period starts the backoff afresh; one a moment
-/// shorter does not.
+/// Each stable period a connection stayed up takes one attempt off the count: a connection a
+/// moment short of it takes none, one up for many periods starts the backoff afresh.
 #[test]
-fn the_backoff_starts_afresh_only_after_the_stable_period() {
+fn the_backoff_comes_down_only_as_connections_stay_up() {
     let mut policy = Policy::default();
     policy.stable_after = Duration::from_secs(20);
     let mut sim = Sim::new(policy);
@@ -208,19 +208,32 @@ fn the_backoff_starts_afresh_only_after_the_stable_period() {
         let delay = sim.next(&end).unwrap();
         sim.now = sim.now + delay;
     }
+    let jitter_after = |sim: &mut Sim, up: Duration| {
+        let end = sim.connection(up, close);
+        let seed = sim.seed;
+        let jitter = sim.jitter();
+        sim.seed = seed;
+        let delay = sim.next(&end).unwrap();
+        sim.now = sim.now + delay;
+        (delay, jitter)
+    };
     // Up for just under the stable period: the seventh attempt's ceiling.
-    let end = sim.connection(Duration::from_millis(19_999), close);
-    sim.seed = 0;
-    let jitter = sim.jitter();
-    sim.seed = 0;
-    let delay = sim.next(&end).unwrap();
+    let (delay, jitter) = jitter_after(&mut sim, Duration::from_millis(19_999));
     assert_eq!(delay, Backoff::DEFAULT.delay(6, jitter));
-    sim.now = sim.now + delay;
-    // Up for the stable period: from the start.
-    let end = sim.connection(Duration::from_secs(20), close);
-    sim.seed = 0;
-    let delay = sim.next(&end).unwrap();
+    // Up for two and a half periods: two attempts off (7 made, 5 counted).
+    let (delay, jitter) = jitter_after(&mut sim, Duration::from_secs(50));
+    assert_eq!(delay, Backoff::DEFAULT.delay(5, jitter));
+    // Up for an hour: from the start.
+    let (delay, jitter) = jitter_after(&mut sim, Duration::from_secs(3600));
     assert_eq!(delay, Backoff::DEFAULT.delay(0, jitter));
+    // A stable period of zero: every accepted connection starts it afresh.
+    let mut policy = Policy::default();
+    policy.stable_after = Duration::ZERO;
+    let mut sim = Sim::new(policy);
+    for _ in 0..5 {
+        let (delay, jitter) = jitter_after(&mut sim, Duration::ZERO);
+        assert_eq!(delay, Backoff::DEFAULT.delay(0, jitter));
+    }
 }
 
 /// Session taken over, with the default policy: reported as its own event, then stop.

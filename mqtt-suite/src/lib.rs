@@ -19,10 +19,12 @@
 
 mod mosquitto;
 pub mod scenarios;
+mod scripted;
 
 use std::time::Duration;
 
 pub use mosquitto::{Mosquitto, Pki};
+pub use scripted::{AfterConnack, Scripted};
 use mqtt_options::{Error, Options};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::ConnectionEvent;
@@ -62,6 +64,9 @@ macro_rules! scenarios {
             tls_round_trip_and_untrusted_server,
             slow_consumer_loses_nothing,
             will_on_abort,
+            accepted_then_dropped_backs_off,
+            session_taken_over_follows_the_policy,
+            session_takeover_is_not_a_loop,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -214,3 +214,9 @@ pub fn will_on_abort<A: Adapter>() {
     assert_eq!(will.payload(), b"gone");
     watcher.disconnect().unwrap();
 }
+
+mod reconnect;
+pub use reconnect::{
+    accepted_then_dropped_backs_off, session_taken_over_follows_the_policy,
+    session_takeover_is_not_a_loop,
+};
