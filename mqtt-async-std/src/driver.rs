@@ -183,7 +183,10 @@ impl Driver {
             // Retrying the same CONNECT after a fatal refusal fails the same way; fresh
             // credentials from the hook may not.
             let (fresh, jitter) = self.attempts.after(&end).await;
-            if let Next::Retry(delay) = self.sup.next(self.now(), &end, self.first.is_some(), fresh, jitter) {
+            if let Next::Retry(delay) =
+                self.sup
+                    .next(self.now(), &end, self.first.is_some(), fresh, jitter)
+            {
                 self.outputs();
                 if !self.wait(delay).await {
                     break;

@@ -41,7 +41,7 @@ impl Jitter {
         })
     }
 
-    /// A source that gives the same sequence for the same `seed` (SplitMix64).
+    /// A source that gives the same sequence for the same `seed` (the `SplitMix64` generator).
     #[must_use]
     pub fn seeded(seed: u64) -> Self {
         Self::new(Source::Seeded(seed))

@@ -103,7 +103,7 @@ impl Backoff {
     #[must_use]
     pub fn delay(&self, attempt: u32, jitter: u32) -> Duration {
         let ceiling = self.ceiling(attempt);
-        self.floor + scale(ceiling - self.floor, jitter)
+        self.floor + scale(ceiling.saturating_sub(self.floor), jitter)
     }
 
     /// For a server that asked the client to slow down ([`Retry::Throttle`]): the ceiling of
@@ -112,7 +112,7 @@ impl Backoff {
     pub fn throttled_delay(&self, attempt: u32, jitter: u32) -> Duration {
         let ceiling = self.ceiling(attempt.saturating_add(THROTTLE_STEPS));
         let least = (ceiling / 2).max(self.floor);
-        least + scale(ceiling - least, jitter)
+        least + scale(ceiling.saturating_sub(least), jitter)
     }
 }
 

@@ -77,6 +77,28 @@ pub struct Config {
     /// Whether the application acknowledges received QoS 1 and 2 messages itself with
     /// [`Client::ack`](crate::Client::ack). Default: `false` (acknowledged on receipt).
     pub manual_acks: bool,
+    /// What becomes of an outbound QoS 2 message the server acknowledged with PUBREC and then
+    /// lost with its session. Default: [`InDoubt::Requeue`].
+    pub in_doubt: InDoubt,
+}
+
+/// What becomes of an outbound QoS 2 message between PUBREC and PUBCOMP when the server loses
+/// the session (it answers a reconnect with Session Present 0).
+///
+/// QoS 2 guarantees exactly once only while the session lasts. A server that passes a QoS 2
+/// message on to subscribers only at PUBREL (Mosquitto does) lost this one with the session; a
+/// server that passes it on when it arrives (and only remembers the identifier until PUBREL)
+/// has delivered it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InDoubt {
+    /// Send it again as a new message: never lost, but a server of the second kind delivers
+    /// it twice.
+    #[default]
+    Requeue,
+    /// Do not send it again: it fails with [`ClientError::InDoubt`](crate::ClientError::InDoubt),
+    /// and the application decides.
+    Fail,
 }
 
 impl Config {
@@ -105,6 +127,7 @@ impl Config {
             max_inflight: 16,
             max_pending: 1024,
             manual_acks: false,
+            in_doubt: InDoubt::Requeue,
         }
     }
 
@@ -169,6 +192,13 @@ impl Config {
     #[must_use]
     pub fn with_manual_acks(mut self, manual_acks: bool) -> Self {
         self.manual_acks = manual_acks;
+        self
+    }
+
+    /// Sets [`in_doubt`](Self::in_doubt).
+    #[must_use]
+    pub fn with_in_doubt(mut self, in_doubt: InDoubt) -> Self {
+        self.in_doubt = in_doubt;
         self
     }
 

@@ -59,6 +59,17 @@ pub enum ClientError {
     /// Acknowledgements are automatic ([`Config::manual_acks`](crate::Config::manual_acks) is off).
     #[error("acknowledgements are automatic; set manual_acks to acknowledge messages yourself")]
     AutomaticAcks,
+    /// The connection ended before this QoS 0 message was handed to the transport; QoS 0 is
+    /// not sent again.
+    #[error("the connection ended before the QoS 0 message was sent")]
+    Disconnected,
+    /// The server lost the session between its PUBREC and PUBCOMP for this QoS 2 message:
+    /// whether it reached the subscribers depends on the server
+    /// ([`Config::in_doubt`](crate::Config::in_doubt)).
+    #[error(
+        "the server lost the session after it acknowledged the QoS 2 message with PUBREC; whether it was delivered is unknown"
+    )]
+    InDoubt,
     /// The command needs MQTT 5.0 (AUTH).
     #[error("this needs MQTT 5.0")]
     NeedsV5,

@@ -7,6 +7,8 @@ use mqtt_proto::{
     ReasonCode, TopicFilter,
 };
 
+use crate::error::ClientError;
+
 /// Something the application should know, taken with
 /// [`Client::poll_event`](crate::Client::poll_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,9 +58,54 @@ pub enum Event {
         /// Method and data.
         properties: AuthProperties,
     },
+    /// A command the client had accepted was not carried out: a message that no longer fits
+    /// the limits of the connection that was to carry it (the server lowered them when the
+    /// client reconnected), a QoS 0 message whose connection ended before it was handed over, a
+    /// QoS 2 message in doubt after the server lost the session
+    /// ([`Config::in_doubt`](crate::Config::in_doubt)), a request too large for the server. Its
+    /// packet identifier, if it had one, is free again.
+    Failed {
+        /// Which command.
+        command: CommandId,
+        /// Why.
+        error: ClientError,
+    },
+    /// The server answered the subscriptions the client made again after it lost the session
+    /// ([`SessionReset::resubscribed`]): one result per filter, a failure code for a filter it
+    /// refused (the subscription is forgotten then). A filter the client could not send again
+    /// has a code of the client's own: Packet too large (0x95: alone it is above the server's
+    /// Maximum Packet Size) or Unspecified error (0x80: no packet identifier was free).
+    Resubscribed {
+        /// Each filter with the granted QoS (0x00 to 0x02) or a failure reason code.
+        results: Vec<(TopicFilter, ReasonCode)>,
+    },
     /// The connection ended; always the last event of a connection. The driver closes the
     /// transport if it is still open.
     Disconnected(DisconnectReason),
+}
+
+/// A command the client accepted, as [`Event::Failed`] names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CommandId {
+    /// A QoS 1 or 2 message, by the packet identifier `publish` returned.
+    Publish(PacketId),
+    /// A QoS 0 message, by its number ([`Client::qos0_accepted`](crate::Client::qos0_accepted)).
+    Qos0(u64),
+    /// A SUBSCRIBE, by the packet identifier `subscribe` returned.
+    Subscribe(PacketId),
+    /// An UNSUBSCRIBE, by the packet identifier `unsubscribe` returned.
+    Unsubscribe(PacketId),
+}
+
+/// A message sent again as a new message after the server lost the session: it had one packet
+/// identifier, it has another now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Renumbered {
+    /// The identifier `publish` returned (or the last one it had).
+    pub before: PacketId,
+    /// The identifier its exchange goes on with, which [`Event::Published`] reports.
+    pub after: PacketId,
 }
 
 /// The outcome of a successful CONNECT.
@@ -77,13 +124,16 @@ pub struct Connected {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SessionReset {
-    /// Remembered subscriptions sent again, in the order they were first made.
+    /// Remembered subscriptions sent again, in the order they were first made; the server's
+    /// answer comes as [`Event::Resubscribed`].
     pub resubscribed: Vec<TopicFilter>,
-    /// Unacknowledged outbound messages queued again (with DUP set, as they may have arrived).
-    pub requeued: Vec<PacketId>,
-    /// QoS 2 messages the server had already received (PUBREC): reported as delivered with a
-    /// [`Event::Published`] each.
-    pub completed: Vec<PacketId>,
+    /// Unacknowledged outbound messages queued again as new messages of the new session (DUP
+    /// 0, a fresh packet identifier each), in their order.
+    pub requeued: Vec<Renumbered>,
+    /// QoS 2 messages the server had acknowledged with PUBREC, by their identifier before the
+    /// reset: in doubt, queued again (in [`requeued`](Self::requeued)) or failed with
+    /// [`ClientError::InDoubt`], as [`Config::in_doubt`](crate::Config::in_doubt) says.
+    pub released: Vec<PacketId>,
 }
 
 /// The server's limits (MQTT 5.0 CONNACK properties; the defaults for 3.x).

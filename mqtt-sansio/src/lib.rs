@@ -68,9 +68,11 @@ pub use auth::{AuthFailed, Authenticator};
 pub use backoff::{Backoff, Retry};
 pub use chunks::Chunks;
 pub use client::{Client, Message, Timer};
-pub use config::Config;
+pub use config::{Config, InDoubt};
 pub use error::ClientError;
-pub use event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+pub use event::{
+    CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,
+};
 pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
 pub use supervisor::{ConnectionEvent, Done, Failure, Output, Published, Supervisor};
 pub use time::Instant;

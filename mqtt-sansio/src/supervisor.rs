@@ -16,8 +16,8 @@ use mqtt_proto::{
 use crate::id_map::IdMap;
 use crate::reconnect::{End, Next, Policy, Reconnect};
 use crate::{
-    Chunks, Client, ClientError, Config, DisconnectReason, Event, Instant, Message, Retry,
-    ServerLimits, SessionReset,
+    Chunks, Client, ClientError, CommandId, Config, DisconnectReason, Event, Instant, Message,
+    Retry, ServerLimits, SessionReset,
 };
 
 /// What a finished publish reports.
@@ -71,6 +71,10 @@ pub enum ConnectionEvent {
     SessionReset(SessionReset),
     /// The connection ended.
     Disconnected(DisconnectReason),
+    /// The server answered the subscriptions made again after it lost the session: each
+    /// filter with its granted QoS or failure code (see
+    /// [`Event::Resubscribed`](crate::Event::Resubscribed)).
+    Resubscribed(Vec<(TopicFilter, ReasonCode)>),
     /// Another connection with the same client identifier took the session over (MQTT 5.0
     /// DISCONNECT 0x8E); [`Policy::takeover`] says whether the client stops or comes back
     /// later (then [`Reconnecting`](Self::Reconnecting) follows).
@@ -99,7 +103,7 @@ pub enum Output<T> {
     Event(ConnectionEvent),
 }
 
-/// Who waits for a QoS 1 or 2 message.
+/// Who waits for a message.
 #[derive(Debug)]
 enum Waiter<T> {
     /// A publish with a tag.
@@ -108,25 +112,12 @@ enum Waiter<T> {
     Sent(u64),
 }
 
-/// QoS 0 messages not yet written.
-#[derive(Debug)]
-struct Unwritten<T> {
-    tags: Vec<T>,
-    /// The number of the first message given to `send` among them.
-    first_sent: Option<u64>,
-}
-
-impl<T> Unwritten<T> {
-    const fn new() -> Self {
-        Self {
-            tags: Vec::new(),
-            first_sent: None,
+impl<T> Waiter<T> {
+    fn sent(&self) -> Option<u64> {
+        match self {
+            Self::Sent(number) => Some(*number),
+            Self::Tagged(_) => None,
         }
-    }
-
-    fn append(&mut self, other: &mut Self) {
-        self.tags.append(&mut other.tags);
-        self.first_sent = self.first_sent.or(other.first_sent.take());
     }
 }
 
@@ -184,10 +175,13 @@ pub struct Supervisor<T> {
     policy: Policy,
     publishes: IdMap<Waiter<T>>,
     requests: IdMap<T>,
-    /// QoS 0 messages taken by the session, maybe not yet out of it.
-    taken: Unwritten<T>,
+    /// QoS 0 messages in the session, by their number there ([`Client::qos0_accepted`]).
+    qos0: VecDeque<(u64, Waiter<T>)>,
     /// QoS 0 messages in the driver's write buffer.
-    buffered: Unwritten<T>,
+    buffered: Vec<Waiter<T>>,
+    /// QoS 0 messages whose connection ended before they were handed over, until its
+    /// `Disconnected` says why.
+    lost: Vec<Waiter<T>>,
     /// The number of the last message given to `send`.
     sent: u64,
     send_failure: Option<Failure>,
@@ -214,8 +208,9 @@ impl<T> Supervisor<T> {
             client: Client::new(config),
             publishes: IdMap::new(),
             requests: IdMap::new(),
-            taken: Unwritten::new(),
-            buffered: Unwritten::new(),
+            qos0: VecDeque::new(),
+            buffered: Vec::new(),
+            lost: Vec::new(),
             sent: 0,
             send_failure: None,
             flushes: VecDeque::new(),
@@ -292,9 +287,18 @@ impl<T> Supervisor<T> {
             return false;
         }
         let any = self.client.poll_transmit_chunks(now, chunks);
-        if self.client.pending() == 0 {
-            // Every QoS 0 message taken so far is in `buf` or written.
-            self.buffered.append(&mut self.taken);
+        // Messages that failed on the way out leave the queue first: every other QoS 0 message
+        // up to the last one handed over is in `chunks`.
+        self.absorb_events();
+        let through = self.client.qos0_transmitted();
+        while self
+            .qos0
+            .front()
+            .is_some_and(|(number, _)| *number <= through)
+        {
+            if let Some((_, waiter)) = self.qos0.pop_front() {
+                self.buffered.push(waiter);
+            }
         }
         any
     }
@@ -302,16 +306,17 @@ impl<T> Supervisor<T> {
     /// Everything [`transmit`](Self::transmit) gave is written (and flushed): the QoS 0
     /// messages in it are done.
     pub fn written(&mut self) {
-        for tag in self.buffered.tags.drain(..) {
-            self.outputs.push_back(Output::Done(
-                tag,
-                Done::Published(Ok(Published {
-                    packet_id: None,
-                    reason_code: ReasonCode::SUCCESS,
-                })),
-            ));
+        for waiter in core::mem::take(&mut self.buffered) {
+            if let Waiter::Tagged(tag) = waiter {
+                self.outputs.push_back(Output::Done(
+                    tag,
+                    Done::Published(Ok(Published {
+                        packet_id: None,
+                        reason_code: ReasonCode::SUCCESS,
+                    })),
+                ));
+            }
         }
-        self.buffered.first_sent = None;
         self.settle_flushes();
     }
 
@@ -321,13 +326,8 @@ impl<T> Supervisor<T> {
         if written {
             self.written();
         } else {
-            for tag in self.buffered.tags.drain(..) {
-                self.outputs.push_back(Output::Done(
-                    tag,
-                    Done::Published(Err(Failure::Disconnected(reason.clone()))),
-                ));
-            }
-            self.buffered.first_sent = None;
+            let buffered = core::mem::take(&mut self.buffered);
+            self.fail_qos0(buffered, &Failure::Disconnected(reason.clone()));
             self.settle_flushes();
         }
         if self.halt || !self.stopping.is_empty() || self.abandoned {
@@ -364,7 +364,9 @@ impl<T> Supervisor<T> {
     pub fn publish(&mut self, message: Message, tag: T) {
         match self.client.publish(message) {
             Ok(Some(id)) => self.publishes.insert(id.get(), Waiter::Tagged(tag)),
-            Ok(None) => self.taken.tags.push(tag),
+            Ok(None) => self
+                .qos0
+                .push_back((self.client.qos0_accepted(), Waiter::Tagged(tag))),
             Err(e) => self
                 .outputs
                 .push_back(Output::Done(tag, Done::Published(Err(Failure::Client(e))))),
@@ -376,9 +378,9 @@ impl<T> Supervisor<T> {
         self.sent += 1;
         match self.client.publish(message) {
             Ok(Some(id)) => self.publishes.insert(id.get(), Waiter::Sent(self.sent)),
-            Ok(None) => {
-                self.taken.first_sent.get_or_insert(self.sent);
-            }
+            Ok(None) => self
+                .qos0
+                .push_back((self.client.qos0_accepted(), Waiter::Sent(self.sent))),
             Err(e) => {
                 self.send_failure.get_or_insert(Failure::Client(e));
             }
@@ -486,11 +488,80 @@ impl<T> Supervisor<T> {
 
     /// The next outcome, message or event.
     pub fn poll_output(&mut self) -> Option<Output<T>> {
+        self.absorb_events();
+        self.settle_flushes();
+        self.outputs.pop_front()
+    }
+
+    /// Takes the session's events into the outputs.
+    fn absorb_events(&mut self) {
         while let Some(event) = self.client.poll_event() {
             self.dispatch(event);
         }
-        self.settle_flushes();
-        self.outputs.pop_front()
+    }
+
+    /// Answers QoS 0 messages that will not be written.
+    fn fail_qos0(&mut self, waiters: Vec<Waiter<T>>, failure: &Failure) {
+        for waiter in waiters {
+            match waiter {
+                Waiter::Tagged(tag) => self
+                    .outputs
+                    .push_back(Output::Done(tag, Done::Published(Err(failure.clone())))),
+                Waiter::Sent(_) => {
+                    self.send_failure.get_or_insert_with(|| failure.clone());
+                }
+            }
+        }
+    }
+
+    /// A command the session accepted and then gave up.
+    fn failed(&mut self, command: CommandId, error: ClientError) {
+        match command {
+            CommandId::Qos0(number) => {
+                let Some(index) = self.qos0.iter().position(|(n, _)| *n == number) else {
+                    return;
+                };
+                let Some((_, waiter)) = self.qos0.remove(index) else {
+                    return;
+                };
+                if error == ClientError::Disconnected {
+                    // Answered with the connection's end, which follows.
+                    self.lost.push(waiter);
+                } else {
+                    self.fail_qos0(alloc::vec![waiter], &Failure::Client(error));
+                }
+            }
+            CommandId::Publish(id) => match self.publishes.remove(id.get()) {
+                Some(Waiter::Tagged(tag)) => self.outputs.push_back(Output::Done(
+                    tag,
+                    Done::Published(Err(Failure::Client(error))),
+                )),
+                Some(Waiter::Sent(_)) => {
+                    self.send_failure.get_or_insert(Failure::Client(error));
+                }
+                None => {}
+            },
+            CommandId::Subscribe(id) | CommandId::Unsubscribe(id) => {
+                if let Some(tag) = self.requests.remove(id.get()) {
+                    self.outputs
+                        .push_back(Output::Done(tag, Done::Codes(Err(Failure::Client(error)))));
+                }
+            }
+        }
+    }
+
+    /// The server lost the session: messages sent again have new identifiers.
+    fn renumber(&mut self, reset: &SessionReset) {
+        let waiters: Vec<_> = reset
+            .requeued
+            .iter()
+            .map(|r| self.publishes.remove(r.before.get()))
+            .collect();
+        for (renumbered, waiter) in reset.requeued.iter().zip(waiters) {
+            if let Some(waiter) = waiter {
+                self.publishes.insert(renumbered.after.get(), waiter);
+            }
+        }
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -503,9 +574,15 @@ impl<T> Supervisor<T> {
                         limits: connected.limits,
                     }));
             }
-            Event::SessionReset(reset) => self
+            Event::SessionReset(reset) => {
+                self.renumber(&reset);
+                self.outputs
+                    .push_back(Output::Event(ConnectionEvent::SessionReset(reset)));
+            }
+            Event::Failed { command, error } => self.failed(command, error),
+            Event::Resubscribed { results } => self
                 .outputs
-                .push_back(Output::Event(ConnectionEvent::SessionReset(reset))),
+                .push_back(Output::Event(ConnectionEvent::Resubscribed(results))),
             Event::Message(publish) => self.outputs.push_back(Output::Message(publish)),
             Event::Published {
                 packet_id,
@@ -545,9 +622,12 @@ impl<T> Supervisor<T> {
                         .push_back(Output::Done(tag, Done::Codes(Ok(reason_codes))));
                 }
             }
-            Event::Disconnected(reason) => self
-                .outputs
-                .push_back(Output::Event(ConnectionEvent::Disconnected(reason))),
+            Event::Disconnected(reason) => {
+                let lost = core::mem::take(&mut self.lost);
+                self.fail_qos0(lost, &Failure::Disconnected(reason.clone()));
+                self.outputs
+                    .push_back(Output::Event(ConnectionEvent::Disconnected(reason)));
+            }
             // Answered by the client's authenticator, when one is set
             // (`Client::set_authenticator`); without one there is nobody to answer.
             _ => {}
@@ -559,15 +639,14 @@ impl<T> Supervisor<T> {
         if self.flushes.is_empty() {
             return;
         }
+        // Numbers grow along each QoS 0 queue: the first `send` in each is its oldest.
         let oldest = self
             .publishes
             .values()
-            .filter_map(|waiter| match waiter {
-                Waiter::Sent(number) => Some(*number),
-                Waiter::Tagged(_) => None,
-            })
-            .chain(self.taken.first_sent)
-            .chain(self.buffered.first_sent)
+            .filter_map(Waiter::sent)
+            .chain(self.qos0.iter().find_map(|(_, w)| w.sent()))
+            .chain(self.buffered.iter().find_map(Waiter::sent))
+            .chain(self.lost.iter().find_map(Waiter::sent))
             .min();
         while let Some(&(last, _)) = self.flushes.front() {
             if oldest.is_some_and(|oldest| oldest <= last) {
@@ -619,6 +698,7 @@ impl<T> Supervisor<T> {
     /// with the first failure it covers), `disconnect` and `abort` callers succeed, and
     /// [`ConnectionEvent::Stopped`] comes last.
     pub fn stop(&mut self) {
+        self.absorb_events();
         self.settle_flushes();
         for waiter in self.publishes.drain() {
             if let Waiter::Tagged(tag) = waiter {
@@ -630,14 +710,17 @@ impl<T> Supervisor<T> {
             self.outputs
                 .push_back(Output::Done(tag, Done::Codes(Err(Failure::Closed))));
         }
-        for tag in self
-            .taken
-            .tags
+        let unwritten = self
+            .qos0
             .drain(..)
-            .chain(self.buffered.tags.drain(..))
-        {
-            self.outputs
-                .push_back(Output::Done(tag, Done::Published(Err(Failure::Closed))));
+            .map(|(_, waiter)| waiter)
+            .chain(self.buffered.drain(..))
+            .chain(self.lost.drain(..));
+        for waiter in unwritten {
+            if let Waiter::Tagged(tag) = waiter {
+                self.outputs
+                    .push_back(Output::Done(tag, Done::Published(Err(Failure::Closed))));
+            }
         }
         while let Some((_, tag)) = self.flushes.pop_front() {
             let failure = self.send_failure.take().unwrap_or(Failure::Closed);

@@ -18,7 +18,10 @@ fn default_is_100_ms_doubling_to_2_minutes_with_a_50_ms_floor() {
     assert_eq!(b.ceiling(11), Duration::from_secs(120));
     assert_eq!(b.ceiling(u32::MAX), Duration::from_secs(120));
     assert_eq!(b.floor(), MS(50));
-    assert_eq!((b.base(), b.factor(), b.cap()), (MS(100), 2, Duration::from_secs(120)));
+    assert_eq!(
+        (b.base(), b.factor(), b.cap()),
+        (MS(100), 2, Duration::from_secs(120))
+    );
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn factor_zero_is_a_constant_ceiling() {
 
 #[test]
 fn the_floor_is_half_the_base_unless_set() {
-    assert_eq!(Backoff::new(MS(3), 2, MS(100)).floor(), Duration::from_micros(1500));
+    assert_eq!(
+        Backoff::new(MS(3), 2, MS(100)).floor(),
+        Duration::from_micros(1500)
+    );
     assert_eq!(
         Backoff::new(Duration::from_millis(1500), 2, Duration::from_secs(9)).floor(),
         MS(750)

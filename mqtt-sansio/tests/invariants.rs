@@ -10,7 +10,7 @@ use mqtt_proto::{
     Limits, MqttString, Packet, PacketId, ProtocolVersion, Publish, QoS, QosPid,
     SubscribeProperties, Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
-use mqtt_sansio::{Client, Config, Event, Instant, Message};
+use mqtt_sansio::{Client, CommandId, Config, Event, Instant, Message};
 use mqtt_test::{BrokerConfig, FakeBroker};
 use proptest::prelude::*;
 
@@ -125,6 +125,22 @@ impl World {
             Event::Subscribed { packet_id, .. } => {
                 // Resubscriptions after a session loss use identifiers of their own.
                 self.live.remove(&packet_id.get());
+            }
+            Event::SessionReset(reset) => {
+                // Messages sent again as new messages take new identifiers.
+                for r in &reset.requeued {
+                    assert!(self.live.remove(&r.before.get()), "{r:?} was live");
+                }
+                for r in &reset.requeued {
+                    assert!(self.live.insert(r.after.get()), "{r:?} is fresh");
+                }
+            }
+            Event::Failed {
+                command:
+                    CommandId::Publish(id) | CommandId::Subscribe(id) | CommandId::Unsubscribe(id),
+                ..
+            } => {
+                self.live.remove(&id.get());
             }
             Event::Disconnected(_) => {
                 // The driver closes the transport and the broker sees it.

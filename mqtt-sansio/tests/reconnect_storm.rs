@@ -46,7 +46,7 @@ impl Sim {
         }
     }
 
-    /// A uniformly random jitter (SplitMix64).
+    /// A uniformly random jitter (the `SplitMix64` generator).
     fn jitter(&mut self) -> u32 {
         self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.seed;
@@ -145,7 +145,10 @@ fn accepted_then_dropped_200_times_backs_off() {
         for attempt in 0..200_u32 {
             let end = sim.connection(Duration::ZERO, drop);
             let delay = sim.next(&end).expect("transient: retry");
-            assert!(delay >= backoff.floor(), "{drop:?} attempt {attempt}: {delay:?}");
+            assert!(
+                delay >= backoff.floor(),
+                "{drop:?} attempt {attempt}: {delay:?}"
+            );
             assert!(
                 delay <= backoff.ceiling(attempt),
                 "{drop:?} attempt {attempt}: {delay:?} above {:?}",
@@ -156,9 +159,15 @@ fn accepted_then_dropped_200_times_backs_off() {
             }
             sim.now = sim.now + delay;
         }
-        assert!(in_first_10_s <= 12, "{drop:?}: {in_first_10_s} attempts in 10 s");
+        assert!(
+            in_first_10_s <= 12,
+            "{drop:?}: {in_first_10_s} attempts in 10 s"
+        );
         // 200 attempts take hours at the cap, not seconds.
-        assert!(sim.now > Instant::ZERO + Duration::from_secs(3600), "{drop:?}");
+        assert!(
+            sim.now > Instant::ZERO + Duration::from_secs(3600),
+            "{drop:?}"
+        );
         let reconnecting: Vec<u32> = sim
             .outputs()
             .into_iter()
@@ -249,7 +258,10 @@ fn a_session_taken_over_stops_by_default() {
         End::Reason(DisconnectReason::ByServer(d)) if d.reason_code == ReasonCode::SESSION_TAKEN_OVER
     ));
     assert_eq!(sim.next(&end), None);
-    assert_eq!(sim.outputs().last(), Some(&ConnectionEvent::SessionTakenOver));
+    assert_eq!(
+        sim.outputs().last(),
+        Some(&ConnectionEvent::SessionTakenOver)
+    );
     // Even with fresh credentials: they are not what is wrong.
     assert_eq!(
         sim.s.next(sim.now, &end, false, true, 0),
@@ -284,8 +296,5 @@ fn a_session_taken_over_comes_back_after_the_period() {
         ));
         sim.now = sim.now + delay;
     }
-    assert_eq!(
-        sim.s.next(sim.now, &End::Stop, false, false, 0),
-        Next::Stop
-    );
+    assert_eq!(sim.s.next(sim.now, &End::Stop, false, false, 0), Next::Stop);
 }

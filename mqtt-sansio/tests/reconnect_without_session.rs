@@ -6,10 +6,12 @@ mod common;
 
 use common::{Harness, filter, pid, publish_packet, topic};
 use mqtt_proto::{
-    AckProperties, ConnAck, Packet, ProtocolVersion, PubAck, PubRec, PubRel, QoS, ReasonCode,
-    SubAck, Subscribe, SubscribeProperties, Subscription,
+    ConnAck, Packet, ProtocolVersion, PubAck, PubRec, PubRel, QoS, ReasonCode, SubAck, Subscribe,
+    SubscribeProperties, Subscription,
 };
-use mqtt_sansio::{DisconnectReason, Event, Message, SessionReset};
+use mqtt_sansio::{
+    ClientError, CommandId, DisconnectReason, Event, InDoubt, Message, Renumbered, SessionReset,
+};
 
 fn wire(qos: QoS, id: u16, payload: &'static str, dup: bool) -> Packet {
     let mut p = publish_packet("t", qos, Some(id), payload);
@@ -70,45 +72,96 @@ fn reset(version: ProtocolVersion) {
         panic!("{events:?}")
     };
     assert!(!connected.session_present);
+    // Every message in flight goes again as a new message of the new session, the one the
+    // server had acknowledged with PUBREC (in doubt) too: fresh identifiers, DUP 0.
     let mut expected = SessionReset::default();
     expected.resubscribed = vec![filter("cmd/#")];
-    expected.requeued = vec![pid(2), pid(4)];
-    expected.completed = vec![pid(3)];
-    assert_eq!(
-        rest,
-        [
-            Event::SessionReset(expected),
-            // PUBREC said the server had it: delivered.
-            Event::Published {
-                packet_id: pid(3),
-                qos: QoS::ExactlyOnce,
-                reason_code: ReasonCode::SUCCESS,
-                properties: AckProperties::default(),
-            },
-        ]
-    );
+    expected.requeued = vec![renumbered(2, 6), renumbered(3, 7), renumbered(4, 8)];
+    expected.released = vec![pid(3)];
+    assert_eq!(rest, [Event::SessionReset(expected)]);
 
     // The unanswered SUBSCRIBE, the remembered subscription made again (a new identifier), then
-    // the requeued messages with DUP and their identifiers; no PUBREL for the completed one.
-    let resubscribe = Subscribe::new(pid(6), vec![subscription("cmd/#")]);
+    // the requeued messages, new.
+    let resubscribe = Subscribe::new(pid(9), vec![subscription("cmd/#")]);
     assert_eq!(
         h.sent(),
         [
             Subscribe::new(pid(5), vec![subscription("ev/#")]).into(),
             resubscribe.into(),
-            wire(QoS::AtLeastOnce, 2, "two", true),
-            wire(QoS::ExactlyOnce, 4, "four", true),
+            wire(QoS::AtLeastOnce, 6, "two", false),
+            wire(QoS::ExactlyOnce, 7, "three", false),
+            wire(QoS::ExactlyOnce, 8, "four", false),
         ]
     );
-    assert_eq!((h.client.inflight(), h.client.pending()), (2, 0));
+    assert_eq!((h.client.inflight(), h.client.pending()), (3, 0));
 
-    // The new session runs them to the end.
-    h.server_sends(&PubAck::new(pid(2)).into());
-    h.server_sends(&PubRec::new(pid(4)).into());
-    assert_eq!(h.sent(), [PubRel::new(pid(4)).into()]);
-    h.server_sends(&mqtt_proto::PubComp::new(pid(4)).into());
-    assert_eq!(h.events().len(), 2);
+    // The new session runs them to the end; the server's answer to the resubscription comes
+    // as an event of its own.
+    h.server_sends(&SubAck::new(pid(9), vec![ReasonCode::UNSPECIFIED_ERROR]).into());
+    assert_eq!(
+        h.events(),
+        [Event::Resubscribed {
+            results: vec![(filter("cmd/#"), ReasonCode::UNSPECIFIED_ERROR)]
+        }]
+    );
+    h.server_sends(&PubAck::new(pid(6)).into());
+    for id in [7, 8] {
+        h.server_sends(&PubRec::new(pid(id)).into());
+        assert_eq!(h.sent(), [PubRel::new(pid(id)).into()]);
+        h.server_sends(&mqtt_proto::PubComp::new(pid(id)).into());
+    }
+    let done: Vec<_> = h
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Published { packet_id, .. } => Some(packet_id.get()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(done, [6, 7, 8]);
     assert_eq!(h.client.inflight(), 0);
+}
+
+fn renumbered(before: u16, after: u16) -> Renumbered {
+    Renumbered {
+        before: pid(before),
+        after: pid(after),
+    }
+}
+
+/// With `InDoubt::Fail`, the QoS 2 message the server had acknowledged with PUBREC is not sent
+/// again: it fails, and its identifier is free.
+#[test]
+fn a_message_in_doubt_can_fail_instead() {
+    let mut h = Harness::new(
+        Harness::config(ProtocolVersion::V5)
+            .with_clean_start(false)
+            .with_in_doubt(InDoubt::Fail),
+    );
+    h.connect(false);
+    let m = |payload| Message::new(topic("t"), QoS::ExactlyOnce, payload);
+    h.client.publish(m("released")).unwrap();
+    h.client.publish(m("sent")).unwrap();
+    h.server_sends(&PubRec::new(pid(1)).into());
+    h.sent();
+    h.client.handle_transport_closed(h.now);
+    h.events();
+    let events = h.connect(false);
+    let mut expected = SessionReset::default();
+    expected.requeued = vec![renumbered(2, 3)];
+    expected.released = vec![pid(1)];
+    assert_eq!(
+        &events[1..],
+        [
+            Event::SessionReset(expected),
+            Event::Failed {
+                command: CommandId::Publish(pid(1)),
+                error: ClientError::InDoubt
+            }
+        ]
+    );
+    assert_eq!(h.sent(), [wire(QoS::ExactlyOnce, 3, "sent", false)]);
+    assert_eq!(h.client.packet_ids_in_use(), 1);
 }
 
 #[test]
@@ -133,9 +186,10 @@ fn requeued_messages_respect_the_window() {
     h.client.handle_transport_closed(h.now);
     h.events();
     h.connect(false);
-    assert_eq!(h.sent(), [wire(QoS::AtLeastOnce, 1, "a", true)]);
+    // A new message of the new session: DUP 0 and a fresh identifier.
+    assert_eq!(h.sent(), [wire(QoS::AtLeastOnce, 3, "a", false)]);
     assert_eq!(h.client.pending(), 1);
-    h.server_sends(&PubAck::new(pid(1)).into());
+    h.server_sends(&PubAck::new(pid(3)).into());
     assert_eq!(h.sent(), [wire(QoS::AtLeastOnce, 2, "b", false)]);
 }
 

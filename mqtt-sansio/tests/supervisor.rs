@@ -6,8 +6,8 @@ use core::time::Duration;
 use bytes::{Buf, BytesMut};
 use mqtt_proto::{ConnAck, MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
 use mqtt_sansio::{
-    Backoff, Chunks, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant,
-    Message, Next, Output, Policy, Supervisor,
+    Backoff, Chunks, ClientError, Config, ConnectionEvent, DisconnectReason, Done, End, Failure,
+    Instant, Message, Next, Output, Policy, Supervisor,
 };
 use mqtt_test::{BrokerConfig, FakeBroker};
 
@@ -188,7 +188,10 @@ fn the_reconnect_decision_follows_the_policy() {
     let config = Config::new(MqttString::from_static("next"));
     let mut s: Supervisor<u32> = Supervisor::new(config.clone(), policy.clone());
     // The first connection's failure goes to whoever waits for it.
-    assert_eq!(s.next(Instant::ZERO, &End::Unreachable, true, false, 0), Next::Stop);
+    assert_eq!(
+        s.next(Instant::ZERO, &End::Unreachable, true, false, 0),
+        Next::Stop
+    );
     // Later: transient failures retry under growing ceilings, with an event each.
     let jitter = u32::MAX;
     assert_eq!(
@@ -214,11 +217,129 @@ fn the_reconnect_decision_follows_the_policy() {
     assert_eq!(events, [1, 2]);
     // Fatal refusals stop, unless the credentials changed.
     let bad = refused(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
-    assert_eq!(s.next(Instant::ZERO, &bad, false, false, jitter), Next::Stop);
-    assert!(matches!(s.next(Instant::ZERO, &bad, false, true, jitter), Next::Retry(_)));
-    assert_eq!(s.next(Instant::ZERO, &End::Stop, false, false, jitter), Next::Stop);
+    assert_eq!(
+        s.next(Instant::ZERO, &bad, false, false, jitter),
+        Next::Stop
+    );
+    assert!(matches!(
+        s.next(Instant::ZERO, &bad, false, true, jitter),
+        Next::Retry(_)
+    ));
+    assert_eq!(
+        s.next(Instant::ZERO, &End::Stop, false, false, jitter),
+        Next::Stop
+    );
     // Reconnecting off.
     policy.reconnect = false;
     let mut s: Supervisor<u32> = Supervisor::new(config, policy);
-    assert_eq!(s.next(Instant::ZERO, &End::Unreachable, false, false, jitter), Next::Stop);
+    assert_eq!(
+        s.next(Instant::ZERO, &End::Unreachable, false, false, jitter),
+        Next::Stop
+    );
+}
+
+/// A QoS 0 message the session had encoded but not yet handed over when the connection ended
+/// is not written: it fails with the connection's end, not success.
+#[test]
+fn a_qos0_publish_lost_with_its_connection_fails() {
+    let mut rig = Rig::new(
+        ProtocolVersion::V3_1_1,
+        BrokerConfig::new(),
+        Policy::default(),
+    );
+    rig.outputs();
+    rig.s.publish(message(QoS::AtMostOnce), 1);
+    rig.s.send(message(QoS::AtMostOnce));
+    rig.s.flush(2);
+    rig.s.transport_closed(rig.now);
+    let done = rig.done();
+    let lost = Failure::Disconnected(DisconnectReason::TransportClosed);
+    assert_eq!(
+        done,
+        [
+            (1, Done::Published(Err(lost.clone()))),
+            (2, Done::Unit(Err(lost)))
+        ]
+    );
+    // Nothing is reported written later.
+    rig.s.closed(DisconnectReason::TransportClosed, true);
+    assert!(rig.done().is_empty());
+}
+
+/// A message queued while disconnected that the new connection's limits refuse fails with the
+/// session's error; the ones that fit go on.
+#[test]
+fn a_publish_the_new_connection_refuses_fails_with_its_tag() {
+    let mut broker = BrokerConfig::new();
+    broker.connack_properties.maximum_qos = Some(QoS::AtLeastOnce);
+    let mut rig = Rig::new(ProtocolVersion::V5, BrokerConfig::new(), Policy::default());
+    rig.outputs();
+    rig.s.transport_closed(rig.now);
+    rig.broker.connection_closed();
+    rig.outputs();
+    rig.s.publish(message(QoS::ExactlyOnce), 1);
+    rig.s.publish(message(QoS::AtMostOnce), 2);
+    rig.s.publish(message(QoS::AtLeastOnce), 3);
+    *rig.broker.config_mut() = broker;
+    rig.broker.new_connection();
+    rig.s.transport_open(rig.now);
+    rig.pump();
+    let done = rig.done();
+    assert_eq!(
+        done.iter().map(|(tag, _)| *tag).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(matches!(
+        &done[0].1,
+        Done::Published(Err(Failure::Client(ClientError::QosNotSupported { .. })))
+    ));
+    assert!(matches!(&done[1].1, Done::Published(Ok(_))));
+    assert!(matches!(&done[2].1, Done::Published(Ok(_))));
+}
+
+/// After a session loss a message sent again has a new packet identifier: its caller gets the
+/// outcome under that one; the resubscription's answer is an event.
+#[test]
+fn a_requeued_publish_completes_under_its_new_identifier() {
+    let mut rig = Rig::new(
+        ProtocolVersion::V3_1_1,
+        BrokerConfig::new(),
+        Policy::default(),
+    );
+    rig.outputs();
+    rig.s.subscribe(
+        vec![mqtt_proto::Subscription::new(
+            mqtt_proto::TopicFilter::new("s/#").unwrap(),
+            QoS::AtLeastOnce,
+        )],
+        mqtt_proto::SubscribeProperties::default(),
+        1,
+    );
+    rig.pump();
+    rig.broker.hold_acks(true);
+    rig.s.publish(message(QoS::AtLeastOnce), 2);
+    rig.pump();
+    assert!(matches!(&rig.done()[..], [(1, Done::Codes(Ok(_)))]));
+    rig.s.transport_closed(rig.now);
+    rig.broker.connection_closed();
+    rig.broker.expire_session("sup");
+    rig.broker.hold_acks(false);
+    rig.broker.new_connection();
+    rig.s.transport_open(rig.now);
+    rig.pump();
+    let outputs = rig.outputs();
+    let renumbered = outputs.iter().find_map(|o| match o {
+        Output::Event(ConnectionEvent::SessionReset(reset)) => Some(reset.requeued[0]),
+        _ => None,
+    });
+    let renumbered = renumbered.expect("a session reset");
+    assert_ne!(renumbered.before, renumbered.after);
+    assert!(outputs.iter().any(|o| matches!(
+        o,
+        Output::Done(2, Done::Published(Ok(p))) if p.packet_id == Some(renumbered.after)
+    )));
+    assert!(outputs.iter().any(|o| matches!(
+        o,
+        Output::Event(ConnectionEvent::Resubscribed(results)) if results.len() == 1
+    )));
 }

@@ -24,10 +24,10 @@ mod scripted;
 use std::time::Duration;
 
 pub use mosquitto::{Mosquitto, Pki};
-pub use scripted::{AfterConnack, Scripted};
 use mqtt_options::{Error, Options};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::ConnectionEvent;
+pub use scripted::{AfterConnack, Scripted};
 
 /// A connected client of the adapter under test.
 pub trait Connection: Send {

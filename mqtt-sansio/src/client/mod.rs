@@ -12,7 +12,7 @@ use core::time::Duration;
 use bytes::BytesMut;
 use mqtt_proto::{
     Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, DisconnectProperties, Limits,
-    MqttString, Packet, PacketId, ProtocolVersion, Publish, ReasonCode,
+    MqttString, Packet, PacketId, ProtocolVersion, ReasonCode,
 };
 
 pub use publish::Message;
@@ -21,11 +21,11 @@ use crate::auth::{AuthFailed, Authenticator};
 use crate::chunks::Chunks;
 use crate::config::Config;
 use crate::error::ClientError;
-use crate::event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+use crate::event::{CommandId, Connected, DisconnectReason, Event, ServerLimits, SessionReset};
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::time::Instant;
-use publish::Outgoing;
+use publish::{Outgoing, Queued};
 use receive::{InboundAck, Qos2State};
 use subscribe::{Remembered, Request};
 
@@ -139,7 +139,7 @@ pub struct Client {
     /// Outbound QoS 1 and 2 messages sent and not yet acknowledged, in send order.
     inflight: VecDeque<Outgoing>,
     /// Messages waiting for a connection or for room in the window, in order.
-    pending: VecDeque<Publish>,
+    pending: VecDeque<Queued>,
     /// The encoded size of the messages in `pending`.
     pending_bytes: usize,
     /// SUBSCRIBE and UNSUBSCRIBE requests not yet answered, in order.
@@ -152,8 +152,18 @@ pub struct Client {
     inbound_qos2: IdMap<Qos2State>,
     /// Inbound topic aliases (MQTT 5.0), index alias − 1.
     aliases: Vec<Option<mqtt_proto::TopicName>>,
-    /// Outbound topic aliases this connection has set (MQTT 5.0), index alias − 1.
-    out_aliases: Vec<bool>,
+    /// The topics the application's outbound Topic Aliases stand for since the transport
+    /// opened (MQTT 5.0), index alias − 1: what a message given by alias alone is accepted as.
+    alias_topics: Vec<Option<mqtt_proto::TopicName>>,
+    /// The topics outbound Topic Aliases stand for on this connection: what went out (MQTT
+    /// 5.0), index alias − 1.
+    out_aliases: Vec<Option<mqtt_proto::TopicName>>,
+    /// The number of the last QoS 0 message accepted.
+    qos0_accepted: u64,
+    /// The number of the last QoS 0 message handed to the driver.
+    qos0_transmitted: u64,
+    /// The numbers of the QoS 0 messages encoded and not yet handed to the driver.
+    qos0_unhanded: VecDeque<u64>,
 }
 
 impl Client {
@@ -192,7 +202,11 @@ impl Client {
             inbound: VecDeque::new(),
             inbound_qos2: IdMap::new(),
             aliases: Vec::new(),
+            alias_topics: Vec::new(),
             out_aliases: Vec::new(),
+            qos0_accepted: 0,
+            qos0_transmitted: 0,
+            qos0_unhanded: VecDeque::new(),
             config,
         }
     }
@@ -325,6 +339,7 @@ impl Client {
         self.ping_deadline = None;
         self.reading = true;
         self.aliases.clear();
+        self.alias_topics.clear();
         self.out_aliases.clear();
         self.last_sent = now;
         self.phase = Phase::Connecting {
@@ -561,6 +576,10 @@ impl Client {
 
     fn end_transmit(&mut self, now: Instant) {
         self.last_sent = now;
+        if let Some(&last) = self.qos0_unhanded.back() {
+            self.qos0_transmitted = last;
+        }
+        self.qos0_unhanded.clear();
         if self.phase == Phase::Closing {
             self.phase = Phase::Closed;
         }
@@ -598,7 +617,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ClientError::NeedsV5`] before MQTT 5.0, [`ClientError::InvalidState`] without a
-    /// connection, [`ClientError::Encode`] for an AUTH that breaks the rules (no method).
+    /// connection, [`ClientError::Encode`] for an AUTH that breaks the rules (no method),
+    /// [`ClientError::PacketTooLarge`] above the server's Maximum Packet Size.
     pub fn auth(
         &mut self,
         reason_code: ReasonCode,
@@ -612,7 +632,10 @@ impl Client {
         }
         let mut auth = Auth::new(reason_code);
         auth.properties = properties.into();
-        self.encode(&Packet::Auth(auth))?;
+        let auth = Packet::Auth(auth);
+        encodable(auth.encode(self.version, &mut no_room()))?;
+        self.check_size(auth.encoded_len(self.version))?;
+        self.encode(&auth)?;
         Ok(())
     }
 
@@ -623,7 +646,8 @@ impl Client {
     ///
     /// # Errors
     /// [`ClientError::InvalidState`] without a connection; [`ClientError::Encode`] for a reason
-    /// code DISCONNECT may not carry.
+    /// code DISCONNECT may not carry; [`ClientError::PacketTooLarge`] for properties that take
+    /// it above the server's Maximum Packet Size.
     pub fn disconnect(
         &mut self,
         reason_code: ReasonCode,
@@ -652,6 +676,7 @@ impl Client {
         disconnect.properties = properties.into();
         let disconnect = Packet::Disconnect(disconnect);
         encodable(disconnect.encode(self.version, &mut no_room()))?;
+        self.check_size(disconnect.encoded_len(self.version))?;
         self.close(DisconnectReason::ByClient);
         self.encode_infallible(&disconnect);
         self.phase = Phase::Closing;
@@ -706,6 +731,13 @@ impl Client {
     /// and 2 messages and their exchanges, is session state and goes out again).
     fn close(&mut self, reason: DisconnectReason) {
         self.phase = Phase::Closed;
+        // QoS 0 messages encoded but not handed over are not sent again: their bytes go.
+        while let Some(number) = self.qos0_unhanded.pop_front() {
+            self.events.push_back(Event::Failed {
+                command: CommandId::Qos0(number),
+                error: ClientError::Disconnected,
+            });
+        }
         self.clear_transmit();
         self.ping_deadline = None;
         // Acknowledgements owed on this connection are moot: the server sends the messages
@@ -859,23 +891,24 @@ impl Client {
         if session_present {
             self.resume_session();
         } else {
-            let reset = self.reset_session();
+            let (reset, after) = self.reset_session();
             if reset != SessionReset::default() {
-                let completed = reset.completed.clone();
                 self.events.push_back(Event::SessionReset(reset));
-                // PUBREC said the server had them: delivered, only the PUBCOMP was lost.
-                for packet_id in completed {
-                    self.events.push_back(Event::Published {
-                        packet_id,
-                        qos: mqtt_proto::QoS::ExactlyOnce,
-                        reason_code: ReasonCode::SUCCESS,
-                        properties: mqtt_proto::AckProperties::default(),
-                    });
-                }
             }
+            self.events.extend(after);
         }
         self.send_requests();
         self.send_pending();
+    }
+
+    /// [MQTT-3.2.2-15]: no packet larger than the server's Maximum Packet Size.
+    fn check_size(&self, size: usize) -> Result<(), ClientError> {
+        match self.server.maximum_packet_size {
+            Some(maximum) if size > maximum as usize => {
+                Err(ClientError::PacketTooLarge { size, maximum })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Takes a packet identifier for a new exchange.

@@ -1,5 +1,7 @@
 //! Outbound messages: the window, the pending queue, acknowledgements and resending.
 
+use alloc::vec::Vec;
+
 use bytes::Bytes;
 use mqtt_proto::{
     AckProperties, Packet, PacketId, PropertyBox, PubRel, Publish, PublishProperties, QoS, QosPid,
@@ -7,8 +9,9 @@ use mqtt_proto::{
 };
 
 use super::Client;
+use crate::config::InDoubt;
 use crate::error::ClientError;
-use crate::event::{Event, SessionReset};
+use crate::event::{CommandId, Event, Renumbered, SessionReset};
 
 /// An application message to publish.
 ///
@@ -71,6 +74,7 @@ const BY_REFERENCE: usize = 4 * 1024;
 
 /// An outbound QoS 1 or 2 message in flight.
 pub(super) struct Outgoing {
+    /// The message with its full topic name, whatever form it last went out in.
     pub(super) publish: Publish,
     pub(super) stage: Stage,
 }
@@ -81,20 +85,39 @@ impl Outgoing {
     }
 }
 
+/// A message waiting for a connection or for room in the window.
+pub(super) struct Queued {
+    /// The message with its full topic name.
+    pub(super) publish: Publish,
+    /// A QoS 0 message's number ([`Client::qos0_accepted`]); 0 for QoS 1 and 2.
+    pub(super) qos0: u64,
+    /// The application gave a Topic Alias and no topic name: the message goes out so when the
+    /// alias still stands for its topic on the connection that carries it.
+    pub(super) alias_only: bool,
+}
+
 impl Client {
     /// Publishes `message`; returns its packet identifier for QoS 1 and 2, reported again with
     /// [`Event::Published`] when the exchange ends.
     ///
     /// The message is sent at once when connected and the window has room (QoS 0 needs no
     /// room); otherwise it waits in the pending queue, in order, and goes out when it can. QoS 0
-    /// has no event: it is done when [`poll_transmit`](Self::poll_transmit) hands it over.
+    /// has no event when it goes well: it is done when [`poll_transmit`](Self::poll_transmit)
+    /// hands it over ([`qos0_transmitted`](Self::qos0_transmitted) counts them).
+    ///
+    /// A message is checked again against the limits of the connection that carries it (a
+    /// server may lower its Maximum QoS, Maximum Packet Size or Retain Available when the client
+    /// reconnects): one that no longer fits is not sent, and ends with [`Event::Failed`]. A
+    /// Topic Alias above the new connection's Topic Alias Maximum is left out (the message goes
+    /// with its topic name), and a message the application gave by alias alone goes with its
+    /// topic name on any connection where the alias does not stand for it.
     ///
     /// # Errors
     /// Nothing is queued when it fails: [`ClientError::QueueFull`],
     /// [`ClientError::PacketIdsExhausted`]; against the server's limits (known once connected)
     /// [`ClientError::QosNotSupported`], [`ClientError::RetainNotSupported`],
-    /// [`ClientError::PacketTooLarge`]; [`ClientError::Encode`] for a message the protocol
-    /// version cannot carry.
+    /// [`ClientError::PacketTooLarge`], [`ClientError::TopicAliasInvalid`];
+    /// [`ClientError::Encode`] for a message the protocol version cannot carry.
     pub fn publish(&mut self, message: Message) -> Result<Option<PacketId>, ClientError> {
         let Message {
             topic,
@@ -103,22 +126,14 @@ impl Client {
             payload,
             properties,
         } = message;
+        let alias_only = topic.is_empty() && properties.topic_alias.is_some();
         let mut publish = Publish::new(topic, QosPid::AtMostOnce, payload);
         publish.retain = retain;
         publish.properties = properties;
         // The QoS and identifier size the packet like the real one, before an id is taken.
         publish.qos_pid = QosPid::new(qos, PacketId::MAX);
         self.check_publish(&publish)?;
-        if let Some(alias) = publish.properties.topic_alias {
-            // A topic name sets the alias for what follows on this connection.
-            let index = usize::from(alias.get()) - 1;
-            if !publish.topic().is_empty() {
-                if self.out_aliases.len() <= index {
-                    self.out_aliases.resize(index + 1, false);
-                }
-                self.out_aliases[index] = true;
-            }
-        }
+        super::encodable(publish.encode(self.version, &mut super::no_room()))?;
         let direct = self.is_connected()
             && self.pending.is_empty()
             && self.has_room(qos)
@@ -130,25 +145,66 @@ impl Client {
             QoS::AtMostOnce => None,
             _ => Some(self.allocate_id()?),
         };
+        if let Some(alias) = publish.properties.topic_alias {
+            let index = usize::from(alias.get()) - 1;
+            if alias_only {
+                // Checked above: the alias stands for a topic.
+                if let Some(topic) = self.alias_topic(index) {
+                    publish.set_topic(topic.clone());
+                }
+            } else {
+                // A topic name sets the alias for what follows.
+                if self.alias_topics.len() <= index {
+                    self.alias_topics.resize(index + 1, None);
+                }
+                self.alias_topics[index] = Some(publish.topic_name());
+            }
+        }
         publish.qos_pid = id.map_or(QosPid::AtMostOnce, |id| QosPid::new(qos, id));
-        if direct {
-            self.send_publish(publish);
+        let qos0 = if id.is_none() {
+            self.qos0_accepted += 1;
+            self.qos0_accepted
         } else {
-            self.pending_bytes += publish.encoded_len(self.version);
-            self.pending.push_back(publish);
+            0
+        };
+        let queued = Queued {
+            publish,
+            qos0,
+            alias_only,
+        };
+        if direct {
+            self.send_publish(queued);
+        } else {
+            self.pending_bytes += queued.publish.encoded_len(self.version);
+            self.pending.push_back(queued);
         }
         Ok(id)
     }
 
-    /// The checks of `publish` against the server's limits and the protocol.
+    /// The number of the last QoS 0 message [`publish`](Self::publish) accepted: they are
+    /// numbered from 1 in the order they are accepted, and an [`Event::Failed`] names one by
+    /// its number ([`CommandId::Qos0`]).
+    #[must_use]
+    pub fn qos0_accepted(&self) -> u64 {
+        self.qos0_accepted
+    }
+
+    /// The number of the last QoS 0 message handed to the driver by
+    /// [`poll_transmit`](Self::poll_transmit): every QoS 0 message up to it has left the
+    /// session, in the driver's hands or failed with [`Event::Failed`].
+    #[must_use]
+    pub fn qos0_transmitted(&self) -> u64 {
+        self.qos0_transmitted
+    }
+
+    /// The checks of `publish` when it is accepted: its Topic Alias, then the server's limits.
     fn check_publish(&self, publish: &Publish) -> Result<(), ClientError> {
         if let Some(alias) = publish.properties.topic_alias {
             let maximum = self.server.topic_alias_maximum;
             let index = usize::from(alias.get()) - 1;
             // [MQTT-3.3.2-9]: not above the server's Topic Alias Maximum; an empty topic name
             // needs an alias set earlier on this connection.
-            let unset =
-                publish.topic().is_empty() && !self.out_aliases.get(index).is_some_and(|s| *s);
+            let unset = publish.topic().is_empty() && self.alias_topic(index).is_none();
             if alias.get() > maximum || unset {
                 return Err(ClientError::TopicAliasInvalid {
                     alias: alias.get(),
@@ -156,8 +212,24 @@ impl Client {
                 });
             }
         }
+        self.check_limits(publish)
+    }
+
+    /// The topic an outbound alias stands for: set by the application since the transport
+    /// opened, or by what went out on this connection.
+    fn alias_topic(&self, index: usize) -> Option<&TopicName> {
+        self.alias_topics
+            .get(index)
+            .and_then(Option::as_ref)
+            .or_else(|| self.out_aliases.get(index).and_then(Option::as_ref))
+    }
+
+    /// The server's Maximum QoS, Retain Available ([MQTT-3.2.2-14]) and Maximum Packet Size
+    /// ([MQTT-3.2.2-15]) for `publish` as it goes on the wire.
+    fn check_limits(&self, publish: &Publish) -> Result<(), ClientError> {
         let qos = publish.qos();
         if qos > self.server.maximum_qos {
+            // [MQTT-3.2.2-11]
             return Err(ClientError::QosNotSupported {
                 requested: qos,
                 maximum: self.server.maximum_qos,
@@ -166,18 +238,11 @@ impl Client {
         if publish.retain && !self.server.retain_available {
             return Err(ClientError::RetainNotSupported);
         }
-        let size = publish.encoded_len(self.version);
-        match self.server.maximum_packet_size {
-            Some(maximum) if size > maximum as usize => {
-                return Err(ClientError::PacketTooLarge { size, maximum });
-            }
-            _ => {}
-        }
-        super::encodable(publish.encode(self.version, &mut super::no_room()))
+        self.check_size(publish.encoded_len(self.version))
     }
 
     /// The window: configured, and never above the server's Receive Maximum.
-    fn window(&self) -> usize {
+    pub(super) fn window(&self) -> usize {
         usize::from(
             self.config
                 .max_inflight
@@ -189,20 +254,84 @@ impl Client {
         qos == QoS::AtMostOnce || self.inflight.len() < self.window()
     }
 
-    /// Sends `publish` and, for QoS 1 and 2, puts it in flight.
-    fn send_publish(&mut self, publish: Publish) {
-        self.encode_publish(&publish);
+    /// Sends a message and, for QoS 1 and 2, puts it in flight; one that does not fit this
+    /// connection's limits fails instead.
+    fn send_publish(&mut self, queued: Queued) {
+        let Queued {
+            publish,
+            qos0,
+            alias_only,
+        } = queued;
+        if let Err(error) = self.encode_message(&publish, alias_only) {
+            self.fail_message(&publish, qos0, error);
+            return;
+        }
         let stage = match publish.qos() {
-            QoS::AtMostOnce => return,
+            QoS::AtMostOnce => {
+                self.qos0_unhanded.push_back(qos0);
+                return;
+            }
             QoS::AtLeastOnce => Stage::Qos1Sent,
             QoS::ExactlyOnce => Stage::Qos2Sent,
         };
         self.inflight.push_back(Outgoing { publish, stage });
     }
 
-    /// Encodes `publish`, checked when it was accepted, into the outgoing bytes: a small payload
-    /// is copied in, a large one ([`BY_REFERENCE`] or more) follows its packet's head as a chunk
-    /// of its own, shared with the message.
+    /// A message that will not be sent: its identifier is free again, and the application
+    /// learns why.
+    fn fail_message(&mut self, publish: &Publish, qos0: u64, error: ClientError) {
+        let command = match publish.qos_pid.packet_id() {
+            Some(id) => {
+                self.ids.release(id);
+                CommandId::Publish(id)
+            }
+            None => CommandId::Qos0(qos0),
+        };
+        self.events.push_back(Event::Failed { command, error });
+    }
+
+    /// Encodes `publish` as this connection can carry it, after checking it against this
+    /// connection's limits: with its Topic Alias alone when the alias stands for its topic here
+    /// and the application gave it so, without the alias when it is above the server's Topic
+    /// Alias Maximum, as it is otherwise (setting the alias for this connection).
+    fn encode_message(&mut self, publish: &Publish, alias_only: bool) -> Result<(), ClientError> {
+        let Some(alias) = publish.properties.topic_alias else {
+            self.check_limits(publish)?;
+            self.encode_publish(publish);
+            return Ok(());
+        };
+        let index = usize::from(alias.get()) - 1;
+        if alias.get() > self.server.topic_alias_maximum {
+            let mut wire = publish.clone();
+            wire.properties.topic_alias = None;
+            self.check_limits(&wire)?;
+            self.encode_publish(&wire);
+            return Ok(());
+        }
+        let stands_for_it = self
+            .out_aliases
+            .get(index)
+            .and_then(Option::as_ref)
+            .is_some_and(|topic| topic.as_bytes() == publish.topic_bytes());
+        if alias_only && stands_for_it {
+            let mut wire = publish.clone();
+            wire.set_topic(TopicName::empty());
+            self.check_limits(&wire)?;
+            self.encode_publish(&wire);
+            return Ok(());
+        }
+        self.check_limits(publish)?;
+        self.encode_publish(publish);
+        if self.out_aliases.len() <= index {
+            self.out_aliases.resize(index + 1, None);
+        }
+        self.out_aliases[index] = Some(publish.topic_name());
+        Ok(())
+    }
+
+    /// Encodes `publish`, checked, into the outgoing bytes: a small payload is copied in, a
+    /// large one ([`BY_REFERENCE`] or more) follows its packet's head as a chunk of its own,
+    /// shared with the message.
     fn encode_publish(&mut self, publish: &Publish) {
         if publish.payload().len() < BY_REFERENCE {
             let _ = publish.encode(self.version, &mut self.out);
@@ -221,12 +350,12 @@ impl Client {
             let Some(front) = self.pending.front() else {
                 break;
             };
-            if !self.has_room(front.qos()) {
+            if !self.has_room(front.publish.qos()) {
                 break;
             }
-            if let Some(publish) = self.pending.pop_front() {
-                self.pending_bytes -= publish.encoded_len(self.version);
-                self.send_publish(publish);
+            if let Some(queued) = self.pending.pop_front() {
+                self.pending_bytes -= queued.publish.encoded_len(self.version);
+                self.send_publish(queued);
             }
         }
     }
@@ -292,52 +421,109 @@ impl Client {
     }
 
     /// The server resumed the session: resend what is in flight, in the original order, PUBLISH
-    /// with DUP and PUBREL as they were ([MQTT-4.4.0-1], [MQTT-4.4.0-2]).
+    /// with DUP and PUBREL as they were ([MQTT-4.4.0-1], [MQTT-4.4.0-2]), each checked against
+    /// the new connection's limits. A server that lowered its Receive Maximum gets no more
+    /// unacknowledged PUBLISH packets than it allows ([MQTT-4.9.0-2]): the rest wait, in order,
+    /// at the front of the pending queue.
     pub(super) fn resume_session(&mut self) {
+        let window = self.window();
         let mut resend = core::mem::take(&mut self.inflight);
-        for outgoing in &mut resend {
+        let mut deferred = Vec::new();
+        for mut outgoing in resend.drain(..) {
             match outgoing.stage {
-                Stage::Qos1Sent | Stage::Qos2Sent => {
-                    // [MQTT-3.3.1-1]
-                    outgoing.publish.dup = true;
-                    self.encode_publish(&outgoing.publish);
-                }
                 Stage::Released => {
                     if let Some(id) = outgoing.id() {
                         self.encode_infallible(&Packet::PubRel(PubRel::new(id)));
                     }
-                }
-            }
-        }
-        self.inflight = resend;
-    }
-
-    /// The server has no session: messages in flight go back to the front of the queue (with
-    /// DUP, as they may have arrived), QoS 2 messages the server already received count as
-    /// delivered, inbound QoS 2 state is forgotten and subscriptions are made again.
-    pub(super) fn reset_session(&mut self) -> SessionReset {
-        let mut reset = SessionReset::default();
-        self.inbound_qos2.clear();
-        let inflight = core::mem::take(&mut self.inflight);
-        for outgoing in inflight.into_iter().rev() {
-            let Some(id) = outgoing.id() else { continue };
-            match outgoing.stage {
-                Stage::Released => {
-                    self.ids.release(id);
-                    reset.completed.push(id);
+                    self.inflight.push_back(outgoing);
                 }
                 Stage::Qos1Sent | Stage::Qos2Sent => {
-                    let mut publish = outgoing.publish;
-                    publish.dup = true;
-                    reset.requeued.push(id);
-                    self.pending_bytes += publish.encoded_len(self.version);
-                    self.pending.push_front(publish);
+                    // [MQTT-3.3.1-1]
+                    outgoing.publish.dup = true;
+                    if !deferred.is_empty() || self.inflight.len() >= window {
+                        deferred.push(outgoing.publish);
+                        continue;
+                    }
+                    match self.encode_message(&outgoing.publish, false) {
+                        Ok(()) => self.inflight.push_back(outgoing),
+                        Err(error) => self.fail_message(&outgoing.publish, 0, error),
+                    }
                 }
             }
         }
-        reset.requeued.reverse();
-        reset.completed.reverse();
-        reset.resubscribed = self.resubscribe();
-        reset
+        for publish in deferred.into_iter().rev() {
+            self.pending_bytes += publish.encoded_len(self.version);
+            self.pending.push_front(Queued {
+                publish,
+                qos0: 0,
+                alias_only: false,
+            });
+        }
+    }
+
+    /// The server has no session: the messages in flight go back to the front of the queue as
+    /// new messages (DUP 0, fresh packet identifiers, [`SessionReset::requeued`]), inbound QoS 2
+    /// state is forgotten and subscriptions are made again.
+    ///
+    /// A QoS 2 message the server had acknowledged with PUBREC but not yet completed is in
+    /// doubt: some servers (Mosquitto) pass a QoS 2 message on only at PUBREL, and lost it with
+    /// the session; others passed it on at once. [`Config::in_doubt`](crate::Config::in_doubt)
+    /// says whether it is sent again (the default: it is not lost, but may arrive twice) or
+    /// fails with [`ClientError::InDoubt`]. Returns the events that follow
+    /// [`Event::SessionReset`].
+    pub(super) fn reset_session(&mut self) -> (SessionReset, Vec<Event>) {
+        let mut reset = SessionReset::default();
+        let mut after = Vec::new();
+        self.inbound_qos2.clear();
+        let inflight = core::mem::take(&mut self.inflight);
+        let mut requeue = Vec::new();
+        for outgoing in inflight {
+            let Some(id) = outgoing.id() else { continue };
+            self.ids.release(id);
+            if outgoing.stage == Stage::Released {
+                reset.released.push(id);
+                if self.config.in_doubt == InDoubt::Fail {
+                    after.push(Event::Failed {
+                        command: CommandId::Publish(id),
+                        error: ClientError::InDoubt,
+                    });
+                    continue;
+                }
+            }
+            requeue.push(outgoing.publish);
+        }
+        let mut renewed = Vec::with_capacity(requeue.len());
+        for mut publish in requeue {
+            let Some(before) = publish.qos_pid.packet_id() else {
+                continue;
+            };
+            // Identifiers were released just above, so there is one for each.
+            let Ok(after_id) = self.allocate_id() else {
+                after.push(Event::Failed {
+                    command: CommandId::Publish(before),
+                    error: ClientError::PacketIdsExhausted,
+                });
+                continue;
+            };
+            publish.dup = false;
+            publish.qos_pid = QosPid::new(publish.qos(), after_id);
+            reset.requeued.push(Renumbered {
+                before,
+                after: after_id,
+            });
+            renewed.push(publish);
+        }
+        for publish in renewed.into_iter().rev() {
+            self.pending_bytes += publish.encoded_len(self.version);
+            self.pending.push_front(Queued {
+                publish,
+                qos0: 0,
+                alias_only: false,
+            });
+        }
+        let (resubscribed, failures) = self.resubscribe();
+        reset.resubscribed = resubscribed;
+        after.extend(failures);
+        (reset, after)
     }
 }

@@ -4,13 +4,13 @@
 use alloc::vec::Vec;
 
 use mqtt_proto::{
-    Packet, PacketId, PropertyBox, SubAck, Subscribe, SubscribeProperties, Subscription,
-    SubscriptionId, TopicFilter, UnsubAck, Unsubscribe, UnsubscribeProperties,
+    Packet, PacketId, PropertyBox, ReasonCode, SubAck, Subscribe, SubscribeProperties,
+    Subscription, SubscriptionId, TopicFilter, UnsubAck, Unsubscribe, UnsubscribeProperties,
 };
 
 use super::Client;
 use crate::error::ClientError;
-use crate::event::Event;
+use crate::event::{CommandId, Event};
 
 /// A request waiting for its SUBACK or UNSUBACK.
 pub(super) struct Request {
@@ -18,6 +18,9 @@ pub(super) struct Request {
     packet: Packet,
     /// Whether it went out on the current connection.
     sent: bool,
+    /// The client's own SUBSCRIBE, making remembered subscriptions again: its answer is an
+    /// [`Event::Resubscribed`].
+    resubscribe: bool,
 }
 
 /// A subscription the server granted, made again if the server loses the session.
@@ -30,15 +33,17 @@ impl Client {
     /// Subscribes to `subscriptions`; returns the packet identifier that
     /// [`Event::Subscribed`] reports with one result per filter.
     ///
-    /// Sent at once when connected, otherwise as soon as the connection is accepted. Granted
-    /// subscriptions are remembered and made again when the server loses the session.
+    /// Sent at once when connected, otherwise as soon as the connection is accepted (then
+    /// checked against that connection's Maximum Packet Size: one too large ends with
+    /// [`Event::Failed`]). Granted subscriptions are remembered and made again when the server
+    /// loses the session.
     ///
     /// # Errors
     /// [`ClientError::PacketIdsExhausted`]; against the server's limits (known once connected)
     /// [`ClientError::WildcardSubscriptionsNotSupported`],
     /// [`ClientError::SharedSubscriptionsNotSupported`],
-    /// [`ClientError::SubscriptionIdentifiersNotSupported`]; [`ClientError::Encode`] for an
-    /// empty list or options the version cannot carry.
+    /// [`ClientError::SubscriptionIdentifiersNotSupported`], [`ClientError::PacketTooLarge`];
+    /// [`ClientError::Encode`] for an empty list or options the version cannot carry.
     pub fn subscribe(
         &mut self,
         subscriptions: Vec<Subscription>,
@@ -50,7 +55,10 @@ impl Client {
         {
             return Err(ClientError::WildcardSubscriptionsNotSupported);
         }
-        if !s.shared_subscription_available && subscriptions.iter().any(|x| x.filter.is_shared()) {
+        if !s.shared_subscription_available
+            && self.version.is_v5()
+            && subscriptions.iter().any(|x| x.filter.is_shared())
+        {
             return Err(ClientError::SharedSubscriptionsNotSupported);
         }
         if !s.subscription_identifiers_available && properties.subscription_identifier.is_some() {
@@ -58,14 +66,15 @@ impl Client {
         }
         let mut subscribe = Subscribe::new(PacketId::MAX, subscriptions);
         subscribe.properties = PropertyBox::new(properties);
-        self.request(Packet::Subscribe(subscribe))
+        self.request(Packet::Subscribe(subscribe), false)
     }
 
     /// Unsubscribes from `filters`; returns the packet identifier that [`Event::Unsubscribed`]
     /// reports. The filters are forgotten at once: they are not made again after a session loss.
     ///
     /// # Errors
-    /// [`ClientError::PacketIdsExhausted`]; [`ClientError::Encode`] for an empty list.
+    /// [`ClientError::PacketIdsExhausted`]; [`ClientError::PacketTooLarge`] against the
+    /// server's Maximum Packet Size; [`ClientError::Encode`] for an empty list.
     pub fn unsubscribe(
         &mut self,
         filters: Vec<TopicFilter>,
@@ -73,12 +82,14 @@ impl Client {
     ) -> Result<PacketId, ClientError> {
         let mut unsubscribe = Unsubscribe::new(PacketId::MAX, filters);
         unsubscribe.properties = PropertyBox::new(properties);
-        self.request(Packet::Unsubscribe(unsubscribe))
+        self.request(Packet::Unsubscribe(unsubscribe), false)
     }
 
     /// Checks, numbers and queues (or sends) a SUBSCRIBE or UNSUBSCRIBE.
-    fn request(&mut self, mut packet: Packet) -> Result<PacketId, ClientError> {
+    fn request(&mut self, mut packet: Packet, resubscribe: bool) -> Result<PacketId, ClientError> {
         super::encodable(packet.encode(self.version, &mut super::no_room()))?;
+        // [MQTT-3.2.2-15]
+        self.check_size(packet.encoded_len(self.version))?;
         let id = self.allocate_id()?;
         match &mut packet {
             Packet::Subscribe(s) => s.packet_id = id,
@@ -93,22 +104,61 @@ impl Client {
             id,
             packet,
             sent: false,
+            resubscribe,
         });
         self.send_requests();
         Ok(id)
     }
 
-    /// Sends the requests not yet sent on this connection (all of them after a reconnect).
+    /// Sends the requests not yet sent on this connection (all of them after a reconnect); one
+    /// above this connection's Maximum Packet Size fails instead.
     pub(super) fn send_requests(&mut self) {
         if !self.is_connected() {
             return;
         }
         let mut requests = core::mem::take(&mut self.requests);
-        for request in requests.iter_mut().filter(|r| !r.sent) {
+        requests.retain_mut(|request| {
+            if request.sent {
+                return true;
+            }
+            if let Err(error) = self.check_size(request.packet.encoded_len(self.version)) {
+                self.ids.release(request.id);
+                self.request_failed(request, error);
+                return false;
+            }
             request.sent = true;
             self.encode_infallible(&request.packet);
-        }
+            true
+        });
         self.requests = requests;
+    }
+
+    /// A request that will not be sent, reported as its kind wants.
+    fn request_failed(&mut self, request: &Request, error: ClientError) {
+        let event = match &request.packet {
+            Packet::Subscribe(s) if request.resubscribe => {
+                let code = match error {
+                    ClientError::PacketTooLarge { .. } => ReasonCode::PACKET_TOO_LARGE,
+                    _ => ReasonCode::UNSPECIFIED_ERROR,
+                };
+                Event::Resubscribed {
+                    results: s
+                        .subscriptions
+                        .iter()
+                        .map(|x| (x.filter.clone(), code))
+                        .collect(),
+                }
+            }
+            Packet::Subscribe(_) => Event::Failed {
+                command: CommandId::Subscribe(request.id),
+                error,
+            },
+            _ => Event::Failed {
+                command: CommandId::Unsubscribe(request.id),
+                error,
+            },
+        };
+        self.events.push_back(event);
     }
 
     /// Marks every request unsent, for the next connection.
@@ -118,27 +168,40 @@ impl Client {
         }
     }
 
-    fn take_request(&mut self, id: PacketId) -> Option<Packet> {
+    fn take_request(&mut self, id: PacketId) -> Option<Request> {
         let index = self.requests.iter().position(|r| r.id == id && r.sent)?;
         let request = self.requests.remove(index)?;
         self.ids.release(id);
-        Some(request.packet)
+        Some(request)
     }
 
     pub(super) fn handle_suback(&mut self, ack: SubAck) {
-        let Some(Packet::Subscribe(subscribe)) = self.take_request(ack.packet_id) else {
+        let Some(Request {
+            packet: Packet::Subscribe(subscribe),
+            resubscribe,
+            ..
+        }) = self.take_request(ack.packet_id)
+        else {
             return;
         };
         let identifier = subscribe.properties.subscription_identifier;
+        let mut results = Vec::new();
         for (subscription, code) in subscribe.subscriptions.into_iter().zip(&ack.reason_codes) {
             self.remembered
                 .retain(|r| r.subscription.filter != subscription.filter);
+            if resubscribe {
+                results.push((subscription.filter.clone(), *code));
+            }
             if code.is_success() {
                 self.remembered.push(Remembered {
                     subscription,
                     identifier,
                 });
             }
+        }
+        if resubscribe {
+            self.events.push_back(Event::Resubscribed { results });
+            return;
         }
         self.events.push_back(Event::Subscribed {
             packet_id: ack.packet_id,
@@ -158,9 +221,10 @@ impl Client {
         });
     }
 
-    /// Queues the remembered subscriptions again, one SUBSCRIBE per subscription identifier;
-    /// returns their filters.
-    pub(super) fn resubscribe(&mut self) -> Vec<TopicFilter> {
+    /// Queues the remembered subscriptions again: one SUBSCRIBE per subscription identifier,
+    /// split where one would pass the server's Maximum Packet Size. Returns their filters, and
+    /// an [`Event::Resubscribed`] for those that could not be sent.
+    pub(super) fn resubscribe(&mut self) -> (Vec<TopicFilter>, Vec<Event>) {
         let remembered = core::mem::take(&mut self.remembered);
         let filters = remembered
             .iter()
@@ -173,13 +237,63 @@ impl Client {
                 None => groups.push((r.identifier, alloc::vec![r.subscription])),
             }
         }
+        let mut failed = Vec::new();
         for (identifier, subscriptions) in groups {
             let mut properties = SubscribeProperties::default();
             properties.subscription_identifier = identifier;
-            // They were accepted before; a failure now (identifiers exhausted) cannot be
-            // reported better than by their absence from the SUBACKs.
-            let _ = self.subscribe(subscriptions, properties);
+            for part in self.split(subscriptions, &properties) {
+                let mut subscribe = Subscribe::new(PacketId::MAX, part);
+                subscribe.properties = PropertyBox::new(properties.clone());
+                let packet = Packet::Subscribe(subscribe);
+                if let Err(error) = self.request(packet.clone(), true) {
+                    let Packet::Subscribe(s) = packet else {
+                        continue;
+                    };
+                    let code = match error {
+                        ClientError::PacketTooLarge { .. } => ReasonCode::PACKET_TOO_LARGE,
+                        _ => ReasonCode::UNSPECIFIED_ERROR,
+                    };
+                    failed.push(Event::Resubscribed {
+                        results: s
+                            .subscriptions
+                            .into_iter()
+                            .map(|x| (x.filter, code))
+                            .collect(),
+                    });
+                }
+            }
         }
-        filters
+        (filters, failed)
+    }
+
+    /// Splits `subscriptions` into runs whose SUBSCRIBE fits the server's Maximum Packet Size
+    /// (a subscription too large alone is a run of its own, refused when sent).
+    fn split(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: &SubscribeProperties,
+    ) -> Vec<Vec<Subscription>> {
+        let Some(maximum) = self.server.maximum_packet_size else {
+            return alloc::vec![subscriptions];
+        };
+        let mut runs: Vec<Vec<Subscription>> = Vec::new();
+        let mut run: Vec<Subscription> = Vec::new();
+        for subscription in subscriptions {
+            run.push(subscription);
+            let mut subscribe = Subscribe::new(PacketId::MAX, core::mem::take(&mut run));
+            subscribe.properties = PropertyBox::new(properties.clone());
+            let fits =
+                Packet::Subscribe(subscribe.clone()).encoded_len(self.version) <= maximum as usize;
+            run = subscribe.subscriptions;
+            if !fits && run.len() > 1 {
+                if let Some(last) = run.pop() {
+                    runs.push(core::mem::replace(&mut run, alloc::vec![last]));
+                }
+            }
+        }
+        if !run.is_empty() {
+            runs.push(run);
+        }
+        runs
     }
 }

@@ -8,8 +8,8 @@ use mqtt_proto::{ProtocolVersion, ReasonCode};
 use mqtt_sansio::{Backoff, ConnectionEvent, DisconnectReason, Takeover};
 use mqtt_test::BrokerConfig;
 
-use super::{WAIT, connected};
-use crate::{AfterConnack, Adapter, Connection, Mosquitto, Scripted};
+use super::WAIT;
+use crate::{Adapter, AfterConnack, Connection, Mosquitto, Scripted};
 
 /// How many connections the broker accepts and drops.
 const DROPS: usize = 200;
@@ -115,7 +115,9 @@ pub fn session_taken_over_follows_the_policy<A: Adapter>() {
     }
     client.abort().unwrap();
     assert!(
-        delays.iter().all(|d| *d >= period && *d <= period + period / 4),
+        delays
+            .iter()
+            .all(|d| *d >= period && *d <= period + period / 4),
         "{delays:?}"
     );
     let accepted = server.accepted();
@@ -131,12 +133,12 @@ pub fn session_taken_over_follows_the_policy<A: Adapter>() {
 /// Every takeover adds an attempt to the count of the client taken over; every stable period
 /// that one of them stays up takes one off. So beyond the climb to the delays that match the
 /// stable period, the two make at most one takeover per stable period. Here the policy is
-/// scaled down (1 s stable period, 10 ms base, 10 s cap): over 20 s, at most 20 takeovers and
+/// scaled down (1 s stable period, 10 ms base, 10 s cap): over 10 s, at most 10 takeovers and
 /// the climb, 11 attempts (10 ms to 10 s) for each client.
 pub fn session_takeover_is_not_a_loop<A: Adapter>() {
     let broker = Mosquitto::start();
     let stable = Duration::from_secs(1);
-    let window = Duration::from_secs(20);
+    let window = Duration::from_secs(10);
     let (base, cap) = (Duration::from_millis(10), Duration::from_secs(10));
     for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
         let twin = || {
