@@ -296,4 +296,8 @@ pub enum EncodeError {
     /// No Local set on a shared subscription (\[MQTT-3.8.3-4\]).
     #[error("no local cannot be set on a shared subscription")]
     NoLocalOnSharedSubscription,
+    /// A topic filter this version does not accept: in MQTT 5.0, one that starts with `$share/`
+    /// without the form `$share/{ShareName}/{filter}` (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]).
+    #[error("invalid topic filter: {0}")]
+    InvalidTopic(#[from] TopicError),
 }

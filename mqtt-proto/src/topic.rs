@@ -20,8 +20,8 @@ pub enum TopicError {
     /// `+` does not occupy a whole level of the filter (\[MQTT-4.7.1-3\]).
     #[error("single-level wildcard '+' must be a whole level of the filter")]
     InvalidSingleLevelWildcard,
-    /// A `$share/` filter without a share name, with a wildcard or `/` in it, or without a filter
-    /// after it (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]).
+    /// In MQTT 5.0, a `$share/` filter without a share name, with a wildcard or `/` in it, or
+    /// without a filter after it (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]).
     #[error(
         "shared subscription must be $share/{{ShareName}}/{{filter}} with a non-empty ShareName without wildcards"
     )]
@@ -139,12 +139,15 @@ const SHARE_PREFIX: &[u8] = b"$share/";
 impl TopicFilter {
     /// Validates and wraps `filter`.
     ///
-    /// A filter that starts with `$share/` is a shared subscription and must have the form
-    /// `$share/{ShareName}/{filter}`; brokers treat that prefix specially in every version.
+    /// A filter of the form `$share/{ShareName}/{filter}` is a shared subscription in MQTT 5.0
+    /// ([`is_shared`](Self::is_shared)). MQTT 3.1 and 3.1.1 have no shared subscriptions: there
+    /// any filter starting with `$share/` is an ordinary one, so this accepts one that does not
+    /// follow the 5.0 grammar (`$share/a`); SUBSCRIBE and UNSUBSCRIBE refuse it in 5.0
+    /// ([`check_shared`](Self::check_shared)).
     ///
     /// # Errors
-    /// [`TopicError`] when the filter is empty, places a wildcard wrongly, is a malformed shared
-    /// subscription, or is not a valid MQTT string.
+    /// [`TopicError`] when the filter is empty, places a wildcard wrongly, or is not a valid
+    /// MQTT string.
     pub fn new(filter: impl Into<alloc::string::String>) -> Result<Self, TopicError> {
         Self::from_bytes(Bytes::from(filter.into()))
     }
@@ -174,24 +177,7 @@ impl TopicFilter {
             return Err(TopicError::Empty);
         }
         validate(&bytes)?;
-        let filter_start = match bytes.strip_prefix(SHARE_PREFIX) {
-            Some(rest) => {
-                let name_len = rest
-                    .iter()
-                    .position(|&b| b == b'/')
-                    .ok_or(TopicError::InvalidSharedSubscription)?;
-                let name = rest.get(..name_len).unwrap_or_default();
-                if name.is_empty() || name.iter().any(|&b| b == b'+' || b == b'#') {
-                    return Err(TopicError::InvalidSharedSubscription);
-                }
-                let start = SHARE_PREFIX.len() + name_len + 1;
-                if start >= bytes.len() {
-                    return Err(TopicError::InvalidSharedSubscription);
-                }
-                start
-            }
-            None => 0,
-        };
+        let filter_start = shared_start(&bytes).unwrap_or(0);
         validate_wildcards(bytes.get(filter_start..).unwrap_or_default())?;
         // A string is at most 65,535 bytes, so the start fits.
         Ok(Self {
@@ -216,10 +202,31 @@ impl TopicFilter {
         self.as_str().get(SHARE_PREFIX.len()..end)
     }
 
-    /// Whether this is a shared subscription.
+    /// Whether this has the form of an MQTT 5.0 shared subscription,
+    /// `$share/{ShareName}/{filter}`.
     #[must_use]
     pub fn is_shared(&self) -> bool {
         self.filter_start != 0
+    }
+
+    /// The MQTT 5.0 rule for filters that start with `$share/`: they are shared subscriptions,
+    /// `$share/{ShareName}/{filter}` with a non-empty ShareName without wildcards or `/`
+    /// (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]). Not a rule of MQTT 3.1 or 3.1.1.
+    ///
+    /// ```
+    /// use mqtt_proto::TopicFilter;
+    ///
+    /// assert!(TopicFilter::new("$share/g/a").unwrap().check_shared().is_ok());
+    /// assert!(TopicFilter::new("$share/a").unwrap().check_shared().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`TopicError::InvalidSharedSubscription`].
+    pub fn check_shared(&self) -> Result<(), TopicError> {
+        if !self.is_shared() && self.bytes.starts_with(SHARE_PREFIX) {
+            return Err(TopicError::InvalidSharedSubscription);
+        }
+        Ok(())
     }
 
     /// The part that topics are matched against: the whole filter, or what follows the share name.
@@ -250,6 +257,19 @@ impl TopicFilter {
     pub fn matches(&self, topic: impl AsRef<str>) -> bool {
         matches_levels(self.matching_filter().as_bytes(), topic.as_ref().as_bytes())
     }
+}
+
+/// Where the filter of a `$share/{ShareName}/{filter}` subscription starts; `None` when
+/// `bytes` does not have that form.
+fn shared_start(bytes: &[u8]) -> Option<usize> {
+    let rest = bytes.strip_prefix(SHARE_PREFIX)?;
+    let name_len = rest.iter().position(|&b| b == b'/')?;
+    let name = rest.get(..name_len)?;
+    if name.is_empty() || name.iter().any(|&b| b == b'+' || b == b'#') {
+        return None;
+    }
+    let start = SHARE_PREFIX.len() + name_len + 1;
+    (start < bytes.len()).then_some(start)
 }
 
 /// Checks a topic name that may be empty: an MQTT string without `+` or `#` (\[MQTT-3.3.2-2\]).

@@ -284,16 +284,10 @@ fn filter_validity() {
         ("+/++", TopicError::InvalidSingleLevelWildcard),
         // [MQTT-4.7.3-1]: at least one character.
         ("", TopicError::Empty),
-        // [MQTT-4.8.2-1]: a ShareName of at least one character.
-        ("$share//x", TopicError::InvalidSharedSubscription),
-        ("$share/", TopicError::InvalidSharedSubscription),
-        // [MQTT-4.8.2-2]: no "+" or "#" in the ShareName, which "/" and a filter follow.
-        ("$share/g", TopicError::InvalidSharedSubscription),
-        ("$share/g/", TopicError::InvalidSharedSubscription),
-        ("$share/+/x", TopicError::InvalidSharedSubscription),
-        ("$share/#/x", TopicError::InvalidSharedSubscription),
-        ("$share/a+b/x", TopicError::InvalidSharedSubscription),
-        ("$share/a#/x", TopicError::InvalidSharedSubscription),
+        // Not a shared subscription, nor a valid ordinary filter.
+        ("$share/#/x", TopicError::InvalidMultiLevelWildcard),
+        ("$share/a+b/x", TopicError::InvalidSingleLevelWildcard),
+        ("$share/a#/x", TopicError::InvalidMultiLevelWildcard),
         // The filter after the ShareName obeys the wildcard rules.
         ("$share/g/sport+", TopicError::InvalidSingleLevelWildcard),
         ("$share/g/#/x", TopicError::InvalidMultiLevelWildcard),
@@ -301,6 +295,34 @@ fn filter_validity() {
     for (s, error) in invalid {
         assert_eq!(TopicFilter::new(s), Err(error), "{s:?}");
     }
+}
+
+/// `$share/` filters outside the MQTT 5.0 grammar are ordinary filters of MQTT 3.1 and 3.1.1
+/// (which have no shared subscriptions); `check_shared`, the 5.0 rule, refuses them.
+#[test]
+fn shared_subscription_grammar_is_a_rule_of_5_0() {
+    for s in [
+        // [MQTT-4.8.2-1]: a ShareName of at least one character.
+        "$share//x",
+        "$share/",
+        // [MQTT-4.8.2-2]: no "+" or "#" in the ShareName, which "/" and a filter follow.
+        "$share/g",
+        "$share/g/",
+        "$share/+/x",
+    ] {
+        let f = filter(s);
+        assert!(!f.is_shared(), "{s:?}");
+        assert_eq!(f.matching_filter(), s);
+        assert!(f.matches(s), "{s:?} matches itself in 3.1.1");
+        assert_eq!(
+            f.check_shared(),
+            Err(TopicError::InvalidSharedSubscription),
+            "{s:?}"
+        );
+    }
+    let shared = filter("$share/g/x");
+    assert!(shared.is_shared() && shared.check_shared().is_ok());
+    assert!(filter("$sharex/g").check_shared().is_ok());
 }
 
 /// Valid and invalid topic names.

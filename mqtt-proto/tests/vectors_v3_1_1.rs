@@ -253,6 +253,58 @@ fn subscribe_mqtt_3_8_1_1() {
     );
 }
 
+// MQTT 3.1.1 has no shared subscriptions: a filter starting with `$share/` is an ordinary one,
+// whatever follows (brokers accept `$share/a` in 3.1.1). The same bytes in 5.0 are a malformed
+// shared subscription ([MQTT-4.8.2-2] of 5.0), refused both ways.
+#[test]
+fn subscribe_share_prefix_is_an_ordinary_filter() {
+    let bytes = [
+        0x82, 0x0d, // SUBSCRIBE, remaining length 13
+        0x00, 0x01, // packet identifier 1
+        0x00, 0x08, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'a', // "$share/a"
+        0x01, // QoS 1
+    ];
+    let subscribe = Subscribe::new(
+        pid(1),
+        vec![Subscription::new(filter("$share/a"), QoS::AtLeastOnce)],
+    );
+    vector(&Packet::Subscribe(subscribe.clone()), &bytes);
+    let unsubscribe = Unsubscribe::new(pid(2), vec![filter("$share//x"), filter("$share/g/x")]);
+    vector(
+        &Packet::Unsubscribe(unsubscribe.clone()),
+        &[
+            0xa2, 0x19, 0x00, 0x02, // UNSUBSCRIBE, remaining length 25, identifier 2
+            0x00, 0x09, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'/', b'x', //
+            0x00, 0x0a, b'$', b's', b'h', b'a', b'r', b'e', b'/', b'g', b'/', b'x',
+        ],
+    );
+    let v5 = ProtocolVersion::V5;
+    let shared = Err(mqtt_proto::EncodeError::InvalidTopic(
+        mqtt_proto::TopicError::InvalidSharedSubscription,
+    ));
+    assert_eq!(
+        Packet::Subscribe(subscribe).encode(v5, &mut BytesMut::new()),
+        shared
+    );
+    assert_eq!(
+        Packet::Unsubscribe(unsubscribe).encode(v5, &mut BytesMut::new()),
+        shared
+    );
+    // The 5.0 frame: a properties length of 0 after the identifier.
+    let mut frame = BytesMut::from(
+        &[
+            0x82, 0x0e, 0x00, 0x01, 0x00, 0x00, 0x08, b'$', b's', b'h', b'a', b'r', b'e', b'/',
+            b'a', 0x01,
+        ][..],
+    );
+    assert_eq!(
+        Packet::decode(v5, &mut frame, &mqtt_proto::Limits::new()),
+        Err(mqtt_proto::DecodeError::InvalidTopic(
+            mqtt_proto::TopicError::InvalidSharedSubscription
+        ))
+    );
+}
+
 // [MQTT-3.9.3-2]: SUBACK return codes 0x00, 0x01, 0x02 and 0x80 (failure).
 #[test]
 fn suback_mqtt_3_9_3_2() {

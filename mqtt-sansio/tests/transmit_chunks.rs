@@ -7,7 +7,9 @@ use mqtt_sansio::{Chunks, Client, Config, Instant, Message};
 use proptest::prelude::*;
 
 fn client() -> Client {
-    let config = Config::new(MqttString::new("chunks").unwrap()).with_max_inflight(4);
+    let config = Config::new(MqttString::new("chunks").unwrap())
+        .with_max_inflight(4)
+        .with_clean_start(false);
     Client::new(config)
 }
 

@@ -162,12 +162,13 @@ impl Body for Subscribe {
             return Err(EncodeError::EmptyPayload(PacketType::Subscribe));
         }
         if version.is_v5() {
-            if self
-                .subscriptions
-                .iter()
-                .any(|s| s.options.no_local && s.filter.is_shared())
-            {
-                return Err(EncodeError::NoLocalOnSharedSubscription);
+            for s in &self.subscriptions {
+                // [MQTT-4.8.2-1], [MQTT-4.8.2-2]
+                s.filter.check_shared()?;
+                // [MQTT-3.8.3-4]
+                if s.options.no_local && s.filter.is_shared() {
+                    return Err(EncodeError::NoLocalOnSharedSubscription);
+                }
             }
             self.properties.check()?;
         }
@@ -224,6 +225,10 @@ impl Body for Subscribe {
                 });
             }
             let filter = r.topic_filter()?;
+            if version.is_v5() {
+                // [MQTT-4.8.2-1], [MQTT-4.8.2-2]; 3.x has no shared subscriptions.
+                filter.check_shared()?;
+            }
             let options = SubscribeOptions::from_byte(version, r.u8()?)?;
             // [MQTT-3.8.3-4]
             if version.is_v5() && options.no_local && filter.is_shared() {

@@ -47,6 +47,10 @@ impl Body for Unsubscribe {
             return Err(EncodeError::EmptyPayload(PacketType::Unsubscribe));
         }
         if version.is_v5() {
+            for f in &self.filters {
+                // [MQTT-4.8.2-1], [MQTT-4.8.2-2]
+                f.check_shared()?;
+            }
             self.properties.check()?;
         }
         Ok(())
@@ -95,7 +99,12 @@ impl Body for Unsubscribe {
                     max: limits.max_topic_filters,
                 });
             }
-            filters.push(r.topic_filter()?);
+            let filter = r.topic_filter()?;
+            if version.is_v5() {
+                // [MQTT-4.8.2-1], [MQTT-4.8.2-2]; 3.x has no shared subscriptions.
+                filter.check_shared()?;
+            }
+            filters.push(filter);
         }
         // [MQTT-3.10.3-2]
         if filters.is_empty() {

@@ -866,6 +866,13 @@ impl Client {
             self.close(DisconnectReason::Refused(connack));
             return;
         }
+        if connack.session_present && self.config.clean_start {
+            // A clean start leaves the client without session state: a server that claims a
+            // session broke [MQTT-3.2.2-2] (5.0; [MQTT-3.2.2-1] of 3.1.1), and a client without
+            // session state closes the connection ([MQTT-3.2.2-4] of 5.0).
+            self.violation(ReasonCode::PROTOCOL_ERROR, None);
+            return;
+        }
         self.server = ServerLimits::from_connack(&connack, self.config.keep_alive_secs());
         self.keep_alive = Duration::from_secs(u64::from(self.server.keep_alive));
         if let Some(id) = &connack.properties.assigned_client_identifier {
