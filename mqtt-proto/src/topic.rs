@@ -210,7 +210,7 @@ impl TopicFilter {
     }
 
     /// The MQTT 5.0 rule for filters that start with `$share/`: they are shared subscriptions,
-    /// `$share/{ShareName}/{filter}` with a non-empty ShareName without wildcards or `/`
+    /// `$share/{ShareName}/{filter}` with a non-empty share name without wildcards or `/`
     /// (\[MQTT-4.8.2-1\], \[MQTT-4.8.2-2\]). Not a rule of MQTT 3.1 or 3.1.1.
     ///
     /// ```
