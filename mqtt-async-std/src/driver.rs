@@ -343,8 +343,11 @@ impl Driver {
             }
             match wake {
                 Wake::Written(result) => {
+                    let now = self.now();
                     if result.is_err() {
-                        self.sup.transport_closed(self.now());
+                        self.sup.transport_closed(now);
+                    } else {
+                        self.sup.write_progress(now);
                     }
                 }
                 Wake::Read(Ok(0) | Err(_)) => self.sup.transport_closed(self.now()),

@@ -60,6 +60,14 @@ impl Chunks {
         }
     }
 
+    /// Adds `bytes` before the others (nothing if it is empty).
+    pub(crate) fn push_front(&mut self, bytes: Bytes) {
+        if !bytes.is_empty() {
+            self.len += bytes.len();
+            self.queue.push_front(bytes);
+        }
+    }
+
     /// Moves every buffer of `other` to the end of this queue, leaving `other` empty.
     pub fn append(&mut self, other: &mut Self) {
         self.len += core::mem::take(&mut other.len);

@@ -303,6 +303,13 @@ impl<T> Supervisor<T> {
         any
     }
 
+    /// Some of what [`transmit`](Self::transmit) gave was written
+    /// ([`Client::handle_write_progress`]): on a slow link the PINGREQ waiting behind it is not
+    /// late.
+    pub fn write_progress(&mut self, now: Instant) {
+        self.client.handle_write_progress(now);
+    }
+
     /// Everything [`transmit`](Self::transmit) gave is written (and flushed): the QoS 0
     /// messages in it are done.
     pub fn written(&mut self) {

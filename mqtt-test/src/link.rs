@@ -18,6 +18,9 @@ pub struct LinkConfig {
     /// The largest chunk delivered at once; 0 is taken as 1. `usize::MAX` delivers whatever is
     /// due in one piece.
     pub max_chunk: usize,
+    /// How many bytes per second the link carries; `None`: as many as are sent. Bytes queue
+    /// behind earlier bytes until the link has room for them.
+    pub bandwidth: Option<u64>,
 }
 
 impl LinkConfig {
@@ -28,6 +31,7 @@ impl LinkConfig {
             latency,
             seed: 0,
             max_chunk: usize::MAX,
+            bandwidth: None,
         }
     }
 
@@ -35,6 +39,17 @@ impl LinkConfig {
     #[must_use]
     pub const fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+
+    /// Sets [`bandwidth`](Self::bandwidth), in bytes per second (0 is taken as 1).
+    #[must_use]
+    pub const fn with_bandwidth(mut self, bytes_per_second: u64) -> Self {
+        self.bandwidth = Some(if bytes_per_second == 0 {
+            1
+        } else {
+            bytes_per_second
+        });
         self
     }
 
@@ -78,6 +93,8 @@ pub struct Link {
     /// Sent bytes with the time they become deliverable, in send order.
     queue: VecDeque<(Duration, Bytes)>,
     in_flight: usize,
+    /// When the link has put on the wire everything sent so far (with a bandwidth).
+    busy_until: Duration,
     cut: bool,
     dropped: usize,
     delivered: usize,
@@ -92,6 +109,7 @@ impl Link {
             config,
             queue: VecDeque::new(),
             in_flight: 0,
+            busy_until: Duration::ZERO,
             cut: false,
             dropped: 0,
             delivered: 0,
@@ -110,7 +128,9 @@ impl Link {
         self.config.latency = latency;
     }
 
-    /// Puts `bytes` on the wire at `now`; dropped while the link is [cut](Self::cut).
+    /// Puts `bytes` on the wire at `now`; dropped while the link is [cut](Self::cut). With a
+    /// bandwidth they leave once the bytes before them have, and arrive (all together) when
+    /// the last of them has crossed.
     pub fn send(&mut self, now: Duration, bytes: impl AsRef<[u8]>) {
         let bytes = bytes.as_ref();
         if bytes.is_empty() {
@@ -121,6 +141,13 @@ impl Link {
             return;
         }
         let mut due = now.saturating_add(self.config.latency);
+        if let Some(rate) = self.config.bandwidth {
+            let start = now.max(self.busy_until);
+            let nanos = (bytes.len() as u128 * 1_000_000_000).div_ceil(u128::from(rate.max(1)));
+            let crossing = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
+            self.busy_until = start.saturating_add(crossing);
+            due = self.busy_until.saturating_add(self.config.latency);
+        }
         // Never overtake bytes already on the wire, even when `now` or the latency went back.
         if let Some(&(last, _)) = self.queue.back() {
             due = due.max(last);
@@ -166,6 +193,13 @@ impl Link {
     #[must_use]
     pub fn next_delivery(&self) -> Option<Duration> {
         self.queue.front().map(|&(due, _)| due)
+    }
+
+    /// When the link will have put on the wire everything sent so far: a sender whose send
+    /// buffer is full waits until then before it writes more. `now` or earlier when it is idle.
+    #[must_use]
+    pub fn busy_until(&self) -> Duration {
+        self.busy_until
     }
 
     /// The number of bytes sent and not yet delivered.

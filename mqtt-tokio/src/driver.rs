@@ -343,8 +343,11 @@ impl Driver {
                 written = write_some(&mut writer, &mut write_buf, &mut unflushed, needs_flush),
                     if !write_buf.is_empty() || unflushed =>
                 {
+                    let now = self.now();
                     if written.is_err() {
-                        self.sup.transport_closed(self.now());
+                        self.sup.transport_closed(now);
+                    } else {
+                        self.sup.write_progress(now);
                     }
                 }
                 read = read_some(&mut reader, &mut read_buf), if reading => match read {

@@ -169,9 +169,12 @@ async fn a_transient_refusal_backs_off_exponentially_until_accepted() {
             panic!("no reconnection")
         };
         assert_eq!(attempt, expected);
-        // Full jitter under a ceiling of 1 s, 2 s, 4 s, 8 s, 8 s.
+        // Jittered between the floor (0.5 s) and a ceiling of 1 s, 2 s, 4 s, 8 s, 8 s.
         let ceiling = Duration::from_secs(1 << (expected - 1).min(3));
-        assert!(delay <= ceiling, "attempt {attempt}: {delay:?}");
+        assert!(
+            delay >= Duration::from_millis(500) && delay <= ceiling,
+            "attempt {attempt}: {delay:?}"
+        );
         let start = Instant::now();
         let event = next(&mut events).await;
         assert!(
@@ -202,7 +205,7 @@ async fn a_transient_refusal_backs_off_exponentially_until_accepted() {
 
 #[tokio::test(start_paused = true)]
 async fn server_busy_waits_at_least_half_the_ceiling() {
-    let (_served, client, mut events) =
+    let (served, client, mut events) =
         refused_after_a_first_connection(ProtocolVersion::V5, ReasonCode::SERVER_BUSY).await;
     // The cut itself is transient; the refusals after it are throttled.
     assert!(matches!(
@@ -218,7 +221,10 @@ async fn server_busy_waits_at_least_half_the_ceiling() {
         let ConnectionEvent::Reconnecting { delay, .. } = event else {
             panic!("{event:?}")
         };
-        let ceiling = Duration::from_secs(1 << (attempt - 1).min(3));
+        // Three steps up the curve (capped at 8 s), at least half of it.
+        let ceiling = options(&served, ProtocolVersion::V5)
+            .backoff
+            .ceiling(attempt - 1 + 3);
         assert!(
             delay >= ceiling / 2 && delay <= ceiling,
             "attempt {attempt}: {delay:?}"

@@ -9,7 +9,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use mqtt_proto::{
     Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, DisconnectProperties, Limits,
     MqttString, Packet, PacketId, ProtocolVersion, ReasonCode,
@@ -130,6 +130,12 @@ pub struct Client {
     last_sent: Instant,
     /// When the PINGREQ in flight counts as unanswered.
     ping_deadline: Option<Instant>,
+    /// When a PINGREQ was queued that the driver has not taken yet: its PINGRESP deadline
+    /// starts when it goes out, not before.
+    ping_queued: Option<Instant>,
+    /// When the driver last took bytes or reported writing some
+    /// ([`handle_write_progress`](Client::handle_write_progress)).
+    write_progress: Instant,
     /// Whether the driver reads the transport; while it does not (its consumer is slow), no
     /// PINGRESP can arrive and none is waited for.
     reading: bool,
@@ -191,6 +197,8 @@ impl Client {
             events: VecDeque::new(),
             last_sent: Instant::ZERO,
             ping_deadline: None,
+            ping_queued: None,
+            write_progress: Instant::ZERO,
             reading: true,
             keep_alive,
             ids: PacketIds::new(),
@@ -245,11 +253,7 @@ impl Client {
 
     /// Replaces the user name and password of the next CONNECT, as a driver does when it
     /// refreshes expiring credentials before reconnecting.
-    pub fn set_credentials(
-        &mut self,
-        username: Option<MqttString>,
-        password: Option<bytes::Bytes>,
-    ) {
+    pub fn set_credentials(&mut self, username: Option<MqttString>, password: Option<Bytes>) {
         self.config.username = username;
         self.config.password = password;
     }
@@ -316,7 +320,9 @@ impl Client {
     pub fn timer(&self) -> Option<Timer> {
         match self.phase {
             Phase::Connecting { .. } => Some(Timer::ConnAck),
-            Phase::Connected if self.reading && self.ping_deadline.is_some() => {
+            Phase::Connected
+                if self.ping_queued.is_some() || (self.reading && self.ping_deadline.is_some()) =>
+            {
                 Some(Timer::PingResp)
             }
             Phase::Connected if !self.keep_alive.is_zero() => Some(Timer::KeepAlive),
@@ -337,6 +343,8 @@ impl Client {
         self.read_buf.clear();
         self.clear_transmit();
         self.ping_deadline = None;
+        self.ping_queued = None;
+        self.write_progress = now;
         self.reading = true;
         self.aliases.clear();
         self.alias_topics.clear();
@@ -450,6 +458,16 @@ impl Client {
         self.read_buf.clear();
     }
 
+    /// The driver wrote some of the bytes it took from [`poll_transmit`](Self::poll_transmit)
+    /// (a driver whose writes can take long, on a slow link, calls it after each write).
+    ///
+    /// A PINGREQ waits behind the bytes the driver has not written yet; while the driver keeps
+    /// writing, the link is alive and the PINGREQ's deadline waits too. Without this input the
+    /// deadline counts from when the PINGREQ was queued or the driver last took bytes.
+    pub fn handle_write_progress(&mut self, now: Instant) {
+        self.write_progress = self.write_progress.max(now);
+    }
+
     /// The driver stops reading the transport, because the application does not take messages
     /// as fast as they come (TCP back pressure then slows the server down).
     ///
@@ -477,7 +495,13 @@ impl Client {
                 self.close(DisconnectReason::ConnAckTimeout);
             }
             Phase::Connected => {
-                if self.reading && self.ping_deadline.is_some_and(|d| now >= d) {
+                if let Some(queued) = self.ping_queued {
+                    if now >= self.stall_deadline(queued) {
+                        // The PINGREQ could not even be written: nothing left for a ping
+                        // timeout, the server stopped reading.
+                        self.close(DisconnectReason::KeepAliveTimeout);
+                    }
+                } else if self.reading && self.ping_deadline.is_some_and(|d| now >= d) {
                     // No PINGRESP: half-open, or a stuck server.
                     self.close(DisconnectReason::KeepAliveTimeout);
                 } else if (self.ping_deadline.is_none() || !self.reading)
@@ -487,8 +511,12 @@ impl Client {
                     // While reading is paused the answers to earlier pings are unread: keep
                     // pinging, so the server keeps the connection, without waiting for them.
                     // [MQTT-3.1.2-23]: a control packet within every keep alive interval.
-                    self.encode_infallible(&Packet::PingReq);
-                    self.ping_deadline = Some(now + self.ping_timeout());
+                    // It goes before whatever else waits for the driver, and its PINGRESP
+                    // deadline starts when the driver takes it: a PINGREQ behind a large
+                    // PUBLISH on a slow link is not a missing PINGRESP.
+                    self.chunks.push_front(Bytes::from_static(&PINGREQ));
+                    self.ping_queued = Some(now);
+                    self.ping_deadline = None;
                 }
             }
             _ => {}
@@ -576,6 +604,10 @@ impl Client {
 
     fn end_transmit(&mut self, now: Instant) {
         self.last_sent = now;
+        self.write_progress = now;
+        if self.ping_queued.take().is_some() {
+            self.ping_deadline = Some(now + self.ping_timeout());
+        }
         if let Some(&last) = self.qos0_unhanded.back() {
             self.qos0_transmitted = last;
         }
@@ -602,6 +634,7 @@ impl Client {
         match self.phase {
             Phase::Connecting { deadline } => Some(deadline),
             Phase::Connected => match self.ping_deadline {
+                _ if self.ping_queued.is_some() => self.ping_queued.map(|q| self.stall_deadline(q)),
                 Some(deadline) if self.reading => Some(deadline),
                 _ if self.keep_alive.is_zero() => None,
                 // No ping outstanding, or reading paused: the next PINGREQ.
@@ -685,6 +718,12 @@ impl Client {
 
     // ---- internals ----
 
+    /// When a PINGREQ queued at `queued` and not yet taken by the driver means a stalled link:
+    /// a ping timeout after the later of its queueing and the driver's last progress.
+    fn stall_deadline(&self, queued: Instant) -> Instant {
+        queued.max(self.write_progress) + self.ping_timeout()
+    }
+
     fn ping_timeout(&self) -> Duration {
         self.config
             .ping_timeout
@@ -740,6 +779,7 @@ impl Client {
         }
         self.clear_transmit();
         self.ping_deadline = None;
+        self.ping_queued = None;
         // Acknowledgements owed on this connection are moot: the server sends the messages
         // again. QoS 2 identifiers stay, so that a redelivery is not delivered twice.
         self.inbound.clear();
@@ -936,6 +976,9 @@ fn encodable(result: Result<usize, mqtt_proto::EncodeError>) -> Result<(), Clien
         Err(e) => Err(ClientError::Encode(e)),
     }
 }
+
+/// A PINGREQ packet.
+const PINGREQ: [u8; 2] = [0xC0, 0x00];
 
 /// A 3.x CONNACK refusing the protocol version: type 2, remaining length 2, no flags, return
 /// code 0x01.
