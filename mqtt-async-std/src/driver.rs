@@ -342,14 +342,8 @@ impl Driver {
                 read_buf.extend_from_slice(&chunk[..n]);
             }
             match wake {
-                Wake::Written(result) => {
-                    let now = self.now();
-                    if result.is_err() {
-                        self.sup.transport_closed(now);
-                    } else {
-                        self.sup.write_progress(now);
-                    }
-                }
+                Wake::Written(Ok(())) => self.sup.write_progress(self.now()),
+                Wake::Written(Err(_)) => self.sup.transport_closed(self.now()),
                 Wake::Read(Ok(0) | Err(_)) => self.sup.transport_closed(self.now()),
                 Wake::Read(Ok(_)) => self.sup.read(self.now(), &mut read_buf),
                 Wake::Room => self.deliver(),
