@@ -343,8 +343,9 @@ impl Driver {
             }
             match wake {
                 Wake::Written(Ok(())) => self.sup.write_progress(self.now()),
-                Wake::Written(Err(_)) => self.sup.transport_closed(self.now()),
-                Wake::Read(Ok(0) | Err(_)) => self.sup.transport_closed(self.now()),
+                Wake::Written(Err(_)) | Wake::Read(Ok(0) | Err(_)) => {
+                    self.sup.transport_closed(self.now());
+                }
                 Wake::Read(Ok(_)) => self.sup.read(self.now(), &mut read_buf),
                 Wake::Room => self.deliver(),
                 Wake::Control(control) => self.on_control(control),
