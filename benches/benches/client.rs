@@ -1,5 +1,6 @@
 //! The client state machine in memory: publishes at QoS 0, 1 and 2, with the acknowledgements
-//! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker.
+//! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker; and
+//! inbound QoS 2 exchanges with the duplicate guard on and off.
 //!
 //! Run: `cargo bench -p mqtt-benches --bench client`. Before the criterion groups it prints the
 //! allocations per publish, counted by a global allocator wrapper.
@@ -9,8 +10,8 @@ use std::hint::black_box;
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mqtt_proto::{
-    ConnAck, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, QoS,
-    ReasonCode, TopicName,
+    ConnAck, MqttString, Packet, PacketId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel,
+    Publish, QoS, QosPid, ReasonCode, TopicName,
 };
 use mqtt_sansio::{Client, Config, Instant, Message};
 use mqtt_test::{BrokerConfig, FakeBroker};
@@ -23,9 +24,14 @@ const VERSION: ProtocolVersion = ProtocolVersion::V3_1_1;
 const BATCH: u64 = 256;
 
 fn connected(window: u16) -> Client {
-    let config = Config::new(MqttString::from_static("bench"))
-        .with_version(VERSION)
-        .with_max_inflight(window);
+    connected_with(
+        Config::new(MqttString::from_static("bench"))
+            .with_version(VERSION)
+            .with_max_inflight(window),
+    )
+}
+
+fn connected_with(config: Config) -> Client {
     let mut client = Client::new(config);
     client.handle_transport_open(Instant::ZERO);
     let mut connack = BytesMut::new();
@@ -184,5 +190,66 @@ fn with_broker(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, client_alone, with_broker);
+/// The server's side of `ids` inbound QoS 2 exchanges with a `size`-byte payload: PUBLISH and
+/// PUBREL for each identifier, encoded once.
+fn inbound_qos2(ids: u16, size: usize) -> Vec<(Bytes, Bytes)> {
+    let payload = Bytes::from(vec![0xA5; size]);
+    let encode = |p: Packet| {
+        let mut b = BytesMut::new();
+        p.encode(VERSION, &mut b).expect("valid");
+        b.freeze()
+    };
+    (1..=ids)
+        .map(|n| {
+            let id = PacketId::new(n).expect("non-zero");
+            let topic = TopicName::from_static("devices/sensor-0042/commands");
+            let publish = Publish::new(topic, QosPid::ExactlyOnce(id), payload.clone());
+            (encode(publish.into()), encode(PubRel::new(id).into()))
+        })
+        .collect()
+}
+
+/// One inbound QoS 2 exchange: PUBLISH in, the message and PUBREC out, PUBREL in, PUBCOMP out.
+fn one_inbound(client: &mut Client, wire: &mut BytesMut, (publish, pubrel): &(Bytes, Bytes)) {
+    client.handle_read(Instant::ZERO, publish);
+    while let Some(e) = client.poll_event() {
+        black_box(e);
+    }
+    while client.poll_transmit(Instant::ZERO, wire) {}
+    wire.clear();
+    client.handle_read(Instant::ZERO, pubrel);
+    while client.poll_transmit(Instant::ZERO, wire) {}
+    wire.clear();
+}
+
+/// What the duplicate guard costs per inbound QoS 2 message (digest of topic and payload, and
+/// remembering it at PUBREL).
+fn duplicate_guard(c: &mut Criterion) {
+    let mut group = c.benchmark_group("client/receive-qos2");
+    group.throughput(Throughput::Elements(BATCH));
+    for (size, ids) in [(64, 4096), (64 * 1024, 256)] {
+        let exchanges = inbound_qos2(ids, size);
+        for (guard, remembered) in [("guard-off", 0), ("guard-on", usize::from(u16::MAX))] {
+            let mut client = connected_with(
+                Config::new(MqttString::from_static("bench"))
+                    .with_version(VERSION)
+                    .with_duplicate_guard(remembered),
+            );
+            let mut wire = BytesMut::with_capacity(4096);
+            let mut next = exchanges.iter().cycle();
+            group.bench_function(format!("{size}B/{guard}"), |b| {
+                b.iter(|| {
+                    for _ in 0..BATCH {
+                        if let Some(exchange) = next.next() {
+                            one_inbound(&mut client, &mut wire, exchange);
+                        }
+                    }
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, client_alone, with_broker, duplicate_guard);
 criterion_main!(benches);

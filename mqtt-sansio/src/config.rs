@@ -80,6 +80,18 @@ pub struct Config {
     /// What becomes of an outbound QoS 2 message the server acknowledged with PUBREC and then
     /// lost with its session. Default: [`InDoubt::Requeue`].
     pub in_doubt: InDoubt,
+    /// The duplicate guard: how many completed inbound QoS 2 messages the session remembers
+    /// (packet identifier and a 64-bit digest of topic and payload), so that one a server sends
+    /// again with DUP after it forgot their completion (a broker restarted from a stale
+    /// persistence file) is acknowledged and not delivered twice
+    /// ([`Event::DuplicateSuppressed`](crate::Event::DuplicateSuppressed)). A PUBLISH without
+    /// DUP is always a new message. 0 turns the guard off. Default: 65,535, one per packet
+    /// identifier: at most about 2 MiB, taken as identifiers get used.
+    ///
+    /// What it cannot tell apart: a new message sent again with DUP whose first transmission
+    /// never arrived, with the topic, payload and packet identifier of a message completed
+    /// before it; it is held back too.
+    pub duplicate_guard: usize,
 }
 
 /// What becomes of an outbound QoS 2 message between PUBREC and PUBCOMP when the server loses
@@ -128,6 +140,7 @@ impl Config {
             max_pending: 1024,
             manual_acks: false,
             in_doubt: InDoubt::Requeue,
+            duplicate_guard: usize::from(u16::MAX),
         }
     }
 
@@ -199,6 +212,13 @@ impl Config {
     #[must_use]
     pub fn with_in_doubt(mut self, in_doubt: InDoubt) -> Self {
         self.in_doubt = in_doubt;
+        self
+    }
+
+    /// Sets [`duplicate_guard`](Self::duplicate_guard).
+    #[must_use]
+    pub fn with_duplicate_guard(mut self, remembered: usize) -> Self {
+        self.duplicate_guard = remembered;
         self
     }
 

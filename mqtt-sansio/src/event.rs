@@ -79,6 +79,13 @@ pub enum Event {
         /// Each filter with the granted QoS (0x00 to 0x02) or a failure reason code.
         results: Vec<(TopicFilter, ReasonCode)>,
     },
+    /// The duplicate guard held back a QoS 2 message the server sent again with DUP after it
+    /// was completed ([`Config::duplicate_guard`](crate::Config::duplicate_guard)): it was
+    /// acknowledged, not delivered.
+    DuplicateSuppressed {
+        /// The server's packet identifier.
+        packet_id: PacketId,
+    },
     /// The connection ended; always the last event of a connection. The driver closes the
     /// transport if it is still open.
     Disconnected(DisconnectReason),

@@ -75,6 +75,12 @@ pub enum ConnectionEvent {
     /// filter with its granted QoS or failure code (see
     /// [`Event::Resubscribed`](crate::Event::Resubscribed)).
     Resubscribed(Vec<(TopicFilter, ReasonCode)>),
+    /// The duplicate guard held back a QoS 2 message the broker sent again after it was
+    /// completed (see [`Event::DuplicateSuppressed`](crate::Event::DuplicateSuppressed)).
+    DuplicateSuppressed {
+        /// The broker's packet identifier.
+        packet_id: PacketId,
+    },
     /// Another connection with the same client identifier took the session over (MQTT 5.0
     /// DISCONNECT 0x8E); [`Policy::takeover`] says whether the client stops or comes back
     /// later (then [`Reconnecting`](Self::Reconnecting) follows).
@@ -590,6 +596,12 @@ impl<T> Supervisor<T> {
             Event::Resubscribed { results } => self
                 .outputs
                 .push_back(Output::Event(ConnectionEvent::Resubscribed(results))),
+            Event::DuplicateSuppressed { packet_id } => {
+                self.outputs
+                    .push_back(Output::Event(ConnectionEvent::DuplicateSuppressed {
+                        packet_id,
+                    }));
+            }
             Event::Message(publish) => self.outputs.push_back(Output::Message(publish)),
             Event::Published {
                 packet_id,

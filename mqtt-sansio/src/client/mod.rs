@@ -1,5 +1,6 @@
 //! The client: connection and session state, driven by its inputs, drained through its outputs.
 
+mod duplicates;
 mod publish;
 mod receive;
 mod subscribe;
@@ -25,8 +26,9 @@ use crate::event::{CommandId, Connected, DisconnectReason, Event, ServerLimits, 
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::time::Instant;
+use duplicates::Completed;
 use publish::{Outgoing, Queued};
-use receive::{InboundAck, Qos2State};
+use receive::{Inbound2, InboundAck};
 use subscribe::{Remembered, Request};
 
 /// Where the connection stands.
@@ -155,7 +157,9 @@ pub struct Client {
     /// Received QoS 1 and 2 messages in receipt order, for acknowledgements in that order.
     inbound: VecDeque<InboundAck>,
     /// Inbound QoS 2 identifiers between PUBLISH and PUBREL: the server's identifiers.
-    inbound_qos2: IdMap<Qos2State>,
+    inbound_qos2: IdMap<Inbound2>,
+    /// Inbound QoS 2 messages completed recently: the duplicate guard.
+    completed: Completed,
     /// Inbound topic aliases (MQTT 5.0), index alias − 1.
     aliases: Vec<Option<mqtt_proto::TopicName>>,
     /// The topics the application's outbound Topic Aliases stand for since the transport
@@ -209,6 +213,7 @@ impl Client {
             remembered: Vec::new(),
             inbound: VecDeque::new(),
             inbound_qos2: IdMap::new(),
+            completed: Completed::new(config.duplicate_guard),
             aliases: Vec::new(),
             alias_topics: Vec::new(),
             out_aliases: Vec::new(),
@@ -292,6 +297,13 @@ impl Client {
     #[must_use]
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
+    }
+
+    /// How many inbound QoS 2 messages the duplicate guard held back
+    /// ([`Config::duplicate_guard`]): each was reported with [`Event::DuplicateSuppressed`].
+    #[must_use]
+    pub fn duplicates_suppressed(&self) -> u64 {
+        self.completed.suppressed()
     }
 
     /// Packet identifiers in use: messages in flight or pending at QoS 1 and 2, and requests

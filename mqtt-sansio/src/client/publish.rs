@@ -475,6 +475,7 @@ impl Client {
         let mut reset = SessionReset::default();
         let mut after = Vec::new();
         self.inbound_qos2.clear();
+        self.completed.clear();
         let inflight = core::mem::take(&mut self.inflight);
         let mut requeue = Vec::new();
         for outgoing in inflight {

@@ -4,10 +4,19 @@
 use mqtt_proto::{Packet, PacketId, PubAck, PubComp, PubRec, Publish, QoS, ReasonCode};
 
 use super::Client;
+use super::duplicates;
 use crate::error::ClientError;
 use crate::event::Event;
 
-/// An inbound QoS 2 identifier between PUBLISH and PUBREL.
+/// An inbound QoS 2 message between PUBLISH and PUBREL: where it stands, and the digest the
+/// duplicate guard remembers it by once completed (0 with the guard off).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Inbound2 {
+    pub(super) state: Qos2State,
+    digest: u64,
+}
+
+/// Where an inbound QoS 2 message stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Qos2State {
     /// Delivered to the application, which has not acknowledged it yet (manual acks).
@@ -43,7 +52,7 @@ impl Client {
         }
         match publish.qos() {
             QoS::ExactlyOnce => {
-                if let Some(&state) = self.inbound_qos2.get(id.get()) {
+                if let Some(&Inbound2 { state, .. }) = self.inbound_qos2.get(id.get()) {
                     // A redelivery of a message already delivered ([MQTT-4.3.3-10] (5.0),
                     // [MQTT-4.3.3-2] (3.1.1)): acknowledge again in turn, never deliver twice.
                     if self.inbound.iter().any(|a| a.id == id) {
@@ -58,7 +67,38 @@ impl Client {
                     self.flush_acks();
                     return;
                 }
-                self.inbound_qos2.insert(id.get(), Qos2State::Delivered);
+                let digest = if self.completed.is_on() {
+                    duplicates::digest(&publish)
+                } else {
+                    0
+                };
+                if publish.dup && self.completed.suppress(id, digest) {
+                    // Completed already: the server forgot (a broker restarted from a stale
+                    // persistence file). Acknowledge, so that it completes again; do not deliver.
+                    self.inbound_qos2.insert(
+                        id.get(),
+                        Inbound2 {
+                            state: Qos2State::Received,
+                            digest,
+                        },
+                    );
+                    self.inbound.push_back(InboundAck {
+                        id,
+                        qos: QoS::ExactlyOnce,
+                        acked: true,
+                    });
+                    self.flush_acks();
+                    self.events
+                        .push_back(Event::DuplicateSuppressed { packet_id: id });
+                    return;
+                }
+                self.inbound_qos2.insert(
+                    id.get(),
+                    Inbound2 {
+                        state: Qos2State::Delivered,
+                        digest,
+                    },
+                );
                 self.deliver(id, QoS::ExactlyOnce, publish);
             }
             _ => self.deliver(id, QoS::AtLeastOnce, publish),
@@ -80,7 +120,9 @@ impl Client {
                 break;
             };
             if ack.qos == QoS::ExactlyOnce {
-                self.inbound_qos2.insert(ack.id.get(), Qos2State::Received);
+                if let Some(entry) = self.inbound_qos2.get_mut(ack.id.get()) {
+                    entry.state = Qos2State::Received;
+                }
                 self.encode_infallible(&Packet::PubRec(PubRec::new(ack.id)));
             } else {
                 self.encode_infallible(&Packet::PubAck(PubAck::new(ack.id)));
@@ -111,8 +153,8 @@ impl Client {
         // A QoS 2 message delivered on a connection that has since ended: its PUBREC goes out
         // when the server sends it again.
         match self.inbound_qos2.get_mut(packet_id.get()) {
-            Some(state @ Qos2State::Delivered) => {
-                *state = Qos2State::Received;
+            Some(entry) if entry.state == Qos2State::Delivered => {
+                entry.state = Qos2State::Received;
                 Ok(())
             }
             _ => Err(ClientError::UnknownAck(packet_id)),
@@ -120,14 +162,21 @@ impl Client {
     }
 
     pub(super) fn handle_pubrel(&mut self, id: PacketId) {
-        match self.inbound_qos2.get(id.get()) {
-            Some(Qos2State::Received) => {
+        match self.inbound_qos2.get(id.get()).copied() {
+            Some(Inbound2 {
+                state: Qos2State::Received,
+                digest,
+            }) => {
                 self.inbound_qos2.remove(id.get());
+                self.completed.remember(id, digest);
                 // [MQTT-4.3.3-11] (5.0), [MQTT-4.3.3-2] (3.1.1)
                 self.encode_infallible(&Packet::PubComp(PubComp::new(id)));
             }
             // PUBREL before the PUBREC it answers: the server broke the exchange.
-            Some(Qos2State::Delivered) => self.violation(ReasonCode::PROTOCOL_ERROR, None),
+            Some(Inbound2 {
+                state: Qos2State::Delivered,
+                ..
+            }) => self.violation(ReasonCode::PROTOCOL_ERROR, None),
             None if self.version.is_v5() => self.encode_infallible(&Packet::PubComp(
                 PubComp::with_reason(id, ReasonCode::PACKET_IDENTIFIER_NOT_FOUND),
             )),

@@ -1,0 +1,154 @@
+//! The duplicate guard: inbound QoS 2 messages completed recently, so that a server that
+//! forgot their completion (a broker restarted from a stale persistence file) and sends them
+//! again with DUP set does not get them delivered twice.
+
+use alloc::collections::VecDeque;
+
+use mqtt_proto::{PacketId, Publish};
+
+use crate::id_map::IdMap;
+
+/// A digest of a message's topic name and payload (XXH3, 64 bits): what tells a resent
+/// message from a new one that reuses its packet identifier.
+pub(super) fn digest(publish: &Publish) -> u64 {
+    let topic = xxhash_rust::xxh3::xxh3_64(publish.topic_bytes());
+    xxhash_rust::xxh3::xxh3_64_with_seed(publish.payload(), topic)
+}
+
+/// The last `capacity` completed inbound QoS 2 messages, by packet identifier, with the digest
+/// of each. An identifier completed again replaces its older entry.
+pub(super) struct Completed {
+    capacity: usize,
+    /// Digest and completion stamp per identifier.
+    entries: IdMap<(u64, u32)>,
+    /// Identifiers with their stamps, oldest first; a place whose stamp is not its
+    /// identifier's current one is stale.
+    order: VecDeque<(u16, u32)>,
+    stamp: u32,
+    /// How many messages the guard held back.
+    suppressed: u64,
+}
+
+impl Completed {
+    pub(super) fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: IdMap::new(),
+            order: VecDeque::new(),
+            stamp: 0,
+            suppressed: 0,
+        }
+    }
+
+    pub(super) fn is_on(&self) -> bool {
+        self.capacity > 0
+    }
+
+    /// The message `id` with `digest` was completed (PUBCOMP sent).
+    pub(super) fn remember(&mut self, id: PacketId, digest: u64) {
+        if !self.is_on() {
+            return;
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        self.entries.insert(id.get(), (digest, self.stamp));
+        if self.capacity >= usize::from(u16::MAX) {
+            // One entry per identifier at most: never more than the capacity, no order needed.
+            return;
+        }
+        self.order.push_back((id.get(), self.stamp));
+        while self.entries.len() > self.capacity {
+            let Some((oldest, stamp)) = self.order.pop_front() else {
+                break;
+            };
+            if self.entries.get(oldest).is_some_and(|&(_, s)| s == stamp) {
+                self.entries.remove(oldest);
+            }
+        }
+        if self.order.len() > 2 * self.entries.len() + 16 {
+            // Drop the stale places, so that the order stays as small as the entries.
+            let entries = &self.entries;
+            self.order
+                .retain(|&(id, stamp)| entries.get(id).is_some_and(|&(_, s)| s == stamp));
+        }
+    }
+
+    /// Whether a PUBLISH with DUP set, `id` and `digest` is a message completed already; counts
+    /// it when it is.
+    pub(super) fn suppress(&mut self, id: PacketId, digest: u64) -> bool {
+        let known = self
+            .entries
+            .get(id.get())
+            .is_some_and(|&(d, _)| d == digest);
+        if known {
+            self.suppressed += 1;
+        }
+        known
+    }
+
+    pub(super) fn suppressed(&self) -> u64 {
+        self.suppressed
+    }
+
+    /// The server lost the session: what it completed belongs to the old one.
+    pub(super) fn clear(&mut self) {
+        self.entries.clear();
+        self.order.clear();
+    }
+
+    /// How many completions are remembered.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Completed;
+    use mqtt_proto::PacketId;
+
+    fn id(n: u16) -> PacketId {
+        PacketId::new(n).unwrap_or(PacketId::MIN)
+    }
+
+    #[test]
+    fn keeps_the_last_completions_up_to_its_capacity() {
+        let mut c = Completed::new(3);
+        for n in 1..=4 {
+            c.remember(id(n), u64::from(n) * 10);
+        }
+        assert_eq!(c.len(), 3);
+        assert!(!c.suppress(id(1), 10), "the oldest went");
+        assert!(c.suppress(id(4), 40));
+        assert!(
+            !c.suppress(id(4), 41),
+            "another message under that identifier"
+        );
+        // Completed again: the newer entry stays when the older place comes up.
+        c.remember(id(2), 21);
+        c.remember(id(5), 50);
+        assert!(c.suppress(id(2), 21) && !c.suppress(id(2), 20));
+        assert!(!c.suppress(id(3), 30), "the oldest live entry went");
+        assert_eq!(c.suppressed(), 2);
+    }
+
+    #[test]
+    fn stale_places_do_not_pile_up() {
+        let mut c = Completed::new(100);
+        for round in 0..1000_u64 {
+            c.remember(id(7), round);
+        }
+        assert_eq!(c.len(), 1);
+        assert!(c.order.len() <= 2 * c.len() + 16);
+        assert!(c.suppress(id(7), 999));
+    }
+
+    #[test]
+    fn off_remembers_nothing() {
+        let mut c = Completed::new(0);
+        c.remember(id(1), 1);
+        assert!(!c.suppress(id(1), 1));
+        c.clear();
+        assert_eq!(c.len(), 0);
+    }
+}
