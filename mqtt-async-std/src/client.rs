@@ -9,7 +9,7 @@ use mqtt_proto::{
 use crate::driver::Reply;
 use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
 
-use mqtt_options::Error;
+use mqtt_options::{Error, EventQueue};
 
 pub(crate) enum Command {
     Publish(Message, Reply<Published>),
@@ -142,18 +142,18 @@ impl Messages {
 
 /// Connection events, bounded: when nobody reads them, new ones are dropped.
 #[derive(Debug)]
-pub struct Events(pub(crate) async_channel::Receiver<ConnectionEvent>);
+pub struct Events(pub(crate) EventQueue);
 
 impl Events {
-    /// The next event; `None` when the client stopped.
+    /// The next event; `None` when the client stopped and every event was taken.
     ///
     /// Cancel safe.
     pub async fn recv(&mut self) -> Option<ConnectionEvent> {
-        self.0.recv().await.ok()
+        self.0.recv().await
     }
 
     /// The next event if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Option<ConnectionEvent> {
-        self.0.try_recv().ok()
+        self.0.try_recv()
     }
 }

@@ -13,7 +13,7 @@ use bytes::{Buf, BytesMut};
 use event_listener::Event;
 use futures_lite::future::FutureExt as _;
 use futures_lite::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use mqtt_options::{Attempts, Error, Options};
+use mqtt_options::{Attempts, Error, EventSink, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
     Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published,
@@ -85,7 +85,7 @@ pub(crate) struct Driver {
     messages: Sender<Publish>,
     /// Notified when the application takes a message: room in the stream.
     taken: Arc<Event>,
-    events: Sender<ConnectionEvent>,
+    events: EventSink,
     inbox: VecDeque<Publish>,
     first: Option<Reply<()>>,
     unreachable: Option<Error>,
@@ -102,7 +102,7 @@ impl Driver {
         control: Receiver<Control>,
         messages: Sender<Publish>,
         taken: Arc<Event>,
-        events: Sender<ConnectionEvent>,
+        events: EventSink,
         first: Reply<()>,
     ) -> Self {
         Self {
@@ -149,7 +149,8 @@ impl Driver {
                         ConnectionEvent::Disconnected(reason) => ended = Some(reason.clone()),
                         _ => {}
                     }
-                    let _ = self.events.try_send(event);
+                    // A full event queue makes room and says so: the application lags.
+                    self.events.send(event);
                 }
                 _ => {}
             }

@@ -55,7 +55,7 @@ pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Err
     let (command_tx, command_rx) = async_channel::bounded(options.command_capacity.max(1));
     let (control_tx, control_rx) = async_channel::bounded(4);
     let (message_tx, message_rx) = async_channel::bounded(options.message_capacity.max(1));
-    let (event_tx, event_rx) = async_channel::bounded(64);
+    let (event_tx, event_rx) = mqtt_options::event_queue(options.event_capacity);
     let (first_tx, first_rx) = async_channel::bounded(1);
     let taken = Arc::new(event_listener::Event::new());
     let disconnect_timeout = options.disconnect_timeout;

@@ -10,7 +10,7 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use mqtt_options::{Attempts, Error, Options};
+use mqtt_options::{Attempts, Error, EventSink, Options};
 use mqtt_proto::{Publish, ReasonCode};
 use mqtt_sansio::{
     Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published,
@@ -60,7 +60,7 @@ pub(crate) struct State {
     /// not read.
     inbox: VecDeque<Publish>,
     messages: SyncSender<Publish>,
-    events: SyncSender<ConnectionEvent>,
+    events: EventSink,
     first: Option<Reply<()>>,
     /// Set when the session ended the connection, until the connection thread closes it.
     ended: Option<DisconnectReason>,
@@ -79,7 +79,7 @@ impl Shared {
     pub(crate) fn new(
         options: &Options,
         messages: SyncSender<Publish>,
-        events: SyncSender<ConnectionEvent>,
+        events: EventSink,
         first: Reply<()>,
     ) -> Self {
         Self {
@@ -172,8 +172,8 @@ impl State {
                             }
                             _ => {}
                         }
-                        // A full event queue drops the newest event: nobody reads them.
-                        let _ = self.events.try_send(event);
+                        // A full event queue makes room and says so: the application lags.
+                        self.events.send(event);
                     }
                     _ => {}
                 }

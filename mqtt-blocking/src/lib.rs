@@ -42,6 +42,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use bytes::Bytes;
+use mqtt_options::EventQueue;
 pub use mqtt_options::{
     AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
@@ -73,7 +74,7 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
         None => None,
     };
     let (message_tx, message_rx) = mpsc::sync_channel(options.message_capacity.max(1));
-    let (event_tx, event_rx) = mpsc::sync_channel(64);
+    let (event_tx, event_rx) = mqtt_options::event_queue(options.event_capacity);
     let (first_tx, first_rx) = mpsc::channel();
     let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
     let disconnect_timeout = options.disconnect_timeout;
@@ -397,26 +398,28 @@ impl Messages {
     }
 }
 
-/// Connection events, bounded: when nobody reads them, new ones are dropped.
+/// Connection events, bounded ([`Options::event_capacity`]): the connection thread never waits
+/// for the application, and when the application lags behind the oldest events give way to a
+/// [`ConnectionEvent::Lagged`] that counts them.
 #[derive(Debug)]
-pub struct Events(Receiver<ConnectionEvent>);
+pub struct Events(EventQueue);
 
 impl Events {
-    /// The next event; `None` when the client stopped.
+    /// The next event; `None` when the client stopped and every event was taken.
     #[must_use]
     pub fn recv(&self) -> Option<ConnectionEvent> {
-        self.0.recv().ok()
+        self.0.recv_blocking()
     }
 
     /// The next event within `timeout`.
     #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<ConnectionEvent> {
-        self.0.recv_timeout(timeout).ok()
+        self.0.recv_timeout(timeout)
     }
 
     /// The next event if one is waiting.
     #[must_use]
     pub fn try_recv(&self) -> Option<ConnectionEvent> {
-        self.0.try_recv().ok()
+        self.0.try_recv()
     }
 }

@@ -48,6 +48,9 @@ pub struct Options {
     pub message_capacity: usize,
     /// How many commands (publish, subscribe, …) wait for the connection task. Default: 64.
     pub command_capacity: usize,
+    /// How many connection events wait for the application; when it lags behind, the oldest
+    /// give way to a `Lagged` count ([`event_queue`](crate::event_queue)). Default: 64.
+    pub event_capacity: usize,
     /// How long an adapter's `disconnect` waits for the messages in
     /// flight to be acknowledged before it sends DISCONNECT. Default: 5 s.
     pub disconnect_timeout: Duration,
@@ -110,6 +113,7 @@ impl Options {
             takeover: Takeover::Stop,
             message_capacity: 64,
             command_capacity: 64,
+            event_capacity: 64,
             disconnect_timeout: Duration::from_secs(5),
             tls,
             credentials: None,

@@ -94,6 +94,13 @@ pub enum ConnectionEvent {
     },
     /// The client stopped: a fatal refusal, or `disconnect`.
     Stopped,
+    /// The application read events more slowly than they came: this many were dropped (the
+    /// oldest) before the ones that follow. Made by the adapters' event queues, never by the
+    /// supervisor.
+    Lagged {
+        /// How many events were dropped.
+        missed: u64,
+    },
 }
 
 /// What the driver takes from [`Supervisor::poll_output`].

@@ -67,6 +67,7 @@ macro_rules! scenarios {
             accepted_then_dropped_backs_off,
             session_taken_over_follows_the_policy,
             session_takeover_is_not_a_loop,
+            stalled_event_consumer_learns_what_it_missed,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -9,7 +9,7 @@ use mqtt_proto::{
 use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
 use tokio::sync::{mpsc, oneshot};
 
-use mqtt_options::Error;
+use mqtt_options::{Error, EventQueue};
 
 pub(crate) enum Command {
     Publish(Message, oneshot::Sender<Result<Published, Error>>),
@@ -135,12 +135,14 @@ impl Messages {
     }
 }
 
-/// Connection events, bounded: when nobody reads them, the oldest are kept and new ones dropped.
+/// Connection events, bounded ([`Options::event_capacity`](crate::Options::event_capacity)):
+/// the connection task never waits for the application, and when the application lags behind
+/// the oldest events give way to a [`ConnectionEvent::Lagged`] that counts them.
 #[derive(Debug)]
-pub struct Events(pub(crate) mpsc::Receiver<ConnectionEvent>);
+pub struct Events(pub(crate) EventQueue);
 
 impl Events {
-    /// The next event; `None` when the client stopped.
+    /// The next event; `None` when the client stopped and every event was taken.
     ///
     /// Cancel safe.
     pub async fn recv(&mut self) -> Option<ConnectionEvent> {
@@ -149,6 +151,6 @@ impl Events {
 
     /// The next event if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Option<ConnectionEvent> {
-        self.0.try_recv().ok()
+        self.0.try_recv()
     }
 }

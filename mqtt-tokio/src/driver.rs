@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::client::{Command, Control};
 use mqtt_options::Options;
-use mqtt_options::{Attempts, Error};
+use mqtt_options::{Attempts, Error, EventSink};
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
@@ -139,7 +139,7 @@ pub(crate) struct Driver {
     commands: mpsc::Receiver<Command>,
     control: mpsc::Receiver<Control>,
     messages: mpsc::Sender<Publish>,
-    events: mpsc::Sender<ConnectionEvent>,
+    events: EventSink,
     /// Received messages the application has not taken yet: while any wait, the socket is not
     /// read.
     inbox: VecDeque<Publish>,
@@ -158,7 +158,7 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         control: mpsc::Receiver<Control>,
         messages: mpsc::Sender<Publish>,
-        events: mpsc::Sender<ConnectionEvent>,
+        events: EventSink,
         first: Reply<()>,
     ) -> Self {
         Self {
@@ -200,8 +200,8 @@ impl Driver {
                         ConnectionEvent::Disconnected(reason) => ended = Some(reason.clone()),
                         _ => {}
                     }
-                    // A full event queue drops the newest event: nobody reads them.
-                    let _ = self.events.try_send(event);
+                    // A full event queue makes room and says so: the application lags.
+                    self.events.send(event);
                 }
                 _ => {}
             }

@@ -74,7 +74,7 @@ pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Err
     let (control_tx, control_rx) = mpsc::channel(4);
     let disconnect_timeout = options.disconnect_timeout;
     let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
-    let (event_tx, event_rx) = mpsc::channel(64);
+    let (event_tx, event_rx) = mqtt_options::event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     // Certificate files are read once, here: a missing one fails at once.
     let tls = match &options.tls {

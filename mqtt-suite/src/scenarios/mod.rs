@@ -218,5 +218,5 @@ pub fn will_on_abort<A: Adapter>() {
 mod reconnect;
 pub use reconnect::{
     accepted_then_dropped_backs_off, session_taken_over_follows_the_policy,
-    session_takeover_is_not_a_loop,
+    session_takeover_is_not_a_loop, stalled_event_consumer_learns_what_it_missed,
 };

@@ -173,3 +173,61 @@ pub fn session_takeover_is_not_a_loop<A: Adapter>() {
         assert!(!takeovers.is_empty(), "{version:?}: they do take turns");
     }
 }
+
+/// An application that reads no events while the client reconnects 1,000 times: the client
+/// never waits for it, keeps the newest events, and the first event it reads says exactly how
+/// many it missed.
+pub fn stalled_event_consumer_learns_what_it_missed<A: Adapter>() {
+    let server = Scripted::start(BrokerConfig::new(), AfterConnack::Close);
+    let mut o = Options::new(&server.url(), "suite-lagging").unwrap();
+    o.backoff = Backoff::new(Duration::ZERO, 1, Duration::ZERO);
+    o.event_capacity = 16;
+    let client = A::connect(o).expect("the first connection is accepted");
+    let start = Instant::now();
+    while server.accepted().len() < 1000 {
+        assert!(
+            start.elapsed() < WAIT * 4,
+            "{} connections",
+            server.accepted().len()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    client.abort().unwrap();
+    let mut events = Vec::new();
+    while let Some(event) = client.next_event(WAIT) {
+        let stopped = event == ConnectionEvent::Stopped;
+        events.push(event);
+        if stopped {
+            break;
+        }
+    }
+    // The queue's 16, and what came while they were read.
+    assert!(events.len() <= 20, "{}", events.len());
+    let Some(ConnectionEvent::Lagged { missed }) = events.first() else {
+        panic!("{:?}", events.first())
+    };
+    // Each connection made Connected, Disconnected and Reconnecting, in that order: the event
+    // after the count is the one at that place of the sequence.
+    let cycle = u32::try_from(missed / 3).unwrap() + 1;
+    let first = &events[1];
+    let expected = match missed % 3 {
+        0 => matches!(first, ConnectionEvent::Connected { .. }),
+        1 => matches!(first, ConnectionEvent::Disconnected(_)),
+        _ => matches!(first, ConnectionEvent::Reconnecting { attempt, .. } if *attempt == cycle),
+    };
+    assert!(expected, "{missed} missed, then {first:?}");
+    // At least 2,999 events for 1,000 connections, at most 15 of them kept.
+    assert!(*missed >= 2984, "{missed}");
+    assert_eq!(events.last(), Some(&ConnectionEvent::Stopped));
+    let attempts: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            ConnectionEvent::Reconnecting { attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        attempts.windows(2).all(|w| w[1] == w[0] + 1),
+        "the newest, in order: {attempts:?}"
+    );
+}

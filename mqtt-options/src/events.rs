@@ -1,0 +1,197 @@
+//! The connection events between a driver and the application: bounded, and never losing an
+//! event without saying so.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use event_listener::Listener as _;
+use mqtt_sansio::ConnectionEvent;
+
+/// Creates the two ends of an event queue that holds at most `capacity` events (at least 2).
+///
+/// The driver never waits: when the application lags behind, the oldest events give way and a
+/// [`ConnectionEvent::Lagged`] in their place says how many it missed, as
+/// `tokio::sync::broadcast` reports `Lagged(n)`. The newest events, `Stopped` last of all, are
+/// always there to read.
+///
+/// ```
+/// use mqtt_options::event_queue;
+/// use mqtt_sansio::ConnectionEvent;
+///
+/// let (sink, events) = event_queue(3);
+/// for attempt in 1..=5 {
+///     sink.send(ConnectionEvent::Reconnecting { attempt, delay: Default::default() });
+/// }
+/// sink.send(ConnectionEvent::Stopped);
+/// drop(sink);
+/// assert_eq!(events.try_recv(), Some(ConnectionEvent::Lagged { missed: 4 }));
+/// assert!(matches!(events.try_recv(), Some(ConnectionEvent::Reconnecting { attempt: 5, .. })));
+/// assert_eq!(events.recv_blocking(), Some(ConnectionEvent::Stopped));
+/// assert_eq!(events.recv_blocking(), None, "the driver is gone");
+/// ```
+#[must_use]
+pub fn event_queue(capacity: usize) -> (EventSink, EventQueue) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            queue: VecDeque::new(),
+            capacity: capacity.max(2),
+            closed: false,
+        }),
+        ready: event_listener::Event::new(),
+    });
+    (
+        EventSink {
+            shared: shared.clone(),
+        },
+        EventQueue { shared },
+    )
+}
+
+struct Shared {
+    state: Mutex<State>,
+    ready: event_listener::Event,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+struct State {
+    queue: VecDeque<ConnectionEvent>,
+    capacity: usize,
+    /// The driver is gone: once the queue is empty, there is nothing more.
+    closed: bool,
+}
+
+/// The driver's end of an [`event_queue`]; dropping it ends the queue.
+pub struct EventSink {
+    shared: Arc<Shared>,
+}
+
+impl EventSink {
+    /// Queues `event` without waiting: when the queue is full, the oldest events make room and
+    /// a [`ConnectionEvent::Lagged`] at the front counts them.
+    pub fn send(&self, event: ConnectionEvent) {
+        let mut state = self.shared.lock();
+        if state.queue.len() >= state.capacity {
+            let mut missed = 0;
+            // Room for the event and for the count in front of the rest.
+            while state.queue.len() + 2 > state.capacity {
+                match state.queue.pop_front() {
+                    Some(ConnectionEvent::Lagged { missed: earlier }) => missed += earlier,
+                    Some(_) => missed += 1,
+                    None => break,
+                }
+            }
+            if let Some(ConnectionEvent::Lagged { missed: earlier }) = state.queue.front() {
+                missed += earlier;
+                state.queue.pop_front();
+            }
+            state.queue.push_front(ConnectionEvent::Lagged { missed });
+        }
+        state.queue.push_back(event);
+        drop(state);
+        self.shared.ready.notify(usize::MAX);
+    }
+}
+
+impl Drop for EventSink {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.ready.notify(usize::MAX);
+    }
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink").finish_non_exhaustive()
+    }
+}
+
+/// The application's end of an [`event_queue`].
+pub struct EventQueue {
+    shared: Arc<Shared>,
+}
+
+impl EventQueue {
+    /// The next event if one is waiting, without waiting; `None` when none is (or the driver
+    /// is gone).
+    #[must_use]
+    pub fn try_recv(&self) -> Option<ConnectionEvent> {
+        self.shared.lock().queue.pop_front()
+    }
+
+    /// Whether the driver is gone and every event was taken.
+    fn is_done(&self) -> bool {
+        let state = self.shared.lock();
+        state.closed && state.queue.is_empty()
+    }
+
+    /// The next event; `None` once the driver is gone and every event was taken.
+    ///
+    /// Cancel safe: an event is never lost by dropping this future.
+    pub async fn recv(&self) -> Option<ConnectionEvent> {
+        loop {
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if self.is_done() {
+                return None;
+            }
+            let listener = self.shared.ready.listen();
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if self.is_done() {
+                return None;
+            }
+            listener.await;
+        }
+    }
+
+    /// [`recv`](Self::recv), blocking the thread.
+    #[must_use]
+    pub fn recv_blocking(&self) -> Option<ConnectionEvent> {
+        self.recv_until(None)
+    }
+
+    /// The next event within `timeout`, blocking the thread; `None` when none came (or the
+    /// driver is gone).
+    #[must_use]
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<ConnectionEvent> {
+        self.recv_until(Some(Instant::now() + timeout))
+    }
+
+    fn recv_until(&self, deadline: Option<Instant>) -> Option<ConnectionEvent> {
+        loop {
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if self.is_done() {
+                return None;
+            }
+            let listener = self.shared.ready.listen();
+            if let Some(event) = self.try_recv() {
+                return Some(event);
+            }
+            if self.is_done() {
+                return None;
+            }
+            match deadline {
+                None => listener.wait(),
+                Some(deadline) => {
+                    listener.wait_deadline(deadline)?;
+                }
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for EventQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue").finish_non_exhaustive()
+    }
+}
