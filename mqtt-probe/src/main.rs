@@ -158,6 +158,9 @@ async fn session_loop_mode() -> u8 {
             },
             None => None,
         };
+        // Each line is a scenario of its own: a fresh client, so that nothing of the line
+        // before (identifiers, messages in flight, commands) reaches this connection.
+        probe.forget_session();
         if let Err(outcome) = probe.connect_fuzzish(port, version, clean).await {
             report(&mut probe, "connect", outcome);
             continue;

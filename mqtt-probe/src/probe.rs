@@ -211,6 +211,14 @@ impl Probe {
         Ok(())
     }
 
+    /// Drops the session and the reconnect state: the next `connect` starts a new client.
+    pub(crate) fn forget_session(&mut self) {
+        self.core = None;
+        self.target = None;
+        self.reconnect_at = None;
+        self.reconnect = Reconnect::new(&Policy::default());
+    }
+
     /// Ends the connection by this probe's doing.
     pub(crate) fn closing(&mut self, how: Closing) {
         self.closing = Some(how);

@@ -521,3 +521,57 @@ fn auto_reconnect_connects_again_after_the_peer_closes() {
     });
     assert_eq!(served.broker().connections(), 2);
 }
+
+#[test]
+fn each_session_loop_line_is_a_fresh_client() {
+    // The broker never acknowledges: the first line leaves a QoS 1 message unacknowledged.
+    let served = Served::start(BrokerConfig::new());
+    served.broker().hold_acks(true);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut closed = 0;
+            while closed < 2 && Instant::now() < deadline {
+                let publishes = served
+                    .received()
+                    .iter()
+                    .filter(|p| matches!(p, Packet::Publish(_)))
+                    .count();
+                if publishes > closed && served.broker().is_connected() {
+                    served.broker().connection_closed();
+                    closed += 1;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let port = served.port;
+        let run = probe_lines(
+            &["--session-loop"],
+            &[
+                format!(r#"{port} 4 0 {{"cmd":"publish","topic":"a","payload":"1","qos":1}}"#),
+                format!(r#"{port} 4 0 {{"cmd":"publish","topic":"b","payload":"2","qos":1}}"#),
+            ],
+        );
+        assert_eq!(run.code(), 0, "{:?}", run.events);
+    });
+    let publishes: Vec<(String, Option<u16>, bool)> = served
+        .received()
+        .into_iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some((
+                p.topic().to_owned(),
+                p.qos_pid.packet_id().map(|id| id.get()),
+                p.dup,
+            )),
+            _ => None,
+        })
+        .collect();
+    // The second connection carries the second line's message alone, numbered from 1 again.
+    assert_eq!(
+        publishes,
+        [
+            ("a".to_owned(), Some(1), false),
+            ("b".to_owned(), Some(1), false)
+        ]
+    );
+}
