@@ -560,7 +560,7 @@ fn each_session_loop_line_is_a_fresh_client() {
         .filter_map(|p| match p {
             Packet::Publish(p) => Some((
                 p.topic().to_owned(),
-                p.qos_pid.packet_id().map(mqtt_proto::PacketId::get),
+                p.qos_pid.packet_id().map(PacketId::get),
                 p.dup,
             )),
             _ => None,
