@@ -22,7 +22,10 @@ fn binary() -> PathBuf {
             return path;
         }
     }
-    panic!("mosquitto is not installed: `apt-get install mosquitto` (`.ci/run` does it)");
+    panic!(
+        "mosquitto is not installed: run the tests with `scripts/test`, which installs it, or \
+         install it yourself (`sudo apt-get install mosquitto`)"
+    );
 }
 
 fn free_port() -> u16 {
