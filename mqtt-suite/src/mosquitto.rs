@@ -103,7 +103,7 @@ impl Mosquitto {
         let dir =
             std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut config = format!("listener {port} 127.0.0.1\npersistence false\n");
+        let mut config = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\n");
         match credentials {
             Some((user, password)) => {
                 let file = dir.join("passwords");
@@ -162,6 +162,20 @@ impl Mosquitto {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// What the broker logged so far (its standard error).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
+    }
+
+    /// How many connections the broker accepted since it last started, by its log, not counting
+    /// the one that checked it listens.
+    pub fn connections(&self) -> usize {
+        self.log()
+            .matches("New connection from")
+            .count()
+            .saturating_sub(1)
     }
 
     pub fn url(&self) -> String {
