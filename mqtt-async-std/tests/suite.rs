@@ -13,6 +13,7 @@ macro_rules! adapter {
                 Client, ConnectionEvent, Error, Events, Messages, Options, connect,
             };
             use mqtt_proto::{Publish, QoS};
+            use mqtt_sansio::Message;
             use mqtt_suite::{Adapter, Connection};
 
             struct Executor;
@@ -44,6 +45,12 @@ macro_rules! adapter {
                     payload: &[u8],
                 ) -> Result<(), Error> {
                     $block_on(self.client.publish(topic, qos, retain, payload.to_vec())).map(|_| ())
+                }
+                fn send(&self, message: Message) -> Result<(), Error> {
+                    $block_on(self.client.send(message))
+                }
+                fn flush(&self) -> Result<(), Error> {
+                    $block_on(self.client.flush())
                 }
                 fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
                     $block_on(self.client.subscribe(filter, qos))

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use mqtt_blocking::{Client, ConnectionEvent, Error, Events, Messages, Options, connect};
+use mqtt_blocking::{Client, ConnectionEvent, Error, Events, Message, Messages, Options, connect};
 use mqtt_proto::{Publish, QoS};
 use mqtt_suite::{Adapter, Connection};
 
@@ -19,6 +19,12 @@ impl Connection for Connected {
         self.client
             .publish(topic, qos, retain, payload.to_vec())
             .map(|_| ())
+    }
+    fn send(&self, message: Message) -> Result<(), Error> {
+        self.client.send(message)
+    }
+    fn flush(&self) -> Result<(), Error> {
+        self.client.flush()
     }
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         self.client.subscribe(filter, qos)

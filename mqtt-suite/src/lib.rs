@@ -26,13 +26,17 @@ use std::time::Duration;
 pub use mosquitto::{Mosquitto, Pki};
 use mqtt_options::{Error, Options};
 use mqtt_proto::{Publish, QoS};
-use mqtt_sansio::ConnectionEvent;
+use mqtt_sansio::{ConnectionEvent, Message};
 pub use scripted::{AfterConnack, Scripted};
 
 /// A connected client of the adapter under test.
 pub trait Connection: Send {
     /// Publishes and waits for the acknowledgement (QoS 0: the write).
     fn publish(&self, topic: &str, qos: QoS, retain: bool, payload: &[u8]) -> Result<(), Error>;
+    /// Queues a message without waiting for its acknowledgement (the adapter's `send`).
+    fn send(&self, message: Message) -> Result<(), Error>;
+    /// Waits until every message given to `send` is done; the first failure among them.
+    fn flush(&self) -> Result<(), Error>;
     /// Subscribes; the granted QoS.
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error>;
     /// The next received message within `timeout`.

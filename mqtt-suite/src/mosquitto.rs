@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,6 +41,30 @@ impl Mosquitto {
     /// Anonymous access, no persistence.
     pub fn start() -> Self {
         Self::start_with(None)
+    }
+
+    /// Anonymous access, with persistence in this broker's directory: sessions and messages
+    /// survive a restart ([`stop`](Self::stop) saves them, as SIGTERM does); no limit on the
+    /// messages queued per client.
+    pub fn persistent() -> Self {
+        let broker = Self::start_with(None);
+        // Started as root, Mosquitto drops to its own user, which must be able to write the
+        // persistence file here.
+        let _ = std::fs::set_permissions(&broker.dir, std::fs::Permissions::from_mode(0o777));
+        let conf = broker.dir.join("mosquitto.conf");
+        let config = std::fs::read_to_string(&conf).unwrap().replace(
+            "persistence false\n",
+            &format!(
+                // No limit on the messages queued for a client: Mosquitto drops what passes its
+                // default of 1,000 without a word, which no client can make up for.
+                "persistence true\npersistence_location {}/\nmax_queued_messages 0\n",
+                broker.dir.display()
+            ),
+        );
+        std::fs::write(&conf, config).unwrap();
+        let mut broker = broker;
+        broker.restart();
+        broker
     }
 
     /// Only `user` with `password` may connect.
@@ -144,7 +169,11 @@ impl Mosquitto {
     }
 
     fn spawn(&mut self) {
-        let log = std::fs::File::create(self.dir.join("mosquitto.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("mosquitto.log"))
+            .unwrap();
         let child = Command::new(binary())
             .arg("-c")
             .arg(self.dir.join("mosquitto.conf"))
@@ -169,13 +198,14 @@ impl Mosquitto {
         std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
     }
 
-    /// How many connections the broker accepted since it last started, by its log, not counting
-    /// the one that checked it listens.
+    /// How many connections the broker accepted, by its log, not counting the one that
+    /// checked it listens at each start.
     pub fn connections(&self) -> usize {
-        self.log()
-            .matches("New connection from")
+        let log = self.log();
+        let starts = log.matches(" running").count();
+        log.matches("New connection from")
             .count()
-            .saturating_sub(1)
+            .saturating_sub(starts)
     }
 
     pub fn url(&self) -> String {
@@ -187,6 +217,32 @@ impl Mosquitto {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// Stops the broker as an operator would (SIGTERM): it closes the connections and, with
+    /// persistence, saves its state; waits until it has exited.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().to_string();
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() {
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+    }
+
+    /// Starts a stopped (or killed) broker again on the same port, with the same
+    /// configuration and persistence file.
+    pub fn start_again(&mut self) {
+        if self.child.is_none() {
+            self.spawn();
         }
     }
 

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use mqtt_proto::{Publish, QoS};
+use mqtt_sansio::Message;
 use mqtt_suite::{Adapter, Connection};
 use mqtt_tokio::{Client, ConnectionEvent, Error, Events, Messages, Options, connect};
 use tokio::runtime::Runtime;
@@ -23,6 +24,12 @@ impl Connection for Connected {
         self.runtime
             .block_on(self.client.publish(topic, qos, retain, payload.to_vec()))
             .map(|_| ())
+    }
+    fn send(&self, message: Message) -> Result<(), Error> {
+        self.runtime.block_on(self.client.send(message))
+    }
+    fn flush(&self) -> Result<(), Error> {
+        self.runtime.block_on(self.client.flush())
     }
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         self.runtime.block_on(self.client.subscribe(filter, qos))
