@@ -27,16 +27,6 @@ fn connected<A: Adapter>(options: Options) -> A::Connection {
     connection
 }
 
-/// The next event that is not `Reconnecting`.
-fn next_change<C: Connection>(connection: &C) -> Option<ConnectionEvent> {
-    loop {
-        match connection.next_event(WAIT) {
-            Some(ConnectionEvent::Reconnecting { .. }) => {}
-            other => return other,
-        }
-    }
-}
-
 pub fn qos_round_trips<A: Adapter>() {
     let broker = Mosquitto::start();
     for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
