@@ -17,6 +17,7 @@
     reason = "test support: every failure is a panic, every item a test helper"
 )]
 
+pub mod adapters;
 mod mosquitto;
 pub mod scenarios;
 mod scripted;
@@ -52,6 +53,8 @@ pub trait Connection: Send {
 /// An adapter under test.
 pub trait Adapter {
     type Connection: Connection + 'static;
+    /// Its name in reports.
+    const NAME: &'static str;
     /// Connects; returns once the broker accepted the first connection.
     fn connect(options: Options) -> Result<Self::Connection, Error>;
 }
