@@ -18,6 +18,7 @@
 )]
 
 pub mod adapters;
+pub mod chaos;
 mod mosquitto;
 pub mod scenarios;
 mod scripted;
@@ -75,6 +76,7 @@ macro_rules! scenarios {
             session_taken_over_follows_the_policy,
             session_takeover_is_not_a_loop,
             stalled_event_consumer_learns_what_it_missed,
+            qos2_in_doubt_is_sent_again_after_a_session_loss,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -227,3 +227,6 @@ pub use reconnect::{
     accepted_then_dropped_backs_off, session_taken_over_follows_the_policy,
     session_takeover_is_not_a_loop, stalled_event_consumer_learns_what_it_missed,
 };
+
+mod in_doubt;
+pub use in_doubt::qos2_in_doubt_is_sent_again_after_a_session_loss;

@@ -1,0 +1,248 @@
+//! The fault-injection runs of `mqtt_suite::chaos`, with figures.
+//!
+//! ```text
+//! chaos all [--short] [--seed S] [--qos2-runs N]   every adapter, each run in a child process;
+//!                                                  prints a table (Markdown)
+//! chaos run ADAPTER qos1|qos2 MESSAGES CUTS RESTARTS SEED   one run; prints its report (JSON)
+//! chaos stall ADAPTER MESSAGES SEED                          one stalled-consumer run (JSON)
+//! ```
+//! ADAPTER is `tokio`, `async-std`, `smol` or `blocking`.
+
+use std::process::{Command, ExitCode};
+
+use mqtt_proto::{ProtocolVersion, QoS};
+use mqtt_suite::Adapter;
+use mqtt_suite::adapters::{AsyncStd, Blocking, Smol, Tokio};
+use mqtt_suite::chaos::{self, Plan, Report};
+use serde_json::json;
+
+const ADAPTERS: [&str; 4] = [Tokio::NAME, AsyncStd::NAME, Smol::NAME, Blocking::NAME];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["run", adapter, scenario, messages, cuts, restarts, seed] => {
+            let qos = match *scenario {
+                "qos1" => QoS::AtLeastOnce,
+                "qos2" => QoS::ExactlyOnce,
+                other => return usage(&format!("unknown scenario {other}")),
+            };
+            let (Ok(messages), Ok(cuts), Ok(restarts), Ok(seed)) = (
+                messages.parse(),
+                cuts.parse(),
+                restarts.parse(),
+                seed.parse(),
+            ) else {
+                return usage("MESSAGES, CUTS, RESTARTS and SEED are numbers");
+            };
+            let plan = Plan {
+                qos,
+                messages,
+                cuts,
+                restarts,
+                seed,
+                version: if seed % 2 == 0 {
+                    ProtocolVersion::V5
+                } else {
+                    ProtocolVersion::V3_1_1
+                },
+            };
+            let Some(report) = for_adapter(adapter, |a| a.run(&plan)) else {
+                return usage(&format!("unknown adapter {adapter}"));
+            };
+            println!("{}", to_json(&report));
+            ExitCode::SUCCESS
+        }
+        ["stall", adapter, messages, seed] => {
+            let (Ok(messages), Ok(seed)) = (messages.parse(), seed.parse()) else {
+                return usage("MESSAGES and SEED are numbers");
+            };
+            let Some(report) = for_adapter(adapter, |a| a.stall(messages, seed)) else {
+                return usage(&format!("unknown adapter {adapter}"));
+            };
+            println!("{}", to_json(&report));
+            ExitCode::SUCCESS
+        }
+        ["all", rest @ ..] => all(rest),
+        _ => usage("expected all, run or stall"),
+    }
+}
+
+/// What a run needs to know of its adapter, without generics at the call site.
+enum Which {
+    Tokio,
+    AsyncStd,
+    Smol,
+    Blocking,
+}
+
+impl Which {
+    fn run(&self, plan: &Plan) -> Report {
+        match self {
+            Self::Tokio => chaos::run::<Tokio>(plan),
+            Self::AsyncStd => chaos::run::<AsyncStd>(plan),
+            Self::Smol => chaos::run::<Smol>(plan),
+            Self::Blocking => chaos::run::<Blocking>(plan),
+        }
+    }
+
+    fn stall(&self, messages: u32, seed: u64) -> Report {
+        match self {
+            Self::Tokio => chaos::stall::<Tokio>(messages, seed),
+            Self::AsyncStd => chaos::stall::<AsyncStd>(messages, seed),
+            Self::Smol => chaos::stall::<Smol>(messages, seed),
+            Self::Blocking => chaos::stall::<Blocking>(messages, seed),
+        }
+    }
+}
+
+fn for_adapter(name: &str, f: impl FnOnce(Which) -> Report) -> Option<Report> {
+    let which = match name {
+        "tokio" => Which::Tokio,
+        "async-std" => Which::AsyncStd,
+        "smol" => Which::Smol,
+        "blocking" => Which::Blocking,
+        _ => return None,
+    };
+    Some(f(which))
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("chaos: {why}\nusage: chaos all [--short] [--seed S] [--qos2-runs N]");
+    eprintln!("       chaos run ADAPTER qos1|qos2 MESSAGES CUTS RESTARTS SEED");
+    eprintln!("       chaos stall ADAPTER MESSAGES SEED");
+    ExitCode::from(2)
+}
+
+fn to_json(r: &Report) -> serde_json::Value {
+    json!({
+        "adapter": r.adapter, "scenario": r.scenario, "seed": r.seed, "sent": r.sent,
+        "acknowledged": r.acknowledged, "received": r.received, "lost": r.lost,
+        "duplicated": r.duplicated, "suppressed": r.suppressed, "cuts": r.cuts,
+        "restarts": r.restarts, "reconnects": r.reconnects, "qos0_received": r.qos0_received,
+        "millis": r.millis, "peak_rss_kib": r.peak_rss_kib, "error": r.error,
+    })
+}
+
+/// Every adapter: QoS 1 once, QoS 2 `qos2_runs` times (new seeds), the stalled consumer once;
+/// each run a child process of this binary, so that its peak memory is its own.
+fn all(args: &[&str]) -> ExitCode {
+    let mut short = false;
+    let mut seed = 1_u64;
+    let mut qos2_runs = 10_u64;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match *arg {
+            "--short" => short = true,
+            "--seed" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seed = s,
+                None => return usage("--seed takes a number"),
+            },
+            "--qos2-runs" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(n) => qos2_runs = n,
+                None => return usage("--qos2-runs takes a number"),
+            },
+            other => return usage(&format!("unknown option {other}")),
+        }
+    }
+    let (messages, cuts, restarts, stalled) = if short {
+        (5_000, 10, 2, 100_000)
+    } else {
+        (100_000, 50, 5, 1_000_000)
+    };
+    let me = std::env::current_exe().expect("the binary's path");
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for adapter in ADAPTERS {
+        let mut runs: Vec<Vec<String>> = vec![vec![
+            "run".into(),
+            adapter.into(),
+            "qos1".into(),
+            messages.to_string(),
+            cuts.to_string(),
+            restarts.to_string(),
+            seed.to_string(),
+        ]];
+        for k in 0..qos2_runs {
+            runs.push(vec![
+                "run".into(),
+                adapter.into(),
+                "qos2".into(),
+                messages.to_string(),
+                cuts.to_string(),
+                restarts.to_string(),
+                (seed + k).to_string(),
+            ]);
+        }
+        runs.push(vec![
+            "stall".into(),
+            adapter.into(),
+            stalled.to_string(),
+            seed.to_string(),
+        ]);
+        for run in runs {
+            eprintln!("chaos {}", run.join(" "));
+            let output = Command::new(&me).args(&run).output().expect("a child run");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let Ok(report) = serde_json::from_str::<serde_json::Value>(stdout.trim()) else {
+                eprintln!(
+                    "chaos {} failed: {}\n{}",
+                    run.join(" "),
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                failed = true;
+                continue;
+            };
+            eprintln!("{report}");
+            let bad = report["lost"] != 0
+                || !report["error"].is_null()
+                || (report["scenario"] == "qos2" && report["duplicated"] != 0);
+            failed |= bad;
+            reports.push(report);
+        }
+    }
+    print_table(&reports);
+    if failed {
+        eprintln!("chaos: a run lost or duplicated messages, or failed");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_table(reports: &[serde_json::Value]) {
+    println!(
+        "| adapter | run | seed | sent | acknowledged | received | lost | duplicated | suppressed | cuts | restarts | reconnects | time (s) | peak RSS (MiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in reports {
+        let received = if r["scenario"] == "stall" {
+            format!(
+                "{} (QoS 0: {})",
+                r["received"].as_u64().unwrap_or(0) - r["qos0_received"].as_u64().unwrap_or(0),
+                r["qos0_received"]
+            )
+        } else {
+            r["received"].to_string()
+        };
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |",
+            r["adapter"].as_str().unwrap_or_default(),
+            r["scenario"].as_str().unwrap_or_default(),
+            r["seed"],
+            r["sent"],
+            r["acknowledged"],
+            received,
+            r["lost"],
+            r["duplicated"],
+            r["suppressed"],
+            r["cuts"],
+            r["restarts"],
+            r["reconnects"],
+            r["millis"].as_f64().unwrap_or(0.0) / 1000.0,
+            r["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
+        );
+    }
+}
