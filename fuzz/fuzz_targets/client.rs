@@ -14,7 +14,9 @@ use mqtt_proto::{
     ConnAck, Limits, MqttString, Packet, PacketId, QoS, ReasonCode, SubscribeProperties,
     Subscription, TopicFilter, TopicName,
 };
-use mqtt_sansio::{AuthFailed, Authenticator, Chunks, Client, Config, Event, Instant, Message};
+use mqtt_sansio::{
+    AuthFailed, Authenticator, Chunks, Client, CommandId, Config, Event, Instant, Message,
+};
 
 const WINDOW: u16 = 3;
 
@@ -137,8 +139,24 @@ fuzz_target!(|data: &[u8]| {
             match event {
                 Event::Published { packet_id, .. }
                 | Event::Subscribed { packet_id, .. }
-                | Event::Unsubscribed { packet_id, .. } => {
+                | Event::Unsubscribed { packet_id, .. }
+                | Event::Failed {
+                    command:
+                        CommandId::Publish(packet_id)
+                        | CommandId::Subscribe(packet_id)
+                        | CommandId::Unsubscribe(packet_id),
+                    ..
+                } => {
                     live.remove(&packet_id.get());
+                }
+                Event::SessionReset(reset) => {
+                    // Sent again as new messages, under new identifiers.
+                    for r in &reset.requeued {
+                        assert!(live.remove(&r.before.get()), "{r:?} was live");
+                    }
+                    for r in &reset.requeued {
+                        assert!(live.insert(r.after.get()), "{r:?}: a live identifier reused");
+                    }
                 }
                 _ => {}
             }

@@ -1,7 +1,9 @@
 //! What every MQTT adapter of this workspace needs to reach a broker, whatever its runtime: the
 //! broker address and [`Options`], [`TlsOptions`] (rustls: system roots or a CA file, client
 //! certificates, SNI, ALPN), the [`CredentialsHook`] refreshing credentials before each
-//! attempt, and the [`Error`] type whose messages say what to fix.
+//! attempt, the [`Jitter`] source of the reconnect delays (seedable, so that a run repeats), the
+//! [`event_queue`] of connection events (bounded, never blocking the driver, counting what a
+//! lagging application missed), and the [`Error`] type whose messages say what to fix.
 //!
 //! `mqtt-tokio`, `mqtt-async-std` and `mqtt-blocking` re-export these; applications use them
 //! from there.

@@ -144,13 +144,20 @@ impl<T> Waiter<T> {
 ///   [`read`](Self::read), a passed [`poll_timeout`](Self::poll_timeout) to
 ///   [`timeout`](Self::timeout), a closed transport to
 ///   [`transport_closed`](Self::transport_closed);
-/// - once the write buffer is written, [`written`](Self::written), then
-///   [`transmit`](Self::transmit) for the next bytes (64 KiB of messages at most: an ack or a
-///   PINGREQ never waits long behind them);
+/// - after each write that made progress, [`write_progress`](Self::write_progress) (a PINGREQ
+///   waiting behind a large payload on a slow link is not late); once the write buffer is
+///   written, [`written`](Self::written), then [`transmit`](Self::transmit) for the next bytes
+///   (64 KiB of messages at most: an ack or a PINGREQ never waits long behind them);
 /// - commands only while [`has_room`](Self::has_room); then [`poll_output`](Self::poll_output)
 ///   until `None`, answering each tag;
 /// - after `Disconnected`, [`closed`](Self::closed), then [`next`](Self::next) says whether to
-///   connect again, and when.
+///   connect again, and when ([`Reconnect`]: the backoff starts afresh only after connections
+///   stay up for [`Policy::stable_after`]).
+///
+/// Every command gets its tag back exactly once: a message the session accepted and later
+/// could not send (new limits after a reconnect, a QoS 0 message whose connection ended first,
+/// a QoS 2 message in doubt) fails with [`Failure::Client`] or [`Failure::Disconnected`]; a
+/// message sent again under a new packet identifier after a session loss completes under it.
 ///
 /// ```
 /// use bytes::{Buf, BytesMut};

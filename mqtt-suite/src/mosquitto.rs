@@ -129,6 +129,9 @@ impl Mosquitto {
             std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\n");
+        if std::env::var_os("MQTT_SUITE_LOG_DIR").is_some() {
+            config += "log_type all\n";
+        }
         match credentials {
             Some((user, password)) => {
                 let file = dir.join("passwords");
@@ -272,6 +275,11 @@ impl Mosquitto {
 impl Drop for Mosquitto {
     fn drop(&mut self) {
         self.kill();
+        // For a look at what the broker did: MQTT_SUITE_LOG_DIR keeps every broker's log.
+        if let Some(dir) = std::env::var_os("MQTT_SUITE_LOG_DIR") {
+            let to = PathBuf::from(dir).join(format!("mosquitto-{}.log", self.port));
+            let _ = std::fs::copy(self.dir.join("mosquitto.log"), to);
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -18,8 +18,14 @@
 //!
 //! Addresses: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883, rustls:
 //! system roots by default or a CA file, client certificates, SNI, ALPN; verification always
-//! on). A [`CredentialsHook`] refreshes the user name and password before every attempt. Not in
-//! this release: enhanced authentication.
+//! on). A [`CredentialsHook`] refreshes the user name and password before every attempt; an
+//! [`AuthenticatorFactory`] answers MQTT 5.0 enhanced authentication.
+//!
+//! Reconnecting never storms: the backoff ([`Options::backoff`], with a floor and a
+//! [`Jitter`] that can be seeded) starts afresh only once a connection stayed up for
+//! [`Options::stable_after`], a broker that says it is busy gets the throttled backoff, and a
+//! session taken over by another client follows [`Options::takeover`]. [`Events`] never blocks
+//! the connection task and never drops an event without a [`ConnectionEvent::Lagged`] count.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mqtt_tokio::Error> {

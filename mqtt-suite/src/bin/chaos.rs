@@ -119,7 +119,7 @@ fn to_json(r: &Report) -> serde_json::Value {
     json!({
         "adapter": r.adapter, "scenario": r.scenario, "seed": r.seed, "sent": r.sent,
         "acknowledged": r.acknowledged, "received": r.received, "lost": r.lost,
-        "duplicated": r.duplicated, "suppressed": r.suppressed, "cuts": r.cuts,
+        "duplicated": r.duplicated, "duplicated_dup": r.duplicated_dup, "suppressed": r.suppressed, "cuts": r.cuts,
         "restarts": r.restarts, "reconnects": r.reconnects, "qos0_received": r.qos0_received,
         "millis": r.millis, "peak_rss_kib": r.peak_rss_kib, "error": r.error,
     })

@@ -59,6 +59,8 @@ pub struct Report {
     pub lost: u64,
     /// Deliveries beyond the first of a message.
     pub duplicated: u64,
+    /// Of those, the ones that came with DUP set (the broker sending again what it had sent).
+    pub duplicated_dup: u64,
     /// QoS 2 messages the subscriber's duplicate guard held back.
     pub suppressed: u64,
     /// Connections the proxy cut.
@@ -177,7 +179,11 @@ pub fn run<A: Adapter>(plan: &Plan) -> Report {
     while deliveries.len() < plan.messages as usize {
         if let Some(message) = subscriber.next_message(Duration::from_millis(200)) {
             if let Some(n) = number(message.payload()) {
-                *deliveries.entry(n).or_default() += 1;
+                let count = deliveries.entry(n).or_default();
+                *count += 1;
+                if *count > 1 && message.dup {
+                    report.duplicated_dup += 1;
+                }
             }
             let distinct = u32::try_from(deliveries.len()).unwrap_or(u32::MAX);
             progress.store(distinct, Ordering::SeqCst);
@@ -198,7 +204,11 @@ pub fn run<A: Adapter>(plan: &Plan) -> Report {
     while quiet.elapsed() < Duration::from_millis(500) {
         if let Some(message) = subscriber.next_message(Duration::from_millis(100)) {
             if let Some(n) = number(message.payload()) {
-                *deliveries.entry(n).or_default() += 1;
+                let count = deliveries.entry(n).or_default();
+                *count += 1;
+                if *count > 1 && message.dup {
+                    report.duplicated_dup += 1;
+                }
             }
         }
     }

@@ -1,0 +1,361 @@
+//! The supervisor driven as a driver drives it, against a broker whose behaviour the input
+//! chooses: it accepts, refuses, drops connections after CONNACK, loses sessions, holds
+//! acknowledgements, and, like a broker restarted from a stale persistence file, sends QoS 2
+//! messages again after their exchange was completed. Time passes as the input says.
+//!
+//! Invariants: no two connection attempts closer than the backoff's floor, and the backoff only
+//! grows while connections do not stay up for the stable period; no inbound QoS 2 message is
+//! surfaced twice; every command is answered exactly once (after `stop`, all of them).
+#![no_main]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use libfuzzer_sys::fuzz_target;
+use mqtt_fuzz::VERSIONS;
+use mqtt_proto::{
+    MqttString, Packet, PubRel, Publish, QoS, QosPid, ReasonCode, SubscribeProperties,
+    Subscription, TopicFilter, TopicName, UnsubscribeProperties,
+};
+use mqtt_sansio::{
+    Backoff, Chunks, Config, ConnectionEvent, End, Instant, Message, Next, Output, Policy,
+    Supervisor, Takeover,
+};
+use mqtt_test::{BrokerConfig, ConnectAnswer, FakeBroker};
+
+const STABLE: Duration = Duration::from_secs(2);
+const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), 2, Duration::from_secs(10));
+
+struct World {
+    s: Supervisor<u32>,
+    broker: FakeBroker,
+    now: Instant,
+    out: Chunks,
+    /// Tags of commands given, and how many times each was answered.
+    tags: BTreeMap<u32, u32>,
+    next_tag: u32,
+    /// Payloads of inbound QoS 2 messages surfaced to the application.
+    surfaced: BTreeSet<Bytes>,
+    /// Per packet identifier, the last QoS 2 message the broker sent and completed in this
+    /// broker session: what a forgetful broker may send again.
+    completed: BTreeMap<u16, Bytes>,
+    next_payload: u32,
+    stopped: bool,
+    /// When the current connection was accepted.
+    up_since: Option<Instant>,
+    /// The attempt number of the last retry, and whether the next must be higher (the
+    /// connection in between did not stay up for the stable period).
+    last_attempt: u32,
+    must_grow: bool,
+    /// What the broker does right after its next CONNACK.
+    drop_after_connack: Option<ReasonCode>,
+}
+
+impl World {
+    fn tag(&mut self) -> u32 {
+        self.next_tag += 1;
+        self.tags.insert(self.next_tag, 0);
+        self.next_tag
+    }
+
+    fn pump(&mut self) {
+        for _ in 0..64 {
+            let mut moved = false;
+            while self.s.transmit(self.now, &mut self.out) {
+                let bytes = self.out.copy_to_bytes(self.out.len());
+                self.broker.handle_read(&bytes);
+                self.s.written();
+                moved = true;
+            }
+            if let Some(bytes) = self.broker.poll_transmit() {
+                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
+                moved = true;
+            }
+            self.outputs();
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Takes the outputs, checking them; ends and restarts connections as a driver does.
+    fn outputs(&mut self) {
+        while let Some(output) = self.s.poll_output() {
+            match output {
+                Output::Done(tag, _) => {
+                    let count = self.tags.get_mut(&tag).expect("a tag that was given");
+                    *count += 1;
+                    assert_eq!(*count, 1, "command {tag} answered twice");
+                }
+                Output::Message(publish) => {
+                    if publish.qos() == QoS::ExactlyOnce {
+                        let payload = publish.payload_bytes();
+                        assert!(
+                            self.surfaced.insert(payload.clone()),
+                            "a QoS 2 message surfaced twice: {payload:?}"
+                        );
+                    }
+                }
+                Output::Event(ConnectionEvent::Connected { .. }) => {
+                    self.up_since = Some(self.now);
+                    if let Some(code) = self.drop_after_connack.take() {
+                        self.broker
+                            .send_disconnect(code, mqtt_proto::DisconnectProperties::default());
+                    }
+                }
+                Output::Event(ConnectionEvent::Disconnected(reason)) => {
+                    self.broker.connection_closed();
+                    let end = self.s.closed(reason, true);
+                    self.next(&end);
+                }
+                Output::Event(ConnectionEvent::Reconnecting { attempt, delay }) => {
+                    // Never sooner than the floor.
+                    assert!(delay >= BACKOFF.floor(), "{delay:?} below the floor");
+                    if self.must_grow {
+                        assert!(
+                            attempt > self.last_attempt,
+                            "attempt {attempt} after {}: the backoff started afresh without a stable connection",
+                            self.last_attempt
+                        );
+                    }
+                    self.last_attempt = attempt;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The supervisor's decision after `end`; a retry opens the next connection after the
+    /// delay, a stop stops.
+    fn next(&mut self, end: &End) {
+        if self.stopped {
+            return;
+        }
+        let up = self
+            .up_since
+            .take()
+            .map(|since| self.now.saturating_duration_since(since));
+        let jitter = self.next_payload.wrapping_mul(2_654_435_761);
+        // Not up for the stable period: the next retry's attempt number must be higher.
+        self.must_grow = up.is_none_or(|up| up < STABLE);
+        match self.s.next(self.now, end, false, false, jitter) {
+            Next::Retry(delay) => {
+                assert!(delay >= BACKOFF.floor(), "{delay:?} below the floor");
+                self.now = self.now + delay;
+                self.broker.new_connection();
+                self.s.transport_open(self.now);
+            }
+            _ => self.stop(),
+        }
+    }
+
+    fn stop(&mut self) {
+        if !self.stopped {
+            self.stopped = true;
+            self.s.stop();
+            self.outputs();
+        }
+    }
+
+    /// A forgetful broker sends a completed QoS 2 message again (DUP, same identifier and
+    /// content), then releases it.
+    fn stale_resend(&mut self, pick: u8) {
+        if !self.broker.is_connected() || self.completed.is_empty() {
+            return;
+        }
+        let index = usize::from(pick) % self.completed.len();
+        let Some((&id, payload)) = self.completed.iter().nth(index) else {
+            return;
+        };
+        let id = mqtt_proto::PacketId::new(id).expect("non-zero");
+        // The broker must not be using that identifier again right now.
+        let in_use = self
+            .broker
+            .session("fuzz")
+            .is_some_and(|s| s.unacknowledged().any(|u| u == id));
+        if in_use {
+            return;
+        }
+        let mut publish = Publish::new(
+            TopicName::from_static("in/q2"),
+            QosPid::ExactlyOnce(id),
+            payload.clone(),
+        );
+        publish.dup = true;
+        self.broker.send_packet(&publish.into());
+        self.broker.send_packet(&PubRel::new(id).into());
+    }
+
+    /// Records the broker's completed outbound QoS 2 exchanges (PUBCOMP received).
+    fn record_completions(&mut self) {
+        let sent: BTreeMap<u16, Bytes> = self
+            .broker
+            .sent()
+            .iter()
+            .filter_map(|p| match p {
+                Packet::Publish(p) if p.qos() == QoS::ExactlyOnce && !p.dup => p
+                    .qos_pid
+                    .packet_id()
+                    .map(|id| (id.get(), p.payload_bytes())),
+                _ => None,
+            })
+            .collect();
+        for packet in self.broker.take_received() {
+            if let Packet::PubComp(comp) = packet {
+                if let Some(payload) = sent.get(&comp.packet_id.get()) {
+                    self.completed.insert(comp.packet_id.get(), payload.clone());
+                }
+            }
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, mut ops)) = data.split_first() else {
+        return;
+    };
+    let version = VERSIONS[usize::from(first & 1) + 1];
+    let config = Config::new(MqttString::from_static("fuzz"))
+        .with_version(version)
+        .with_clean_start(false)
+        .with_session_expiry(Duration::from_secs(3600))
+        .with_max_inflight(3)
+        .with_max_pending(8)
+        .with_keep_alive(Duration::from_secs(5));
+    let mut policy = Policy::default();
+    policy.backoff = BACKOFF;
+    policy.stable_after = STABLE;
+    if first & 2 != 0 {
+        policy.takeover = Takeover::Reconnect(Duration::from_secs(3));
+    }
+    let mut w = World {
+        s: Supervisor::new(config, policy),
+        broker: FakeBroker::new(BrokerConfig::new()),
+        now: Instant::ZERO,
+        out: Chunks::new(),
+        tags: BTreeMap::new(),
+        next_tag: 0,
+        surfaced: BTreeSet::new(),
+        completed: BTreeMap::new(),
+        next_payload: 0,
+        stopped: false,
+        up_since: None,
+        last_attempt: 0,
+        must_grow: false,
+        drop_after_connack: None,
+    };
+    w.s.transport_open(w.now);
+    w.pump();
+
+    while let Some((&op, rest)) = ops.split_first() {
+        if w.stopped {
+            break;
+        }
+        ops = rest;
+        let arg = ops.first().copied().unwrap_or(0);
+        ops = ops.get(1..).unwrap_or_default();
+        match op % 16 {
+            0 | 1 => {
+                let qos = QoS::try_from(arg % 3).expect("0 to 2");
+                let message = Message::new(TopicName::from_static("out/t"), qos, vec![arg]);
+                if arg & 0x80 == 0 {
+                    let tag = w.tag();
+                    w.s.publish(message, tag);
+                } else {
+                    w.s.send(message);
+                }
+            }
+            2 => {
+                let tag = w.tag();
+                w.s.flush(tag);
+            }
+            3 => {
+                let tag = w.tag();
+                let filter = ["in/#", "out/#", "in/q2"][usize::from(arg) % 3];
+                let sub = Subscription::new(TopicFilter::from_static(filter), QoS::ExactlyOnce);
+                w.s.subscribe(vec![sub], SubscribeProperties::default(), tag);
+            }
+            4 => {
+                let tag = w.tag();
+                let filter = TopicFilter::from_static(["in/#", "out/#"][usize::from(arg) % 2]);
+                w.s.unsubscribe(vec![filter], UnsubscribeProperties::default(), tag);
+            }
+            5 | 6 => {
+                // An inbound message with content of its own.
+                w.next_payload += 1;
+                let qos = QoS::try_from(arg % 3).expect("0 to 2");
+                let payload = Bytes::from(w.next_payload.to_be_bytes().to_vec());
+                let topic = TopicName::from_static(if qos == QoS::ExactlyOnce { "in/q2" } else { "in/t" });
+                let publish = Publish::new(topic, QosPid::new(qos, mqtt_proto::PacketId::MIN), payload);
+                if w.broker.is_connected() {
+                    w.broker.publish_to_client(publish);
+                }
+            }
+            7 => w.stale_resend(arg),
+            8 => {
+                // The connection breaks.
+                if w.broker.is_connected() {
+                    w.broker.connection_closed();
+                    w.s.transport_closed(w.now);
+                }
+            }
+            9 => {
+                w.now = w.now + Duration::from_millis(u64::from(arg) * 50);
+                w.s.timeout(w.now);
+            }
+            10 => {
+                // The broker loses the session: what it completed belongs to the old one.
+                w.broker.expire_session("fuzz");
+                w.completed.clear();
+            }
+            11 => {
+                w.drop_after_connack = Some(
+                    [
+                        ReasonCode::SERVER_BUSY,
+                        ReasonCode::NOT_AUTHORIZED,
+                        ReasonCode::SESSION_TAKEN_OVER,
+                        ReasonCode::QUOTA_EXCEEDED,
+                    ][usize::from(arg) % 4],
+                );
+            }
+            12 => {
+                let answer = match arg % 4 {
+                    0 => ConnectAnswer::Refuse(ReasonCode::SERVER_UNAVAILABLE),
+                    1 => ConnectAnswer::Refuse(ReasonCode::SERVER_BUSY),
+                    _ => ConnectAnswer::Accept,
+                };
+                w.broker.config_mut().connect_answer = answer;
+            }
+            13 => {
+                w.broker.hold_acks(arg & 1 == 0);
+                if arg & 1 == 1 {
+                    w.broker.release_acks();
+                }
+            }
+            14 => {
+                let tag = w.tag();
+                w.s.disconnect(w.now, Duration::from_millis(u64::from(arg) * 10), tag);
+            }
+            _ => {
+                if arg & 1 == 0 {
+                    let tag = w.tag();
+                    w.s.abort(w.now, tag);
+                } else {
+                    w.s.abandon(w.now);
+                }
+            }
+        }
+        w.pump();
+        w.record_completions();
+        if w.s.must_stop() && !w.stopped {
+            let end = w.s.closed(mqtt_sansio::DisconnectReason::ByClient, true);
+            assert_eq!(end, End::Stop);
+            w.stop();
+        }
+    }
+    w.stop();
+    for (tag, count) in &w.tags {
+        assert_eq!(*count, 1, "command {tag} answered {count} times");
+    }
+});
