@@ -155,7 +155,10 @@ fuzz_target!(|data: &[u8]| {
                         assert!(live.remove(&r.before.get()), "{r:?} was live");
                     }
                     for r in &reset.requeued {
-                        assert!(live.insert(r.after.get()), "{r:?}: a live identifier reused");
+                        assert!(
+                            live.insert(r.after.get()),
+                            "{r:?}: a live identifier reused"
+                        );
                     }
                 }
                 _ => {}

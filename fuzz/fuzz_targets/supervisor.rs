@@ -37,9 +37,15 @@ struct World {
     next_tag: u32,
     /// Payloads of inbound QoS 2 messages surfaced to the application.
     surfaced: BTreeSet<Bytes>,
+    /// Payloads of the client's own QoS 2 messages (routed back to it through `out/#`).
+    published: Vec<Bytes>,
+    /// Payloads that may surface twice: the client's own messages published before the broker
+    /// lost the session. Exactly once does not outlive a session: the client sends again what
+    /// it had in flight, and this broker passes a message on when it arrives.
+    may_repeat: BTreeSet<Bytes>,
     /// Per packet identifier, the last QoS 2 message the broker sent and completed in this
     /// broker session: what a forgetful broker may send again.
-    completed: BTreeMap<u16, Bytes>,
+    completed: BTreeMap<u16, (TopicName, Bytes)>,
     next_payload: u32,
     stopped: bool,
     /// When the current connection was accepted.
@@ -92,7 +98,8 @@ impl World {
                     if publish.qos() == QoS::ExactlyOnce {
                         let payload = publish.payload_bytes();
                         assert!(
-                            self.surfaced.insert(payload.clone()),
+                            self.surfaced.insert(payload.clone())
+                                || self.may_repeat.contains(&payload),
                             "a QoS 2 message surfaced twice: {payload:?}"
                         );
                     }
@@ -165,7 +172,7 @@ impl World {
             return;
         }
         let index = usize::from(pick) % self.completed.len();
-        let Some((&id, payload)) = self.completed.iter().nth(index) else {
+        let Some((&id, (topic, payload))) = self.completed.iter().nth(index) else {
             return;
         };
         let id = mqtt_proto::PacketId::new(id).expect("non-zero");
@@ -177,11 +184,7 @@ impl World {
         if in_use {
             return;
         }
-        let mut publish = Publish::new(
-            TopicName::from_static("in/q2"),
-            QosPid::ExactlyOnce(id),
-            payload.clone(),
-        );
+        let mut publish = Publish::new(topic.clone(), QosPid::ExactlyOnce(id), payload.clone());
         publish.dup = true;
         self.broker.send_packet(&publish.into());
         self.broker.send_packet(&PubRel::new(id).into());
@@ -189,7 +192,7 @@ impl World {
 
     /// Records the broker's completed outbound QoS 2 exchanges (PUBCOMP received).
     fn record_completions(&mut self) {
-        let sent: BTreeMap<u16, Bytes> = self
+        let sent: BTreeMap<u16, (TopicName, Bytes)> = self
             .broker
             .sent()
             .iter()
@@ -197,7 +200,7 @@ impl World {
                 Packet::Publish(p) if p.qos() == QoS::ExactlyOnce && !p.dup => p
                     .qos_pid
                     .packet_id()
-                    .map(|id| (id.get(), p.payload_bytes())),
+                    .map(|id| (id.get(), (p.topic_name(), p.payload_bytes()))),
                 _ => None,
             })
             .collect();
@@ -237,6 +240,8 @@ fuzz_target!(|data: &[u8]| {
         tags: BTreeMap::new(),
         next_tag: 0,
         surfaced: BTreeSet::new(),
+        published: Vec::new(),
+        may_repeat: BTreeSet::new(),
         completed: BTreeMap::new(),
         next_payload: 0,
         stopped: false,
@@ -258,7 +263,13 @@ fuzz_target!(|data: &[u8]| {
         match op % 16 {
             0 | 1 => {
                 let qos = QoS::try_from(arg % 3).expect("0 to 2");
-                let message = Message::new(TopicName::from_static("out/t"), qos, vec![arg]);
+                // Content of its own: routed back, each message is told apart by it.
+                w.next_payload += 1;
+                let payload = Bytes::from([&[arg][..], &w.next_payload.to_be_bytes()[..]].concat());
+                if qos == QoS::ExactlyOnce {
+                    w.published.push(payload.clone());
+                }
+                let message = Message::new(TopicName::from_static("out/t"), qos, payload);
                 if arg & 0x80 == 0 {
                     let tag = w.tag();
                     w.s.publish(message, tag);
@@ -286,8 +297,13 @@ fuzz_target!(|data: &[u8]| {
                 w.next_payload += 1;
                 let qos = QoS::try_from(arg % 3).expect("0 to 2");
                 let payload = Bytes::from(w.next_payload.to_be_bytes().to_vec());
-                let topic = TopicName::from_static(if qos == QoS::ExactlyOnce { "in/q2" } else { "in/t" });
-                let publish = Publish::new(topic, QosPid::new(qos, mqtt_proto::PacketId::MIN), payload);
+                let topic = TopicName::from_static(if qos == QoS::ExactlyOnce {
+                    "in/q2"
+                } else {
+                    "in/t"
+                });
+                let publish =
+                    Publish::new(topic, QosPid::new(qos, mqtt_proto::PacketId::MIN), payload);
                 if w.broker.is_connected() {
                     w.broker.publish_to_client(publish);
                 }
@@ -308,6 +324,7 @@ fuzz_target!(|data: &[u8]| {
                 // The broker loses the session: what it completed belongs to the old one.
                 w.broker.expire_session("fuzz");
                 w.completed.clear();
+                w.may_repeat.extend(w.published.iter().cloned());
             }
             11 => {
                 w.drop_after_connack = Some(
@@ -322,7 +339,8 @@ fuzz_target!(|data: &[u8]| {
             12 => {
                 let answer = match arg % 4 {
                     0 => ConnectAnswer::Refuse(ReasonCode::SERVER_UNAVAILABLE),
-                    1 => ConnectAnswer::Refuse(ReasonCode::SERVER_BUSY),
+                    // MQTT 3.1.1 has no return code for it.
+                    1 if version.is_v5() => ConnectAnswer::Refuse(ReasonCode::SERVER_BUSY),
                     _ => ConnectAnswer::Accept,
                 };
                 w.broker.config_mut().connect_answer = answer;
