@@ -1,76 +1,18 @@
 //! The supervisor's bookkeeping against the fake broker: when each tagged command is done, what
 //! a flush reports, a draining disconnect, room for commands, and the reconnect decision.
 
+mod common;
+
 use core::time::Duration;
 
 use bytes::{Buf, BytesMut};
+use common::rig::Rig;
 use mqtt_proto::{ConnAck, MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
 use mqtt_sansio::{
     Backoff, Chunks, ClientError, Config, ConnectionEvent, DisconnectReason, Done, End, Failure,
     Instant, Message, Next, Output, Policy, Supervisor,
 };
 use mqtt_test::{BrokerConfig, FakeBroker};
-
-struct Rig {
-    s: Supervisor<u32>,
-    broker: FakeBroker,
-    now: Instant,
-    out: Chunks,
-}
-
-impl Rig {
-    fn new(version: ProtocolVersion, broker: BrokerConfig, policy: Policy) -> Self {
-        let config = Config::new(MqttString::from_static("sup")).with_version(version);
-        let mut rig = Self {
-            s: Supervisor::new(config, policy),
-            broker: FakeBroker::new(broker),
-            now: Instant::ZERO,
-            out: Chunks::new(),
-        };
-        rig.s.transport_open(rig.now);
-        rig.pump();
-        rig
-    }
-
-    /// Moves bytes both ways until neither side has more; the driver's buffer is written at
-    /// once.
-    fn pump(&mut self) {
-        loop {
-            let mut moved = false;
-            while self.s.transmit(self.now, &mut self.out) {
-                let len = self.out.len();
-                self.broker.handle_read(&self.out.copy_to_bytes(len));
-                self.s.written();
-                moved = true;
-            }
-            while let Some(bytes) = self.broker.poll_transmit() {
-                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
-                moved = true;
-            }
-            if !moved {
-                break;
-            }
-        }
-    }
-
-    fn outputs(&mut self) -> Vec<Output<u32>> {
-        let mut all = Vec::new();
-        while let Some(output) = self.s.poll_output() {
-            all.push(output);
-        }
-        all
-    }
-
-    fn done(&mut self) -> Vec<(u32, Done)> {
-        self.outputs()
-            .into_iter()
-            .filter_map(|o| match o {
-                Output::Done(tag, done) => Some((tag, done)),
-                _ => None,
-            })
-            .collect()
-    }
-}
 
 fn message(qos: QoS) -> Message {
     Message::new(TopicName::new("s/t").unwrap(), qos, "x")

@@ -2,6 +2,8 @@
 //! `mqtt-proto`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod rig;
+
 use core::time::Duration;
 
 use bytes::BytesMut;
