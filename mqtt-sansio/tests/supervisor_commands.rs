@@ -9,9 +9,9 @@ use core::time::Duration;
 use bytes::Bytes;
 use common::rig::Rig;
 use mqtt_proto::{
-    ConnAckProperties, Disconnect, MqttString, Packet, PacketId, ProtocolVersion, PubRel, Publish,
-    QoS, QosPid, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
-    UnsubscribeProperties,
+    ConnAckProperties, Disconnect, DisconnectProperties, MqttString, Packet, PacketId,
+    ProtocolVersion, PubRel, Publish, QoS, QosPid, ReasonCode, SubscribeProperties, Subscription,
+    TopicFilter, TopicName, UnsubscribeProperties,
 };
 use mqtt_sansio::{
     ClientError, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant, Message,
@@ -383,8 +383,10 @@ fn messages_and_suppressed_duplicates_are_passed_on() {
 #[test]
 fn a_server_disconnect_and_its_class() {
     let mut rig = connected(ProtocolVersion::V5);
-    rig.broker
-        .send_disconnect(ReasonCode::SERVER_SHUTTING_DOWN, Default::default());
+    rig.broker.send_disconnect(
+        ReasonCode::SERVER_SHUTTING_DOWN,
+        DisconnectProperties::default(),
+    );
     rig.pump();
     let reason = DisconnectReason::ByServer(Disconnect::new(ReasonCode::SERVER_SHUTTING_DOWN));
     assert!(rig.outputs().iter().any(|o| matches!(
