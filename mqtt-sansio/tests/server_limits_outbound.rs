@@ -263,3 +263,25 @@ fn resubscriptions_are_split_to_fit() {
         .collect();
     assert_eq!(runs, [vec![10, 11], vec![12]]);
 }
+
+/// An acknowledgement with a reason code takes 5 bytes: under a smaller Maximum Packet Size the
+/// client answers an unknown identifier with the 4-byte form.
+#[test]
+fn acknowledgements_stay_within_a_tiny_maximum() {
+    for (maximum, expected_len) in [(5, 5), (4, 4)] {
+        let mut h = client(false);
+        h.connect_with(connack(max_size(maximum), false));
+        h.sent();
+        h.server_sends(&mqtt_proto::PubRec::new(pid(7)).into());
+        h.server_sends(&mqtt_proto::PubRel::new(pid(8)).into());
+        let sent = h.sent();
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        for packet in &sent {
+            assert_eq!(
+                packet.encoded_len(ProtocolVersion::V5),
+                expected_len,
+                "{packet:?}"
+            );
+        }
+    }
+}

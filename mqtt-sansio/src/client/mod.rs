@@ -970,6 +970,13 @@ impl Client {
         }
     }
 
+    /// Whether an acknowledgement may carry a reason code: MQTT 5.0, and a server whose Maximum
+    /// Packet Size takes its 5 bytes ([MQTT-3.2.2-15]). Otherwise the 4-byte form, which says
+    /// success, goes instead: for the unknown identifiers it reports, the server loses nothing.
+    fn reason_code_fits(&self) -> bool {
+        self.version.is_v5() && self.check_size(5).is_ok()
+    }
+
     /// Takes a packet identifier for a new exchange.
     fn allocate_id(&mut self) -> Result<PacketId, ClientError> {
         self.ids.allocate().ok_or(ClientError::PacketIdsExhausted)

@@ -404,7 +404,7 @@ impl Client {
         } else if self.position(id, Stage::Released).is_some() {
             // A repeated PUBREC: the PUBREL may have been lost.
             self.encode_infallible(&Packet::PubRel(PubRel::new(id)));
-        } else if self.version.is_v5() {
+        } else if self.reason_code_fits() {
             self.encode_infallible(&Packet::PubRel(PubRel::with_reason(
                 id,
                 ReasonCode::PACKET_IDENTIFIER_NOT_FOUND,

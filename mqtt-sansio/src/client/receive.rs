@@ -177,7 +177,7 @@ impl Client {
                 state: Qos2State::Delivered,
                 ..
             }) => self.violation(ReasonCode::PROTOCOL_ERROR, None),
-            None if self.version.is_v5() => self.encode_infallible(&Packet::PubComp(
+            None if self.reason_code_fits() => self.encode_infallible(&Packet::PubComp(
                 PubComp::with_reason(id, ReasonCode::PACKET_IDENTIFIER_NOT_FOUND),
             )),
             None => self.encode_infallible(&Packet::PubComp(PubComp::new(id))),

@@ -5,6 +5,8 @@
 //!                                                  prints a table (Markdown)
 //! chaos run ADAPTER qos1|qos2 MESSAGES CUTS RESTARTS SEED   one run; prints its report (JSON)
 //! chaos stall ADAPTER MESSAGES SEED                          one stalled-consumer run (JSON)
+//! chaos takeover ADAPTER SECONDS 4|5   two clients sharing an identifier, default policy:
+//!                                      takeovers in each minute
 //! ```
 //! ADAPTER is `tokio`, `async-std`, `smol` or `blocking`.
 
@@ -64,6 +66,28 @@ fn main() -> ExitCode {
             println!("{}", to_json(&report));
             ExitCode::SUCCESS
         }
+        ["takeover", adapter, seconds, version] => {
+            let Ok(seconds) = seconds.parse() else {
+                return usage("SECONDS is a number");
+            };
+            let version = match *version {
+                "4" => ProtocolVersion::V3_1_1,
+                "5" => ProtocolVersion::V5,
+                _ => return usage("VERSION is 4 or 5"),
+            };
+            let per_minute = match *adapter {
+                "tokio" => chaos::takeover::<Tokio>(seconds, version),
+                "async-std" => chaos::takeover::<AsyncStd>(seconds, version),
+                "smol" => chaos::takeover::<Smol>(seconds, version),
+                "blocking" => chaos::takeover::<Blocking>(seconds, version),
+                other => return usage(&format!("unknown adapter {other}")),
+            };
+            println!(
+                "{}",
+                json!({"adapter": adapter, "takeovers_per_minute": per_minute})
+            );
+            ExitCode::SUCCESS
+        }
         ["all", rest @ ..] => all(rest),
         _ => usage("expected all, run or stall"),
     }
@@ -112,6 +136,7 @@ fn usage(why: &str) -> ExitCode {
     eprintln!("chaos: {why}\nusage: chaos all [--short] [--seed S] [--qos2-runs N]");
     eprintln!("       chaos run ADAPTER qos1|qos2 MESSAGES CUTS RESTARTS SEED");
     eprintln!("       chaos stall ADAPTER MESSAGES SEED");
+    eprintln!("       chaos takeover ADAPTER SECONDS 4|5");
     ExitCode::from(2)
 }
 

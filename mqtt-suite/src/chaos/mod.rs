@@ -373,3 +373,35 @@ pub fn peak_rss_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Two clients with one client identifier and the default policy, against Mosquitto (which
+/// closes the connection it takes over without a word), for `seconds`: how many takeovers, in
+/// each minute.
+pub fn takeover<A: Adapter>(seconds: u64, version: ProtocolVersion) -> Vec<u32> {
+    let broker = Mosquitto::start();
+    let twin = || {
+        let mut o = Options::new(&broker.url(), "chaos-twin").expect("a valid address");
+        o.config.version = version;
+        o
+    };
+    let (Ok(first), Ok(second)) = (A::connect(twin()), A::connect(twin())) else {
+        return Vec::new();
+    };
+    let started = Instant::now();
+    let mut per_minute = vec![0_u32; usize::try_from(seconds.div_ceil(60)).unwrap_or(1)];
+    while started.elapsed() < Duration::from_secs(seconds) {
+        for client in [&first, &second] {
+            if let Some(ConnectionEvent::Disconnected(_)) =
+                client.next_event(Duration::from_millis(10))
+            {
+                let minute = usize::try_from(started.elapsed().as_secs() / 60).unwrap_or(0);
+                if let Some(count) = per_minute.get_mut(minute) {
+                    *count += 1;
+                }
+            }
+        }
+    }
+    let _ = first.abort();
+    let _ = second.abort();
+    per_minute
+}
