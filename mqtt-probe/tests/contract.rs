@@ -575,3 +575,39 @@ fn each_session_loop_line_is_a_fresh_client() {
         ]
     );
 }
+
+#[test]
+fn auto_reconnect_backs_off_from_a_broker_that_drops_after_connack() {
+    // CONNACK 0x00, then DISCONNECT 0x89 (Server busy), every time.
+    let served = Served::start(BrokerConfig::new());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if served.broker().is_connected() {
+                    served.broker().send_disconnect(
+                        ReasonCode::SERVER_BUSY,
+                        mqtt_proto::DisconnectProperties::default(),
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        });
+        let run = probe(
+            &[],
+            &[
+                connect(served.port, &json!({"auto_reconnect": true, "version": 5})),
+                json!({"cmd": "sleep", "ms": 3000}),
+            ],
+        );
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(run.of("disconnected").len() >= 2, "{:?}", run.events);
+    });
+    // Throttled delays of 0.4-0.8 s, 0.8-1.6 s, 1.6-3.2 s: at most four connections in 3 s
+    // (without the backoff, one every 60 ms or so).
+    let connections = served.broker().connections();
+    assert!(
+        (2..=4).contains(&connections),
+        "{connections} connections in 3 s"
+    );
+}
