@@ -122,3 +122,30 @@ fn a_qos2_redelivery_before_the_ack_needs_one_ack() {
     );
     assert_eq!(h.client.ack(pid(1)), Err(ClientError::UnknownAck(pid(1))));
 }
+
+/// A QoS 2 message delivered on a connection that ended before the application acknowledged
+/// it: the acknowledgement is taken, and the PUBREC goes out when the server sends the message
+/// again, which is not delivered twice.
+#[test]
+fn an_ack_after_the_connection_ended_goes_out_with_the_redelivery() {
+    let mut h = Harness::new(
+        Harness::config(ProtocolVersion::V3_1_1)
+            .with_manual_acks(true)
+            .with_clean_start(false),
+    );
+    h.connect(false);
+    h.sent();
+    let mut publish = publish_packet("t", QoS::ExactlyOnce, Some(3), "m");
+    h.server_sends(&publish.clone().into());
+    assert!(matches!(&h.events()[..], [Event::Message(_)]));
+    h.client.handle_transport_closed(h.now);
+    h.events();
+    assert_eq!(h.client.ack(pid(3)), Ok(()));
+    h.open();
+    h.server_sends(&mqtt_proto::ConnAck::new(true, mqtt_proto::ReasonCode::SUCCESS).into());
+    h.events();
+    publish.dup = true;
+    h.server_sends(&publish.into());
+    assert!(h.events().is_empty(), "not delivered again");
+    assert_eq!(h.sent(), [PubRec::new(pid(3)).into()]);
+}

@@ -97,3 +97,45 @@ fn an_acknowledgement_waits_behind_at_most_one_budget() {
     }
     assert_eq!(ids, (1..=50).collect::<Vec<_>>());
 }
+
+/// The budget is 64 KiB exactly: output of 65,536 bytes is full, both for a new message and for
+/// the queue emptied after a reconnect.
+#[test]
+fn the_budget_is_full_at_exactly_64_kib() {
+    // 1 (type) + 3 (remaining length) + 5 (topic "big") + 65,527 = 65,536 bytes.
+    let exact = || Message::new(topic("big"), QoS::AtMostOnce, vec![1; 65_527]);
+    let mut h = connected();
+    h.client.publish(exact()).unwrap();
+    assert_eq!(h.client.transmit_len(), 64 * 1024);
+    h.client
+        .publish(Message::new(topic("small"), QoS::AtMostOnce, "x"))
+        .unwrap();
+    assert_eq!(h.client.pending(), 1, "full: the next one waits");
+
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V3_1_1));
+    h.client.publish(exact()).unwrap();
+    h.client
+        .publish(Message::new(topic("small"), QoS::AtMostOnce, "x"))
+        .unwrap();
+    h.connect(false);
+    assert_eq!(h.client.pending(), 1, "the queue stops at the budget");
+}
+
+/// What waits is counted in bytes as it leaves: after the window takes the first of two
+/// messages, the second's size remains.
+#[test]
+fn pending_bytes_follow_what_leaves_the_queue() {
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V3_1_1).with_max_inflight(1));
+    let first = Message::new(topic("t"), QoS::AtLeastOnce, vec![0; 100]);
+    let second = Message::new(topic("t"), QoS::AtLeastOnce, vec![0; 10]);
+    h.client.publish(first).unwrap();
+    h.client.publish(second).unwrap();
+    // 2 + 3 + 2 + 100 = 107 and 2 + 3 + 2 + 10 = 17.
+    assert_eq!(h.client.pending_bytes(), 124);
+    h.connect(false);
+    assert_eq!((h.client.inflight(), h.client.pending()), (1, 1));
+    assert_eq!(h.client.pending_bytes(), 17);
+    h.sent();
+    h.server_sends(&PubAck::new(pid(1)).into());
+    assert_eq!(h.client.pending_bytes(), 0);
+}

@@ -135,12 +135,31 @@ mod tests {
     #[test]
     fn stale_places_do_not_pile_up() {
         let mut c = Completed::new(100);
+        let mut longest = 0;
         for round in 0..1000_u64 {
-            c.remember(id(7), round);
+            c.remember(id(u16::try_from(round % 3).unwrap_or(0) + 1), round);
+            longest = longest.max(c.order.len());
         }
-        assert_eq!(c.len(), 1);
-        assert!(c.order.len() <= 2 * c.len() + 16);
-        assert!(c.suppress(id(7), 999));
+        assert_eq!(c.len(), 3);
+        // Dropped as soon as they pass twice the entries and a margin, not sooner.
+        assert_eq!(longest, 2 * 3 + 16);
+        assert!(c.suppress(id(1), 999));
+    }
+
+    #[test]
+    fn after_dropping_stale_places_the_oldest_entries_still_go_first() {
+        let mut c = Completed::new(3);
+        for round in 0..30_u64 {
+            for n in 1..=3 {
+                c.remember(id(n), round);
+            }
+        }
+        for n in 4..=6 {
+            c.remember(id(n), 0);
+        }
+        assert_eq!(c.len(), 3);
+        assert!((1..=3).all(|n| !c.suppress(id(n), 29)));
+        assert!((4..=6).all(|n| c.suppress(id(n), 0)));
     }
 
     #[test]
