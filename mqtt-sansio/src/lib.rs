@@ -19,9 +19,15 @@
 //! - The reconnect policy, which adapters apply: [`Reconnect`] decides whether and when to
 //!   connect again under a [`Policy`], with a [`Backoff`] whose jitter the driver draws and
 //!   [`Retry`], which classifies the reason code that refused or ended a connection as fatal,
-//!   throttling, a session taken over, or transient. The backoff starts afresh only after a
-//!   connection stayed up for [`Policy::stable_after`], never on CONNACK alone.
+//!   throttling, a session taken over, or transient. The backoff comes down only as
+//!   connections stay up ([`Policy::stable_after`]), never on CONNACK alone.
 //! - [`Supervisor`]: the session with the bookkeeping every driver needs around it.
+//!
+//! Nothing is dropped without a word: a command the session accepted and cannot carry out any
+//! more (the limits of a new connection, a QoS 0 message whose connection ended first) ends with
+//! [`Event::Failed`]; what was in flight when the server lost the session goes again as new
+//! messages ([`Event::SessionReset`]); a QoS 2 message a forgetful server sends again after it
+//! was completed is held back by the duplicate guard ([`Config::duplicate_guard`]).
 //!
 //! What it is not: a driver. It opens no socket and sleeps on no timer; the adapter crates (or
 //! your own loop) do, and stay thin because everything else is here.
