@@ -133,3 +133,27 @@ fn an_unknown_alias_is_0x82() {
         ]
     );
 }
+
+/// The client's Topic Alias Maximum is the highest alias the server may use: that one is
+/// taken, the one above it ends the connection ([MQTT-3.3.2-9]).
+#[test]
+fn the_maximum_itself_is_a_valid_alias() {
+    let mut h = connected(3);
+    h.server_sends(&with_alias("sensors/t3", 3, "a").into());
+    h.server_sends(&with_alias("", 3, "b").into());
+    assert_eq!(
+        h.events(),
+        [
+            resolved("sensors/t3", 3, "a"),
+            resolved("sensors/t3", 3, "b")
+        ]
+    );
+    h.server_sends(&with_alias("sensors/t4", 4, "c").into());
+    assert!(matches!(
+        &h.events()[..],
+        [Event::Disconnected(DisconnectReason::ProtocolViolation {
+            reason_code: ReasonCode::TOPIC_ALIAS_INVALID,
+            ..
+        })]
+    ));
+}
