@@ -2,6 +2,7 @@
 //! event without saying so.
 
 use std::collections::VecDeque;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -124,10 +125,15 @@ impl EventQueue {
         self.shared.lock().queue.pop_front()
     }
 
-    /// Whether the driver is gone and every event was taken.
-    fn is_done(&self) -> bool {
-        let state = self.shared.lock();
-        state.closed && state.queue.is_empty()
+    /// Done with the next event, or with `None` when the driver is gone and every event was
+    /// taken; to go on waiting while there is nothing to say yet.
+    fn ready(&self) -> ControlFlow<Option<ConnectionEvent>> {
+        let mut state = self.shared.lock();
+        match state.queue.pop_front() {
+            Some(event) => ControlFlow::Break(Some(event)),
+            None if state.closed => ControlFlow::Break(None),
+            None => ControlFlow::Continue(()),
+        }
     }
 
     /// The next event; `None` once the driver is gone and every event was taken.
@@ -135,18 +141,13 @@ impl EventQueue {
     /// Cancel safe: an event is never lost by dropping this future.
     pub async fn recv(&self) -> Option<ConnectionEvent> {
         loop {
-            if let Some(event) = self.try_recv() {
-                return Some(event);
-            }
-            if self.is_done() {
-                return None;
+            if let ControlFlow::Break(ready) = self.ready() {
+                return ready;
             }
             let listener = self.shared.ready.listen();
-            if let Some(event) = self.try_recv() {
-                return Some(event);
-            }
-            if self.is_done() {
-                return None;
+            // An event may have come between the look and the listening.
+            if let ControlFlow::Break(ready) = self.ready() {
+                return ready;
             }
             listener.await;
         }
@@ -167,24 +168,16 @@ impl EventQueue {
 
     fn recv_until(&self, deadline: Option<Instant>) -> Option<ConnectionEvent> {
         loop {
-            if let Some(event) = self.try_recv() {
-                return Some(event);
-            }
-            if self.is_done() {
-                return None;
+            if let ControlFlow::Break(ready) = self.ready() {
+                return ready;
             }
             let listener = self.shared.ready.listen();
-            if let Some(event) = self.try_recv() {
-                return Some(event);
-            }
-            if self.is_done() {
-                return None;
+            if let ControlFlow::Break(ready) = self.ready() {
+                return ready;
             }
             match deadline {
                 None => listener.wait(),
-                Some(deadline) => {
-                    listener.wait_deadline(deadline)?;
-                }
+                Some(deadline) => listener.wait_deadline(deadline)?,
             }
         }
     }

@@ -381,27 +381,29 @@ fn suppressed_pings_are_not_sent() {
     assert!(served.received().contains(&Packet::PingReq));
 }
 
+/// Closes each of the next `count` connections once its PUBLISH arrived (within 10 s).
+fn close_after_each_publish(served: &Served, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut closed = 0;
+    while closed < count && Instant::now() < deadline {
+        let publishes = served
+            .received()
+            .iter()
+            .filter(|p| matches!(p, Packet::Publish(_)))
+            .count();
+        if publishes > closed && served.broker().is_connected() {
+            served.broker().connection_closed();
+            closed += 1;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 #[test]
 fn the_session_loop_connects_as_fuzzish_and_runs_one_command() {
     let served = Served::start(BrokerConfig::new());
     std::thread::scope(|scope| {
-        scope.spawn(|| {
-            // The broker closes each connection after its PUBLISH arrives.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            let mut closed = 0;
-            while closed < 2 && Instant::now() < deadline {
-                let publishes = served
-                    .received()
-                    .iter()
-                    .filter(|p| matches!(p, Packet::Publish(_)))
-                    .count();
-                if publishes > closed && served.broker().is_connected() {
-                    served.broker().connection_closed();
-                    closed += 1;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
+        scope.spawn(|| close_after_each_publish(&served, 2));
         let port = served.port;
         let run = probe_lines(
             &["--session-loop"],
@@ -528,22 +530,7 @@ fn each_session_loop_line_is_a_fresh_client() {
     let served = Served::start(BrokerConfig::new());
     served.broker().hold_acks(true);
     std::thread::scope(|scope| {
-        scope.spawn(|| {
-            let deadline = Instant::now() + Duration::from_secs(10);
-            let mut closed = 0;
-            while closed < 2 && Instant::now() < deadline {
-                let publishes = served
-                    .received()
-                    .iter()
-                    .filter(|p| matches!(p, Packet::Publish(_)))
-                    .count();
-                if publishes > closed && served.broker().is_connected() {
-                    served.broker().connection_closed();
-                    closed += 1;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
+        scope.spawn(|| close_after_each_publish(&served, 2));
         let port = served.port;
         let run = probe_lines(
             &["--session-loop"],

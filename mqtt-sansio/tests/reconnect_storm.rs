@@ -3,15 +3,17 @@
 //! stable period; throttling codes keep the throttled backoff after CONNACK; a session taken
 //! over (0x8E) follows the takeover policy.
 
+mod common;
+
 use core::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use common::rig::Rig;
 use mqtt_proto::{DisconnectProperties, MqttString, ProtocolVersion, ReasonCode};
 use mqtt_sansio::{
-    Backoff, Chunks, Config, ConnectionEvent, DisconnectReason, End, Instant, Next, Output, Policy,
-    Supervisor, Takeover,
+    Backoff, Config, ConnectionEvent, DisconnectReason, End, Instant, Next, Output, Policy,
+    Takeover,
 };
-use mqtt_test::{BrokerConfig, FakeBroker};
+use mqtt_test::{BrokerConfig, SplitMix64};
 
 /// How the broker ends each connection after its CONNACK 0x00.
 #[derive(Clone, Copy, Debug)]
@@ -23,11 +25,8 @@ enum Drop {
 }
 
 struct Sim {
-    s: Supervisor<u32>,
-    broker: FakeBroker,
-    now: Instant,
-    out: Chunks,
-    seed: u64,
+    rig: Rig,
+    jitter: SplitMix64,
     /// Every connection event so far.
     log: Vec<ConnectionEvent>,
 }
@@ -37,59 +36,34 @@ impl Sim {
         let config =
             Config::new(MqttString::from_static("storm")).with_version(ProtocolVersion::V5);
         Self {
-            s: Supervisor::new(config, policy),
-            broker: FakeBroker::new(BrokerConfig::new()),
-            now: Instant::ZERO,
-            out: Chunks::new(),
-            seed: 0x5EED,
+            rig: Rig::unopened(config, BrokerConfig::new(), policy),
+            jitter: SplitMix64::new(0x5EED),
             log: Vec::new(),
         }
     }
 
-    /// A uniformly random jitter (the `SplitMix64` generator).
+    /// A uniformly random jitter.
     fn jitter(&mut self) -> u32 {
-        self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 32) as u32
-    }
-
-    fn pump(&mut self) {
-        loop {
-            let mut moved = false;
-            while self.s.transmit(self.now, &mut self.out) {
-                let len = self.out.len();
-                self.broker.handle_read(&self.out.copy_to_bytes(len));
-                self.s.written();
-                moved = true;
-            }
-            while let Some(bytes) = self.broker.poll_transmit() {
-                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
-                moved = true;
-            }
-            if !moved {
-                break;
-            }
-        }
+        (self.jitter.next_u64() >> 32) as u32
     }
 
     /// One connection: accepted, up for `up`, then ended by the broker as `drop` says.
     fn connection(&mut self, up: Duration, drop: Drop) -> End {
-        self.broker.new_connection();
-        self.s.transport_open(self.now);
-        self.pump();
-        assert!(self.s.client().is_connected(), "CONNACK 0x00");
-        self.now = self.now + up;
+        let rig = &mut self.rig;
+        rig.broker.new_connection();
+        rig.s.transport_open(rig.now);
+        rig.pump();
+        assert!(rig.s.client().is_connected(), "CONNACK 0x00");
+        rig.now = rig.now + up;
         match drop {
             Drop::Disconnect(code) => {
-                self.broker
+                rig.broker
                     .send_disconnect(code, DisconnectProperties::default());
-                self.pump();
+                rig.pump();
             }
             Drop::Close => {
-                self.broker.connection_closed();
-                self.s.transport_closed(self.now);
+                rig.broker.connection_closed();
+                rig.s.transport_closed(rig.now);
             }
         }
         self.collect();
@@ -102,11 +76,11 @@ impl Sim {
                 _ => None,
             })
             .expect("the connection ended");
-        self.s.closed(reason, true)
+        self.rig.s.closed(reason, true)
     }
 
     fn collect(&mut self) {
-        while let Some(output) = self.s.poll_output() {
+        while let Some(output) = self.rig.s.poll_output() {
             if let Output::Event(event) = output {
                 self.log.push(event);
             }
@@ -122,7 +96,7 @@ impl Sim {
     /// The decision after `end`; `None` to stop.
     fn next(&mut self, end: &End) -> Option<Duration> {
         let jitter = self.jitter();
-        match self.s.next(self.now, end, false, false, jitter) {
+        match self.rig.s.next(self.rig.now, end, false, false, jitter) {
             Next::Retry(delay) => Some(delay),
             _ => None,
         }
@@ -154,10 +128,10 @@ fn accepted_then_dropped_200_times_backs_off() {
                 "{drop:?} attempt {attempt}: {delay:?} above {:?}",
                 backoff.ceiling(attempt)
             );
-            if sim.now < Instant::ZERO + Duration::from_secs(10) {
+            if sim.rig.now < Instant::ZERO + Duration::from_secs(10) {
                 in_first_10_s += 1;
             }
-            sim.now = sim.now + delay;
+            sim.rig.now = sim.rig.now + delay;
         }
         assert!(
             in_first_10_s <= 12,
@@ -165,7 +139,7 @@ fn accepted_then_dropped_200_times_backs_off() {
         );
         // 200 attempts take hours at the cap, not seconds.
         assert!(
-            sim.now > Instant::ZERO + Duration::from_secs(3600),
+            sim.rig.now > Instant::ZERO + Duration::from_secs(3600),
             "{drop:?}"
         );
         let reconnecting: Vec<u32> = sim
@@ -199,7 +173,7 @@ fn throttling_codes_after_connack_keep_the_throttled_backoff() {
                 delay >= ceiling / 2 && delay <= ceiling,
                 "{code:?} attempt {attempt}: {delay:?}"
             );
-            sim.now = sim.now + delay;
+            sim.rig.now = sim.rig.now + delay;
         }
     }
 }
@@ -215,15 +189,14 @@ fn the_backoff_comes_down_only_as_connections_stay_up() {
     for _ in 0..6 {
         let end = sim.connection(Duration::ZERO, close);
         let delay = sim.next(&end).unwrap();
-        sim.now = sim.now + delay;
+        sim.rig.now = sim.rig.now + delay;
     }
     let jitter_after = |sim: &mut Sim, up: Duration| {
         let end = sim.connection(up, close);
-        let seed = sim.seed;
-        let jitter = sim.jitter();
-        sim.seed = seed;
+        // The jitter the decision will draw.
+        let jitter = (sim.jitter.clone().next_u64() >> 32) as u32;
         let delay = sim.next(&end).unwrap();
-        sim.now = sim.now + delay;
+        sim.rig.now = sim.rig.now + delay;
         (delay, jitter)
     };
     // Up for just under the stable period: the seventh attempt's ceiling.
@@ -264,7 +237,7 @@ fn a_session_taken_over_stops_by_default() {
     );
     // Even with fresh credentials: they are not what is wrong.
     assert_eq!(
-        sim.s.next(sim.now, &end, false, true, 0),
+        sim.rig.s.next(sim.rig.now, &end, false, true, 0),
         Next::Stop,
         "fresh credentials do not make a takeover worth a retry"
     );
@@ -294,7 +267,10 @@ fn a_session_taken_over_comes_back_after_the_period() {
                 ConnectionEvent::Reconnecting { .. }
             ]
         ));
-        sim.now = sim.now + delay;
+        sim.rig.now = sim.rig.now + delay;
     }
-    assert_eq!(sim.s.next(sim.now, &End::Stop, false, false, 0), Next::Stop);
+    assert_eq!(
+        sim.rig.s.next(sim.rig.now, &End::Stop, false, false, 0),
+        Next::Stop
+    );
 }

@@ -95,6 +95,14 @@ impl World {
         }
     }
 
+    fn publish_16_mib(&mut self) {
+        let payload = Bytes::from(vec![7; PAYLOAD]);
+        let topic = TopicName::new("big").unwrap();
+        self.client
+            .publish(Message::new(topic, QoS::AtLeastOnce, payload))
+            .unwrap();
+    }
+
     fn disconnected(&self) -> Option<(Duration, &DisconnectReason)> {
         self.events.iter().find_map(|(at, e)| match e {
             Event::Disconnected(reason) => Some((*at, reason)),
@@ -106,11 +114,7 @@ impl World {
 #[test]
 fn a_pingreq_behind_16_mib_on_a_slow_link_is_not_a_timeout() {
     let mut w = World::new();
-    let payload = Bytes::from(vec![7; PAYLOAD]);
-    let topic = TopicName::new("big").unwrap();
-    w.client
-        .publish(Message::new(topic, QoS::AtLeastOnce, payload))
-        .unwrap();
+    w.publish_16_mib();
     w.run_until(Duration::from_secs(400));
     assert_eq!(w.disconnected(), None, "no false keep alive timeout");
     assert!(
@@ -137,11 +141,7 @@ fn a_pingreq_behind_16_mib_on_a_slow_link_is_not_a_timeout() {
 #[test]
 fn a_link_that_takes_nothing_for_a_ping_timeout_is_dead() {
     let mut w = World::new();
-    let payload = Bytes::from(vec![7; PAYLOAD]);
-    let topic = TopicName::new("big").unwrap();
-    w.client
-        .publish(Message::new(topic, QoS::AtLeastOnce, payload))
-        .unwrap();
+    w.publish_16_mib();
     w.run_until(Duration::from_secs(5));
     // The server stops reading: nothing more can be written.
     w.writable = false;

@@ -22,16 +22,22 @@ impl Rig {
         )
     }
 
+    /// Connected with `config`.
     pub fn with_config(config: Config, broker: BrokerConfig, policy: Policy) -> Self {
-        let mut rig = Self {
+        let mut rig = Self::unopened(config, broker, policy);
+        rig.s.transport_open(rig.now);
+        rig.pump();
+        rig
+    }
+
+    /// Before the first connection.
+    pub fn unopened(config: Config, broker: BrokerConfig, policy: Policy) -> Self {
+        Self {
             s: Supervisor::new(config, policy),
             broker: FakeBroker::new(broker),
             now: Instant::ZERO,
             out: Chunks::new(),
-        };
-        rig.s.transport_open(rig.now);
-        rig.pump();
-        rig
+        }
     }
 
     /// Moves bytes both ways until neither side has more; the driver's buffer is written at

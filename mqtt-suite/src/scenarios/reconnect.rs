@@ -11,6 +11,19 @@ use mqtt_test::BrokerConfig;
 use super::WAIT;
 use crate::{Adapter, AfterConnack, Connection, Mosquitto, Scripted};
 
+/// The events until `Stopped` (included), each within [`WAIT`].
+fn until_stopped(client: &impl Connection) -> Vec<ConnectionEvent> {
+    let mut events = Vec::new();
+    while let Some(event) = client.next_event(WAIT) {
+        let stopped = event == ConnectionEvent::Stopped;
+        events.push(event);
+        if stopped {
+            break;
+        }
+    }
+    events
+}
+
 /// How many connections the broker accepts and drops.
 const DROPS: usize = 200;
 
@@ -79,14 +92,7 @@ pub fn session_taken_over_follows_the_policy<A: Adapter>() {
     let mut o = Options::new(&server.url(), "suite-taken").unwrap();
     o.config.version = ProtocolVersion::V5;
     let client = A::connect(o.clone()).expect("accepted");
-    let mut events = Vec::new();
-    while let Some(event) = client.next_event(WAIT) {
-        let stopped = event == ConnectionEvent::Stopped;
-        events.push(event);
-        if stopped {
-            break;
-        }
-    }
+    let events = until_stopped(&client);
     assert!(
         matches!(
             &events[..],
@@ -193,14 +199,7 @@ pub fn stalled_event_consumer_learns_what_it_missed<A: Adapter>() {
         std::thread::sleep(Duration::from_millis(10));
     }
     client.abort().unwrap();
-    let mut events = Vec::new();
-    while let Some(event) = client.next_event(WAIT) {
-        let stopped = event == ConnectionEvent::Stopped;
-        events.push(event);
-        if stopped {
-            break;
-        }
-    }
+    let events = until_stopped(&client);
     // The queue's 16, and what came while they were read.
     assert!(events.len() <= 20, "{}", events.len());
     let Some(ConnectionEvent::Lagged { missed }) = events.first() else {
