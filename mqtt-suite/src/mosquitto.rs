@@ -7,6 +7,7 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A Mosquitto process of one test.
@@ -27,6 +28,13 @@ fn binary() -> PathBuf {
         "mosquitto is not installed: run the tests with `scripts/test`, which installs it, or \
          install it yourself (`sudo apt-get install mosquitto`)"
     );
+}
+
+/// Whether something other than the connecting socket itself accepts connections on `port`
+/// (a connection to a port nothing listens on can meet itself, with the same port at both ends).
+fn listens(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port))
+        .is_ok_and(|stream| stream.local_addr().ok() != stream.peer_addr().ok())
 }
 
 fn free_port() -> u16 {
@@ -75,29 +83,19 @@ impl Mosquitto {
     /// A TLS listener with a server certificate for `localhost` and 127.0.0.1 issued by a CA
     /// made for this broker; `ca_path()` is the CA's PEM file.
     pub fn with_tls() -> Self {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pki = Pki::new("test CA");
-        let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
-        std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
-        std::fs::write(dir.join("server.pem"), cert).unwrap();
-        std::fs::write(dir.join("server.key"), key).unwrap();
-        let config = format!(
-            "listener {port} 127.0.0.1\npersistence false\nallow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
-            ca = dir.join("ca.pem").display(),
-            cert = dir.join("server.pem").display(),
-            key = dir.join("server.key").display(),
-        );
-        std::fs::write(dir.join("mosquitto.conf"), config).unwrap();
-        let mut broker = Self {
-            child: None,
-            port,
-            dir,
-        };
-        broker.spawn();
-        broker
+        Self::launch(|port, dir| {
+            let pki = Pki::new("test CA");
+            let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
+            std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
+            std::fs::write(dir.join("server.pem"), cert).unwrap();
+            std::fs::write(dir.join("server.key"), key).unwrap();
+            format!(
+                "listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nallow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\n",
+                ca = dir.join("ca.pem").display(),
+                cert = dir.join("server.pem").display(),
+                key = dir.join("server.key").display(),
+            )
+        })
     }
 
     /// The CA file of a TLS broker.
@@ -124,75 +122,122 @@ impl Mosquitto {
     }
 
     fn start_with(credentials: Option<(&str, &str)>) -> Self {
-        let port = free_port();
-        let dir =
-            std::env::temp_dir().join(format!("mqtt-tokio-test-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut config = format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\n");
-        if std::env::var_os("MQTT_SUITE_LOG_DIR").is_some() {
-            config += "log_type all\n";
-        }
-        match credentials {
-            Some((user, password)) => {
-                let file = dir.join("passwords");
-                let status = Command::new(binary().with_file_name("mosquitto_passwd"))
-                    .args(["-c", "-b"])
-                    .arg(&file)
-                    .args([user, password])
-                    .status();
-                let status = status.or_else(|_| {
-                    Command::new("mosquitto_passwd")
+        Self::launch(|port, dir| {
+            let mut config =
+                format!("listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\n");
+            if std::env::var_os("MQTT_SUITE_LOG_DIR").is_some() {
+                config += "log_type all\n";
+            }
+            match credentials {
+                Some((user, password)) => {
+                    let file = dir.join("passwords");
+                    let status = Command::new(binary().with_file_name("mosquitto_passwd"))
                         .args(["-c", "-b"])
                         .arg(&file)
                         .args([user, password])
-                        .status()
-                });
-                assert!(status.unwrap().success(), "mosquitto_passwd failed");
-                writeln!(
-                    config,
-                    "allow_anonymous false\npassword_file {}",
-                    file.display()
-                )
-                .unwrap();
+                        .status();
+                    let status = status.or_else(|_| {
+                        Command::new("mosquitto_passwd")
+                            .args(["-c", "-b"])
+                            .arg(&file)
+                            .args([user, password])
+                            .status()
+                    });
+                    assert!(status.unwrap().success(), "mosquitto_passwd failed");
+                    writeln!(
+                        config,
+                        "allow_anonymous false\npassword_file {}",
+                        file.display()
+                    )
+                    .unwrap();
+                }
+                None => config += "allow_anonymous true\n",
             }
-            None => config += "allow_anonymous true\n",
+            config
+        })
+    }
+
+    /// Starts a broker on a free port with the configuration `config` writes for that port
+    /// into its directory. The port is free when chosen but may be taken before Mosquitto binds
+    /// it (by another test's broker or a client's ephemeral port): then Mosquitto exits and
+    /// the start is tried again on another port.
+    fn launch(config: impl Fn(u16, &std::path::Path) -> String) -> Self {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            // A directory of its own even when two tests were given the same port.
+            static STARTS: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "mqtt-suite-mosquitto-{}-{}",
+                std::process::id(),
+                STARTS.fetch_add(1, Ordering::Relaxed)
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let text = config(port, &dir);
+            std::fs::File::create(dir.join("mosquitto.conf"))
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let mut broker = Self {
+                child: None,
+                port,
+                dir,
+            };
+            match broker.try_spawn() {
+                Ok(()) => return broker,
+                Err(why) => last = why,
+            }
         }
-        let conf = dir.join("mosquitto.conf");
-        std::fs::File::create(&conf)
-            .unwrap()
-            .write_all(config.as_bytes())
-            .unwrap();
-        let mut broker = Self {
-            child: None,
-            port,
-            dir,
-        };
-        broker.spawn();
-        broker
+        panic!("mosquitto did not start: {last}");
     }
 
     fn spawn(&mut self) {
+        if let Err(why) = self.try_spawn() {
+            panic!("mosquitto did not start again: {why}");
+        }
+    }
+
+    /// Starts Mosquitto and waits until it is this process that listens on the port: its log
+    /// says it runs (a connection alone could reach another broker that holds the port, or the
+    /// connecting socket itself).
+    fn try_spawn(&mut self) -> Result<(), String> {
+        let runs_before = self.log().matches(" running").count();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.dir.join("mosquitto.log"))
             .unwrap();
-        let child = Command::new(binary())
+        let mut child = Command::new(binary())
             .arg("-c")
             .arg(self.dir.join("mosquitto.conf"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("mosquitto starts");
-        self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "mosquitto did not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "it exited ({status}) on port {}: {}",
+                    self.port,
+                    self.log()
+                ));
+            }
+            let runs = self.log().matches(" running").count() > runs_before;
+            if runs && listens(self.port) {
+                self.child = Some(child);
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "it did not listen on {}: {}",
+                    self.port,
+                    self.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 

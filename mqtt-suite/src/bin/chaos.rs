@@ -239,9 +239,9 @@ fn all(args: &[&str]) -> ExitCode {
 
 fn print_table(reports: &[serde_json::Value]) {
     println!(
-        "| adapter | run | seed | sent | acknowledged | received | lost | duplicated | suppressed | cuts | restarts | reconnects | time (s) | peak RSS (MiB) |"
+        "| adapter | run | seed | sent | acknowledged | received | lost | duplicated | of which DUP | suppressed | cuts | restarts | reconnects | time (s) | peak RSS (MiB) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in reports {
         let received = if r["scenario"] == "stall" {
             format!(
@@ -253,7 +253,7 @@ fn print_table(reports: &[serde_json::Value]) {
             r["received"].to_string()
         };
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} |",
             r["adapter"].as_str().unwrap_or_default(),
             r["scenario"].as_str().unwrap_or_default(),
             r["seed"],
@@ -262,6 +262,7 @@ fn print_table(reports: &[serde_json::Value]) {
             received,
             r["lost"],
             r["duplicated"],
+            r["duplicated_dup"],
             r["suppressed"],
             r["cuts"],
             r["restarts"],
