@@ -53,11 +53,13 @@ fn brokers_started_at_once_are_each_their_own() {
 #[test]
 fn a_broker_starts_again_on_its_port() {
     let mut broker = Mosquitto::start();
+    assert_eq!(broker.connections(), 0, "the harness connects to no broker");
     broker.stop();
     assert!(TcpStream::connect(("127.0.0.1", broker.port)).is_err());
     broker.start_again();
     assert_eq!(connack(broker.port), [0x20, 0x02, 0x00, 0x00]);
     assert_eq!(broker.log().matches(" running").count(), 2);
+    assert_eq!(broker.connections(), 1, "{}", broker.log());
 }
 
 #[test]
