@@ -173,7 +173,8 @@ impl Client {
             alias_only,
         };
         if direct {
-            self.send_publish(queued);
+            // Checked against this connection's limits above.
+            self.send_publish(queued, true);
         } else {
             self.pending_bytes += queued.publish.encoded_len(self.version);
             self.pending.push_back(queued);
@@ -255,14 +256,15 @@ impl Client {
     }
 
     /// Sends a message and, for QoS 1 and 2, puts it in flight; one that does not fit this
-    /// connection's limits fails instead.
-    fn send_publish(&mut self, queued: Queued) {
+    /// connection's limits fails instead. `checked`: the message was checked against this
+    /// connection's limits as it is (when accepted for sending at once).
+    fn send_publish(&mut self, queued: Queued, checked: bool) {
         let Queued {
             publish,
             qos0,
             alias_only,
         } = queued;
-        if let Err(error) = self.encode_message(&publish, alias_only) {
+        if let Err(error) = self.encode_message(&publish, alias_only, checked) {
             self.fail_message(&publish, qos0, error);
             return;
         }
@@ -294,9 +296,16 @@ impl Client {
     /// connection's limits: with its Topic Alias alone when the alias stands for its topic here
     /// and the application gave it so, without the alias when it is above the server's Topic
     /// Alias Maximum, as it is otherwise (setting the alias for this connection).
-    fn encode_message(&mut self, publish: &Publish, alias_only: bool) -> Result<(), ClientError> {
+    fn encode_message(
+        &mut self,
+        publish: &Publish,
+        alias_only: bool,
+        checked: bool,
+    ) -> Result<(), ClientError> {
         let Some(alias) = publish.properties.topic_alias else {
-            self.check_limits(publish)?;
+            if !checked {
+                self.check_limits(publish)?;
+            }
             self.encode_publish(publish);
             return Ok(());
         };
@@ -355,7 +364,7 @@ impl Client {
             }
             if let Some(queued) = self.pending.pop_front() {
                 self.pending_bytes -= queued.publish.encoded_len(self.version);
-                self.send_publish(queued);
+                self.send_publish(queued, false);
             }
         }
     }
@@ -444,7 +453,7 @@ impl Client {
                         deferred.push(outgoing.publish);
                         continue;
                     }
-                    match self.encode_message(&outgoing.publish, false) {
+                    match self.encode_message(&outgoing.publish, false, false) {
                         Ok(()) => self.inflight.push_back(outgoing),
                         Err(error) => self.fail_message(&outgoing.publish, 0, error),
                     }
