@@ -30,6 +30,9 @@ fn binary() -> PathBuf {
     );
 }
 
+/// The brokers this process started, to name their directories.
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -159,7 +162,6 @@ impl Mosquitto {
         for _ in 0..5 {
             let port = free_port();
             // A directory of its own even when two tests were given the same port.
-            static STARTS: AtomicUsize = AtomicUsize::new(0);
             let dir = std::env::temp_dir().join(format!(
                 "mqtt-suite-mosquitto-{}-{}",
                 std::process::id(),
