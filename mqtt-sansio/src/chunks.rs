@@ -134,7 +134,7 @@ impl Buf for Chunks {
                 let mut out = bytes::BytesMut::with_capacity(len);
                 while out.len() < len {
                     let n = self.chunk().len().min(len - out.len());
-                    out.extend_from_slice(&self.chunk()[..n]);
+                    out.extend_from_slice(self.chunk().get(..n).unwrap_or_default());
                     self.advance(n);
                 }
                 out.freeze()

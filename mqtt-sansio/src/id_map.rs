@@ -28,17 +28,25 @@ impl<V> IdMap<V> {
     }
 
     pub(crate) fn get(&self, id: u16) -> Option<&V> {
-        self.find(id).ok().map(|i| &self.entries[i].1)
+        self.find(id)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, value)| value)
     }
 
     pub(crate) fn get_mut(&mut self, id: u16) -> Option<&mut V> {
-        self.find(id).ok().map(|i| &mut self.entries[i].1)
+        let i = self.find(id).ok()?;
+        self.entries.get_mut(i).map(|(_, value)| value)
     }
 
     /// Inserts or replaces the value for `id`.
     pub(crate) fn insert(&mut self, id: u16, value: V) {
         match self.find(id) {
-            Ok(i) => self.entries[i].1 = value,
+            Ok(i) => {
+                if let Some(entry) = self.entries.get_mut(i) {
+                    entry.1 = value;
+                }
+            }
             Err(i) => self.entries.insert(i, (id, value)),
         }
     }

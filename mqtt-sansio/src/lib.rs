@@ -51,6 +51,22 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+// Bytes from the peer must never reach a panic: no indexing that can fail, no unwrap.
+#![warn(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 #[cfg(feature = "std")]
 extern crate std;

@@ -157,7 +157,9 @@ impl Client {
                 if self.alias_topics.len() <= index {
                     self.alias_topics.resize(index + 1, None);
                 }
-                self.alias_topics[index] = Some(publish.topic_name());
+                if let Some(slot) = self.alias_topics.get_mut(index) {
+                    *slot = Some(publish.topic_name());
+                }
             }
         }
         publish.qos_pid = id.map_or(QosPid::AtMostOnce, |id| QosPid::new(qos, id));
@@ -334,7 +336,9 @@ impl Client {
         if self.out_aliases.len() <= index {
             self.out_aliases.resize(index + 1, None);
         }
-        self.out_aliases[index] = Some(publish.topic_name());
+        if let Some(slot) = self.out_aliases.get_mut(index) {
+            *slot = Some(publish.topic_name());
+        }
         Ok(())
     }
 
