@@ -333,7 +333,9 @@ impl<T> Supervisor<T> {
     /// Everything [`transmit`](Self::transmit) gave is written (and flushed): the QoS 0
     /// messages in it are done.
     pub fn written(&mut self) {
-        for waiter in core::mem::take(&mut self.buffered) {
+        // Drained in place: the buffer keeps its room for the next write (no allocation per
+        // write).
+        for waiter in self.buffered.drain(..) {
             if let Waiter::Tagged(tag) = waiter {
                 self.outputs.push_back(Output::Done(
                     tag,
