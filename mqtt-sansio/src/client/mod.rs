@@ -1,9 +1,13 @@
 //! The client: connection and session state, driven by its inputs, drained through its outputs.
 
+mod close;
 mod duplicates;
+mod handshake;
+mod keepalive;
 mod publish;
 mod receive;
 mod subscribe;
+mod transmit;
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -11,18 +15,16 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use mqtt_proto::{
-    Auth, AuthProperties, ConnAck, Connect, DecodeError, Disconnect, DisconnectProperties, Limits,
-    MqttString, Packet, PacketId, ProtocolVersion, ReasonCode,
-};
+use mqtt_proto::{ConnAck, Limits, MqttString, Packet, PacketId, ProtocolVersion, ReasonCode};
 
+pub use keepalive::Timer;
 pub use publish::Message;
 
-use crate::auth::{AuthFailed, Authenticator};
+use crate::auth::Authenticator;
 use crate::chunks::Chunks;
 use crate::config::Config;
 use crate::error::ClientError;
-use crate::event::{CommandId, Connected, DisconnectReason, Event, ServerLimits, SessionReset};
+use crate::event::{DisconnectReason, Event, ServerLimits};
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::time::Instant;
@@ -327,21 +329,6 @@ impl Client {
         &self.server
     }
 
-    /// Why [`poll_timeout`](Self::poll_timeout) is what it is.
-    #[must_use]
-    pub fn timer(&self) -> Option<Timer> {
-        match self.phase {
-            Phase::Connecting { .. } => Some(Timer::ConnAck),
-            Phase::Connected
-                if self.ping_queued.is_some() || (self.reading && self.ping_deadline.is_some()) =>
-            {
-                Some(Timer::PingResp)
-            }
-            Phase::Connected if !self.keep_alive.is_zero() => Some(Timer::KeepAlive),
-            _ => None,
-        }
-    }
-
     // ---- inputs ----
 
     /// The transport is open: queues CONNECT and starts the CONNACK timer.
@@ -499,140 +486,7 @@ impl Client {
         self.reading = true;
     }
 
-    /// Time has come for [`poll_timeout`](Self::poll_timeout): checks the CONNACK and PINGRESP
-    /// deadlines and sends PINGREQ when the keep alive has passed without sending.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        match self.phase {
-            Phase::Connecting { deadline } if now >= deadline => {
-                self.close(DisconnectReason::ConnAckTimeout);
-            }
-            Phase::Connected => {
-                if let Some(queued) = self.ping_queued {
-                    if now >= self.stall_deadline(queued) {
-                        // The PINGREQ could not even be written: nothing left for a ping
-                        // timeout, the server stopped reading.
-                        self.close(DisconnectReason::KeepAliveTimeout);
-                    }
-                } else if self.reading && self.ping_deadline.is_some_and(|d| now >= d) {
-                    // No PINGRESP: half-open, or a stuck server.
-                    self.close(DisconnectReason::KeepAliveTimeout);
-                } else if (self.ping_deadline.is_none() || !self.reading)
-                    && !self.keep_alive.is_zero()
-                    && now >= self.last_sent + self.keep_alive
-                {
-                    // While reading is paused the answers to earlier pings are unread: keep
-                    // pinging, so the server keeps the connection, without waiting for them.
-                    // [MQTT-3.1.2-23]: a control packet within every keep alive interval.
-                    // It goes before whatever else waits for the driver, and its PINGRESP
-                    // deadline starts when the driver takes it: a PINGREQ behind a large
-                    // PUBLISH on a slow link is not a missing PINGRESP.
-                    self.chunks.push_front(Bytes::from_static(&PINGREQ));
-                    self.ping_queued = Some(now);
-                    self.ping_deadline = None;
-                }
-            }
-            _ => {}
-        }
-    }
-
     // ---- outputs ----
-
-    /// Moves the bytes waiting to be sent into `buf`; `true` if there were any.
-    ///
-    /// Many small packets come out together, so one write carries them all. When `buf` is
-    /// empty the bytes are not copied: the two buffers trade places (large payloads are copied
-    /// in; [`poll_transmit_chunks`](Self::poll_transmit_chunks) hands them over as they are).
-    /// Messages waiting for the output to shrink (64 KiB at a time) are encoded first, so
-    /// calling this again after the bytes are written takes the next ones; calling it in a loop
-    /// takes everything.
-    #[must_use]
-    pub fn poll_transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
-        if !self.begin_transmit() {
-            return false;
-        }
-        if buf.is_empty() && self.chunks.is_empty() {
-            core::mem::swap(buf, &mut self.out);
-        } else {
-            buf.reserve(self.transmit_len());
-            for chunk in self.chunks.iter() {
-                buf.extend_from_slice(chunk);
-            }
-            buf.extend_from_slice(&self.out);
-        }
-        self.clear_transmit();
-        self.end_transmit(now);
-        true
-    }
-
-    /// Moves the bytes waiting to be sent to the end of `chunks`; `true` if there were any.
-    ///
-    /// As [`poll_transmit`](Self::poll_transmit), with nothing copied: packets encoded together
-    /// come as one buffer, and the payload of a large message (4 KiB or more) as the buffer the
-    /// application gave, for a vectored write to send from where it is.
-    ///
-    /// ```
-    /// use bytes::{Buf, Bytes};
-    /// use mqtt_proto::{MqttString, QoS, TopicName};
-    /// use mqtt_sansio::{Chunks, Client, Config, Instant, Message};
-    ///
-    /// let mut client = Client::new(Config::new(MqttString::new("sensor-1").unwrap()));
-    /// let now = Instant::ZERO;
-    /// client.handle_transport_open(now);
-    /// let mut chunks = Chunks::new();
-    /// assert!(client.poll_transmit_chunks(now, &mut chunks)); // CONNECT
-    /// chunks.clear();
-    /// client.handle_read(now, b"\x20\x02\x00\x00"); // CONNACK
-    ///
-    /// let payload = Bytes::from(vec![7; 64 * 1024]);
-    /// let topic = TopicName::new("big").unwrap();
-    /// client.publish(Message::new(topic, QoS::AtMostOnce, payload.clone())).unwrap();
-    /// assert!(client.poll_transmit_chunks(now, &mut chunks));
-    /// let parts: Vec<&Bytes> = chunks.iter().collect();
-    /// assert_eq!(parts[0][..], b"\x30\x85\x80\x04\x00\x03big"[..]);
-    /// assert_eq!(parts[1].as_ptr(), payload.as_ptr(), "the payload is not copied");
-    /// ```
-    #[must_use]
-    pub fn poll_transmit_chunks(&mut self, now: Instant, chunks: &mut Chunks) -> bool {
-        if !self.begin_transmit() {
-            return false;
-        }
-        chunks.append(&mut self.chunks);
-        chunks.push(self.out.split().freeze());
-        self.end_transmit(now);
-        true
-    }
-
-    /// Encodes the messages the output has room for; whether there is anything to transmit.
-    fn begin_transmit(&mut self) -> bool {
-        self.send_pending();
-        if self.transmit_len() == 0 {
-            if self.phase == Phase::Closing {
-                self.phase = Phase::Closed;
-            }
-            return false;
-        }
-        true
-    }
-
-    fn end_transmit(&mut self, now: Instant) {
-        self.last_sent = now;
-        self.write_progress = now;
-        if self.ping_queued.take().is_some() {
-            self.ping_deadline = Some(now + self.ping_timeout());
-        }
-        if let Some(&last) = self.qos0_unhanded.back() {
-            self.qos0_transmitted = last;
-        }
-        self.qos0_unhanded.clear();
-        if self.phase == Phase::Closing {
-            self.phase = Phase::Closed;
-        }
-    }
-
-    fn clear_transmit(&mut self) {
-        self.chunks.clear();
-        self.out.clear();
-    }
 
     /// The next event, if any.
     #[must_use]
@@ -640,130 +494,7 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when no timer runs.
-    #[must_use]
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.phase {
-            Phase::Connecting { deadline } => Some(deadline),
-            Phase::Connected => match self.ping_deadline {
-                _ if self.ping_queued.is_some() => self.ping_queued.map(|q| self.stall_deadline(q)),
-                Some(deadline) if self.reading => Some(deadline),
-                _ if self.keep_alive.is_zero() => None,
-                // No ping outstanding, or reading paused: the next PINGREQ.
-                _ => Some(self.last_sent + self.keep_alive),
-            },
-            Phase::Closing | Phase::Closed => None,
-        }
-    }
-
-    // ---- commands that are not about messages ----
-
-    /// Answers an AUTH challenge, or starts re-authentication while connected (MQTT 5.0).
-    ///
-    /// # Errors
-    /// [`ClientError::NeedsV5`] before MQTT 5.0, [`ClientError::InvalidState`] without a
-    /// connection, [`ClientError::Encode`] for an AUTH that breaks the rules (no method),
-    /// [`ClientError::PacketTooLarge`] above the server's Maximum Packet Size.
-    pub fn auth(
-        &mut self,
-        reason_code: ReasonCode,
-        properties: AuthProperties,
-    ) -> Result<(), ClientError> {
-        if !self.version.is_v5() {
-            return Err(ClientError::NeedsV5);
-        }
-        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
-            return Err(ClientError::InvalidState);
-        }
-        let mut auth = Auth::new(reason_code);
-        auth.properties = properties.into();
-        let auth = Packet::Auth(auth);
-        encodable(auth.encode(self.version, &mut no_room()))?;
-        self.check_size(auth.encoded_len(self.version))?;
-        self.encode(&auth)?;
-        Ok(())
-    }
-
-    /// Ends the connection: queues DISCONNECT with `reason_code` (and in MQTT 5.0 a new Session
-    /// Expiry Interval) and reports [`DisconnectReason::ByClient`]. The driver sends what
-    /// [`poll_transmit`](Self::poll_transmit) gives, then closes the transport. The session state
-    /// stays for the next connection.
-    ///
-    /// # Errors
-    /// [`ClientError::InvalidState`] without a connection; [`ClientError::Encode`] for a reason
-    /// code DISCONNECT may not carry; [`ClientError::PacketTooLarge`] for properties that take
-    /// it above the server's Maximum Packet Size.
-    pub fn disconnect(
-        &mut self,
-        reason_code: ReasonCode,
-        session_expiry_interval: Option<u32>,
-    ) -> Result<(), ClientError> {
-        let mut properties = DisconnectProperties::default();
-        properties.session_expiry_interval = session_expiry_interval;
-        self.disconnect_with(reason_code, properties)
-    }
-
-    /// [`disconnect`](Self::disconnect) with every DISCONNECT property (MQTT 5.0: a Reason
-    /// String, User Properties, …). With Success and no property, DISCONNECT takes its shortest
-    /// form.
-    ///
-    /// # Errors
-    /// As [`disconnect`](Self::disconnect).
-    pub fn disconnect_with(
-        &mut self,
-        reason_code: ReasonCode,
-        properties: DisconnectProperties,
-    ) -> Result<(), ClientError> {
-        if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
-            return Err(ClientError::InvalidState);
-        }
-        let mut disconnect = Disconnect::new(reason_code);
-        disconnect.properties = properties.into();
-        let disconnect = Packet::Disconnect(disconnect);
-        encodable(disconnect.encode(self.version, &mut no_room()))?;
-        self.check_size(disconnect.encoded_len(self.version))?;
-        self.close(DisconnectReason::ByClient);
-        self.encode_infallible(&disconnect);
-        self.phase = Phase::Closing;
-        Ok(())
-    }
-
     // ---- internals ----
-
-    /// When a PINGREQ queued at `queued` and not yet taken by the driver means a stalled link:
-    /// a ping timeout after the later of its queueing and the driver's last progress.
-    fn stall_deadline(&self, queued: Instant) -> Instant {
-        queued.max(self.write_progress) + self.ping_timeout()
-    }
-
-    fn ping_timeout(&self) -> Duration {
-        self.config
-            .ping_timeout
-            .unwrap_or_else(|| self.keep_alive.min(Duration::from_secs(10)))
-    }
-
-    fn connect_packet(&self) -> Connect {
-        let c = &self.config;
-        let mut connect = Connect::new(c.client_id.clone());
-        connect.clean_start = c.clean_start;
-        connect.keep_alive = c.keep_alive_secs();
-        connect.will.clone_from(&c.will);
-        connect.username.clone_from(&c.username);
-        connect.password.clone_from(&c.password);
-        if self.version.is_v5() {
-            let p = &mut connect.properties;
-            p.session_expiry_interval = c.session_expiry_interval;
-            p.receive_maximum = c.receive_maximum.and_then(core::num::NonZeroU16::new);
-            p.maximum_packet_size = c.maximum_packet_size.and_then(core::num::NonZeroU32::new);
-            p.topic_alias_maximum = (c.topic_alias_maximum > 0).then_some(c.topic_alias_maximum);
-            p.request_response_information = c.request_response_information;
-            p.request_problem_information = c.request_problem_information;
-            p.user_properties.clone_from(&c.user_properties);
-            p.authentication_method.clone_from(&c.authentication_method);
-            p.authentication_data.clone_from(&c.authentication_data);
-        }
-        connect
-    }
 
     /// Encodes `packet` into the outgoing bytes.
     fn encode(&mut self, packet: &Packet) -> Result<usize, mqtt_proto::EncodeError> {
@@ -775,82 +506,6 @@ impl Client {
         // Acknowledgements, PINGREQ and packets already checked when their command was accepted:
         // they cannot fail, and a failure would only drop this packet.
         let _ = self.encode(packet);
-    }
-
-    /// Ends the connection with `reason` as its last event. Bytes not yet handed to the driver
-    /// are dropped: the connection that was to carry them is gone (what in them matters, QoS 1
-    /// and 2 messages and their exchanges, is session state and goes out again).
-    fn close(&mut self, reason: DisconnectReason) {
-        self.phase = Phase::Closed;
-        // QoS 0 messages encoded but not handed over are not sent again: their bytes go.
-        while let Some(number) = self.qos0_unhanded.pop_front() {
-            self.events.push_back(Event::Failed {
-                command: CommandId::Qos0(number),
-                error: ClientError::Disconnected,
-            });
-        }
-        self.clear_transmit();
-        self.ping_deadline = None;
-        self.ping_queued = None;
-        // Acknowledgements owed on this connection are moot: the server sends the messages
-        // again. QoS 2 identifiers stay, so that a redelivery is not delivered twice.
-        self.inbound.clear();
-        self.unsend_requests();
-        self.events.push_back(Event::Disconnected(reason));
-    }
-
-    /// The server broke the protocol: in MQTT 5.0 tell it why, then end the connection.
-    fn violation(&mut self, reason_code: ReasonCode, error: Option<DecodeError>) {
-        self.close(DisconnectReason::ProtocolViolation { reason_code, error });
-        if self.version.is_v5() {
-            self.encode_infallible(&Packet::Disconnect(Disconnect::new(reason_code)));
-        }
-        self.phase = Phase::Closing;
-    }
-
-    /// The server's AUTH, answered by the authenticator.
-    fn answer_auth(&mut self, reason_code: ReasonCode, properties: &AuthProperties) {
-        let Some(authenticator) = self.authenticator.as_mut() else {
-            return;
-        };
-        let method = authenticator.method();
-        // Section 4.12: one Authentication Method for the whole exchange.
-        if properties.authentication_method.as_ref() != Some(&method) {
-            self.violation(ReasonCode::PROTOCOL_ERROR, None);
-            return;
-        }
-        let data = properties.authentication_data.as_ref();
-        let outcome = match (reason_code, &self.phase) {
-            // [MQTT-4.12.0-2]
-            (ReasonCode::CONTINUE_AUTHENTICATION, _) => authenticator.challenge(data),
-            // The end of a re-authentication; the first authentication ends with CONNACK.
-            (ReasonCode::SUCCESS, Phase::Connected) => authenticator.finish(data).map(|()| None),
-            _ => {
-                self.violation(ReasonCode::PROTOCOL_ERROR, None);
-                return;
-            }
-        };
-        match outcome {
-            // [MQTT-4.12.0-3]
-            Ok(answer) if reason_code == ReasonCode::CONTINUE_AUTHENTICATION => {
-                let mut answer_properties = AuthProperties::default();
-                answer_properties.authentication_method = Some(method);
-                answer_properties.authentication_data = answer;
-                let _ = self.auth(ReasonCode::CONTINUE_AUTHENTICATION, answer_properties);
-            }
-            Ok(_) => {}
-            Err(failure) => self.abandon_authentication(failure),
-        }
-    }
-
-    /// The authenticator gave up: tell the server (a client may not send Not Authorized), then
-    /// end the connection.
-    fn abandon_authentication(&mut self, failure: AuthFailed) {
-        self.close(DisconnectReason::AuthenticationFailed(failure));
-        self.encode_infallible(&Packet::Disconnect(Disconnect::new(
-            ReasonCode::IMPLEMENTATION_SPECIFIC_ERROR,
-        )));
-        self.phase = Phase::Closing;
     }
 
     fn handle_packet(&mut self, packet: Packet) {
@@ -908,58 +563,6 @@ impl Client {
         }
     }
 
-    fn handle_connack(&mut self, connack: ConnAck) {
-        if !matches!(self.phase, Phase::Connecting { .. }) {
-            // A second CONNACK.
-            self.violation(ReasonCode::PROTOCOL_ERROR, None);
-            return;
-        }
-        if connack.reason_code.is_error() {
-            self.close(DisconnectReason::Refused(connack));
-            return;
-        }
-        if connack.session_present && self.config.clean_start {
-            // A clean start leaves the client without session state: a server that claims a
-            // session broke [MQTT-3.2.2-2] (5.0; [MQTT-3.2.2-1] of 3.1.1), and a client without
-            // session state closes the connection ([MQTT-3.2.2-4] of 5.0).
-            self.violation(ReasonCode::PROTOCOL_ERROR, None);
-            return;
-        }
-        self.server = ServerLimits::from_connack(&connack, self.config.keep_alive_secs());
-        self.keep_alive = Duration::from_secs(u64::from(self.server.keep_alive));
-        if let Some(id) = &connack.properties.assigned_client_identifier {
-            self.config.client_id = id.clone();
-        }
-        if let Some(authenticator) = self.authenticator.as_mut() {
-            if let Err(failure) =
-                authenticator.finish(connack.properties.authentication_data.as_ref())
-            {
-                self.abandon_authentication(failure);
-                return;
-            }
-        }
-        self.phase = Phase::Connected;
-        // Keep alive counts from the last packet sent (CONNECT, or what goes out with the
-        // CONNACK's resends), not from this receipt ([MQTT-3.1.2-23] of 3.1.1).
-        let session_present = connack.session_present;
-        self.events.push_back(Event::Connected(Connected {
-            session_present,
-            limits: self.server,
-            connack,
-        }));
-        if session_present {
-            self.resume_session();
-        } else {
-            let (reset, after) = self.reset_session();
-            if reset != SessionReset::default() {
-                self.events.push_back(Event::SessionReset(reset));
-            }
-            self.events.extend(after);
-        }
-        self.send_requests();
-        self.send_pending();
-    }
-
     /// [MQTT-3.2.2-15]: no packet larger than the server's Maximum Packet Size.
     fn check_size(&self, size: usize) -> Result<(), ClientError> {
         match self.server.maximum_packet_size {
@@ -996,21 +599,6 @@ fn encodable(result: Result<usize, mqtt_proto::EncodeError>) -> Result<(), Clien
     }
 }
 
-/// A PINGREQ packet.
-const PINGREQ: [u8; 2] = [0xC0, 0x00];
-
 /// A 3.x CONNACK refusing the protocol version: type 2, remaining length 2, no flags, return
 /// code 0x01.
 const V3_UNACCEPTABLE_VERSION: [u8; 4] = [0x20, 0x02, 0x00, 0x01];
-
-/// The timer behind [`Client::poll_timeout`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Timer {
-    /// Waiting for CONNACK.
-    ConnAck,
-    /// The next PINGREQ is due when nothing was sent for a keep alive interval.
-    KeepAlive,
-    /// Waiting for PINGRESP.
-    PingResp,
-}
