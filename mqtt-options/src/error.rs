@@ -3,7 +3,8 @@
 use mqtt_proto::{ReasonCode, TopicError};
 use mqtt_sansio::ClientError;
 
-/// An error of the tokio client. Its message says what to fix.
+/// An error of a client of any adapter (`mqtt-tokio`, `mqtt-async-std`, `mqtt-blocking`). Its
+/// message says what to fix.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

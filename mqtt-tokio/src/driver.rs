@@ -1,4 +1,5 @@
-//! The connection task: one socket, one `mqtt_sansio::Client`, one timer.
+//! The connection task: one socket, one `mqtt_sansio::Supervisor` (the session and its
+//! commands' bookkeeping), one timer.
 
 use std::collections::VecDeque;
 

@@ -1,7 +1,7 @@
 //! An MQTT 3.1.1 and 5.0 client for tokio.
 //!
 //! A thin driver around the [`mqtt_sansio`] state machine: one task owns the socket and the
-//! session, a cloneable [`Client`] sends it commands, received messages come out of a bounded
+//! session (an [`mqtt_sansio::Supervisor`]), a cloneable [`Client`] sends it commands, received messages come out of a bounded
 //! [`Messages`] stream (a slow consumer makes the client stop reading the socket, so TCP slows
 //! the broker down, without a false keepalive timeout), and connection changes come out of
 //! [`Events`]. Reconnecting with exponential backoff and jitter is on by default; a refusal that
@@ -10,7 +10,7 @@
 //! ```text
 //!   Client::publish / subscribe ──► commands ──┐
 //!                                              ▼
-//!            TcpStream ⇄ connection task (mqtt_sansio::Client, one timer)
+//!        TcpStream ⇄ connection task (mqtt_sansio::Supervisor, one timer)
 //!                                              │
 //!   Messages::recv ◄── bounded channel ◄───────┤
 //!   Events::recv   ◄── connection events ◄─────┘
