@@ -59,7 +59,9 @@ pub(crate) struct State {
     /// Received messages the application has not taken yet: while any wait, the socket is
     /// not read.
     inbox: VecDeque<Publish>,
-    messages: SyncSender<Publish>,
+    /// Dropped when the connection thread stops, so that the application's stream ends once
+    /// it has taken the messages in it (and then those left in `inbox`).
+    messages: Option<SyncSender<Publish>>,
     events: EventSink,
     first: Option<Reply<()>>,
     /// Set when the session ended the connection, until the connection thread closes it.
@@ -88,7 +90,7 @@ impl Shared {
                 link: None,
                 write_buf: Chunks::new(),
                 inbox: VecDeque::new(),
-                messages,
+                messages: Some(messages),
                 events,
                 first: Some(first),
                 ended: None,
@@ -186,10 +188,21 @@ impl State {
         changed.notify_all();
     }
 
+    /// After the client stopped: the next received message the stream had no room for.
+    pub(crate) fn leftover(&mut self) -> Option<Publish> {
+        if self.messages.is_some() {
+            return None;
+        }
+        self.inbox.pop_front()
+    }
+
     /// Hands received messages to the application while the stream has room.
     fn deliver(&mut self) {
+        let Some(messages) = &self.messages else {
+            return;
+        };
         while let Some(message) = self.inbox.pop_front() {
-            match self.messages.try_send(message) {
+            match messages.try_send(message) {
                 Ok(()) => {}
                 Err(TrySendError::Full(message)) => {
                     self.inbox.push_front(message);
@@ -267,6 +280,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         state.sup.stop();
         state.pump(&shared.changed);
         state.stopped = true;
+        state.messages = None;
         shared.changed.notify_all();
         return;
     }

@@ -368,28 +368,43 @@ impl core::fmt::Debug for Shared {
 }
 
 impl Messages {
-    fn taken(&self, message: Option<Publish>) -> Option<Publish> {
-        // Room in the stream: the connection thread may read again.
-        self.changed.changed.notify_all();
-        message
+    /// A message taken, or the end of the stream: once the client stopped, the messages the
+    /// stream had no room for come after those in it, and then `None`.
+    fn taken(&self, message: Option<Publish>, ended: bool) -> Option<Publish> {
+        if message.is_some() {
+            // Room in the stream: the connection thread may read again.
+            self.changed.changed.notify_all();
+            return message;
+        }
+        if ended {
+            return self.changed.lock().leftover();
+        }
+        None
     }
 
-    /// The next message; `None` when the client stopped.
+    /// The next message; `None` when the client stopped and every message was taken.
     #[must_use]
     pub fn recv(&self) -> Option<Publish> {
-        self.taken(self.rx.recv().ok())
+        let next = self.rx.recv();
+        let ended = next.is_err();
+        self.taken(next.ok(), ended)
     }
 
-    /// The next message within `timeout`; `None` on timeout or when the client stopped.
+    /// The next message within `timeout`; `None` on timeout, or when the client stopped and
+    /// every message was taken.
     #[must_use]
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Publish> {
-        self.taken(self.rx.recv_timeout(timeout).ok())
+        let next = self.rx.recv_timeout(timeout);
+        let ended = matches!(next, Err(RecvTimeoutError::Disconnected));
+        self.taken(next.ok(), ended)
     }
 
     /// The next message if one is waiting.
     #[must_use]
     pub fn try_recv(&self) -> Option<Publish> {
-        self.taken(self.rx.try_recv().ok())
+        let next = self.rx.try_recv();
+        let ended = matches!(next, Err(mpsc::TryRecvError::Disconnected));
+        self.taken(next.ok(), ended)
     }
 
     /// Every message, blocking for each, until the client stops.

@@ -36,7 +36,8 @@ pub struct Policy {
     /// How long a draining disconnect waits for the messages in flight. Default: 5 s.
     pub disconnect_timeout: Duration,
     /// How many messages may wait for room in the window while connected before the driver
-    /// stops taking commands (without a connection, [`Config::max_pending`]). Default: 64.
+    /// stops taking commands, never more than [`Config::max_pending`] (without a connection,
+    /// [`Config::max_pending`]). Default: 64.
     ///
     /// [`Config::max_pending`]: crate::Config::max_pending
     pub connected_pending: usize,

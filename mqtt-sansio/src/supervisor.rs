@@ -373,10 +373,13 @@ impl<T> Supervisor<T> {
     /// queue, and its callers wait for room).
     #[must_use]
     pub fn has_room(&self) -> bool {
+        // Never past the session's own bound: a command taken then would fail with
+        // QueueFull instead of waiting for room.
+        let max_pending = self.client.config().max_pending;
         let most = if self.client.is_connected() {
-            self.policy.connected_pending
+            self.policy.connected_pending.min(max_pending)
         } else {
-            self.client.config().max_pending
+            max_pending
         };
         self.draining.is_none()
             && self.client.pending() < most

@@ -123,6 +123,38 @@ fn room_is_bounded_while_connected() {
 }
 
 #[test]
+fn room_never_passes_the_sessions_own_bound() {
+    // The session takes fewer messages than the policy lets wait: the driver must stop taking
+    // commands at the session's bound, or the next one fails with QueueFull instead of waiting.
+    let mut policy = Policy::default();
+    policy.connected_pending = 64;
+    let config = Config::new(MqttString::from_static("room"))
+        .with_max_inflight(1)
+        .with_max_pending(2);
+    let mut s: Supervisor<u32> = Supervisor::new(config, policy);
+    let mut broker = FakeBroker::new(BrokerConfig::new());
+    let mut out = Chunks::new();
+    s.transport_open(Instant::ZERO);
+    while s.transmit(Instant::ZERO, &mut out) {
+        broker.handle_read(&out.copy_to_bytes(out.len()));
+    }
+    s.read(
+        Instant::ZERO,
+        &mut BytesMut::from(&broker.poll_transmit().unwrap()[..]),
+    );
+    assert!(s.client().is_connected());
+    s.publish(message(QoS::AtLeastOnce), 1); // in flight
+    s.publish(message(QoS::AtLeastOnce), 2); // pending: 1 of 2
+    assert!(s.has_room());
+    s.publish(message(QoS::AtLeastOnce), 3); // pending: 2 of 2
+    assert!(!s.has_room(), "the session's max_pending bounds the room");
+    assert!(
+        std::iter::from_fn(|| s.poll_output()).all(|o| !matches!(o, Output::Done(..))),
+        "nothing refused"
+    );
+}
+
+#[test]
 fn the_reconnect_decision_follows_the_policy() {
     let refused = |code| End::Reason(DisconnectReason::Refused(ConnAck::new(false, code)));
     let mut policy = Policy::default();
