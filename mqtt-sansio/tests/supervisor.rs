@@ -131,17 +131,9 @@ fn room_never_passes_the_sessions_own_bound() {
     let config = Config::new(MqttString::from_static("room"))
         .with_max_inflight(1)
         .with_max_pending(2);
-    let mut s: Supervisor<u32> = Supervisor::new(config, policy);
-    let mut broker = FakeBroker::new(BrokerConfig::new());
-    let mut out = Chunks::new();
-    s.transport_open(Instant::ZERO);
-    while s.transmit(Instant::ZERO, &mut out) {
-        broker.handle_read(&out.copy_to_bytes(out.len()));
-    }
-    s.read(
-        Instant::ZERO,
-        &mut BytesMut::from(&broker.poll_transmit().unwrap()[..]),
-    );
+    let mut rig = Rig::with_config(config, BrokerConfig::new(), policy);
+    rig.outputs();
+    let s = &mut rig.s;
     assert!(s.client().is_connected());
     s.publish(message(QoS::AtLeastOnce), 1); // in flight
     s.publish(message(QoS::AtLeastOnce), 2); // pending: 1 of 2
