@@ -5,14 +5,13 @@ mod common;
 
 use core::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use common::rig::Rig;
 use mqtt_proto::{ConnAck, MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
 use mqtt_sansio::{
-    Backoff, Chunks, ClientError, Config, ConnectionEvent, DisconnectReason, Done, End, Failure,
-    Instant, Message, Next, Output, Policy, Supervisor,
+    Backoff, ClientError, Config, ConnectionEvent, DisconnectReason, Done, End, Failure, Instant,
+    Message, Next, Output, Policy, Supervisor,
 };
-use mqtt_test::{BrokerConfig, FakeBroker};
+use mqtt_test::BrokerConfig;
 
 fn message(qos: QoS) -> Message {
     Message::new(TopicName::new("s/t").unwrap(), qos, "x")
@@ -103,17 +102,9 @@ fn room_is_bounded_while_connected() {
     let mut policy = Policy::default();
     policy.connected_pending = 2;
     let config = Config::new(MqttString::from_static("room")).with_max_inflight(1);
-    let mut s: Supervisor<u32> = Supervisor::new(config, policy);
-    let mut broker = FakeBroker::new(BrokerConfig::new());
-    let mut out = Chunks::new();
-    s.transport_open(Instant::ZERO);
-    while s.transmit(Instant::ZERO, &mut out) {
-        broker.handle_read(&out.copy_to_bytes(out.len()));
-    }
-    s.read(
-        Instant::ZERO,
-        &mut BytesMut::from(&broker.poll_transmit().unwrap()[..]),
-    );
+    let mut rig = Rig::with_config(config, BrokerConfig::new(), policy);
+    rig.outputs();
+    let s = &mut rig.s;
     assert!(s.client().is_connected());
     s.publish(message(QoS::AtLeastOnce), 1); // in flight
     s.publish(message(QoS::AtLeastOnce), 2); // pending
