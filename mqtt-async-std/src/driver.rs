@@ -201,6 +201,13 @@ impl Driver {
         }
         self.sup.stop();
         self.outputs();
+        // A command sent after the last answer would otherwise wait for ever: async-channel
+        // keeps what is queued until every sender is gone too, and the handles hold senders.
+        // Closing first makes later sends fail; dropping what is queued answers `Closed`.
+        self.commands.close();
+        self.control.close();
+        while self.commands.try_recv().is_ok() {}
+        while self.control.try_recv().is_ok() {}
     }
 
     /// Sleeps `delay` while taking commands (they wait in the session); `false` to stop.

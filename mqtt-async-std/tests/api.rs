@@ -174,8 +174,6 @@ fn several_filters_at_once_then_unsubscribed() {
 }
 
 #[test]
-#[ignore = "once in about ten full `scripts/test` runs a step did not finish (seen before the \
-            steps were bounded); `cargo test -p mqtt-async-std --test api -- --ignored` names it"]
 fn manual_acks_hold_the_message_until_acked() {
     smol::block_on(async {
         let broker = Mosquitto::start();
@@ -223,27 +221,38 @@ fn manual_acks_hold_the_message_until_acked() {
 fn abort_publishes_the_will_and_disconnect_does_not() {
     smol::block_on(async {
         let broker = Mosquitto::start();
-        let (watcher, mut wills, _e) = connect(options(&broker, "watcher", ProtocolVersion::V5))
-            .await
-            .unwrap();
-        watcher
-            .subscribe("wills/#", QoS::AtLeastOnce)
-            .await
-            .unwrap();
+        let (watcher, mut wills, _e) = step(
+            "the watcher connects",
+            connect(options(&broker, "watcher", ProtocolVersion::V5)),
+        )
+        .await
+        .unwrap();
+        step(
+            "the watcher subscribes",
+            watcher.subscribe("wills/#", QoS::AtLeastOnce),
+        )
+        .await
+        .unwrap();
         for (id, abort) in [("clean", false), ("crashed", true)] {
             let mut options = options(&broker, id, ProtocolVersion::V5);
             options.config.will = Some(LastWill::new(
                 TopicName::new(format!("wills/{id}")).unwrap(),
                 id.to_owned(),
             ));
-            let (client, _m, _e) = connect(options).await.unwrap();
+            let (client, _m, _e) = step(&format!("{id} connects"), connect(options))
+                .await
+                .unwrap();
             if abort {
-                client.abort().await.unwrap();
+                step("abort", client.abort()).await.unwrap();
             } else {
-                client.disconnect().await.unwrap();
+                step("disconnect", client.disconnect()).await.unwrap();
             }
             assert!(matches!(
-                client.publish("late", QoS::AtMostOnce, false, "x").await,
+                step(
+                    &format!("{id}: publish after the end"),
+                    client.publish("late", QoS::AtMostOnce, false, "x")
+                )
+                .await,
                 Err(Error::Closed)
             ));
             let will = within(Duration::from_secs(2), wills.recv()).await.flatten();
@@ -253,7 +262,9 @@ fn abort_publishes_the_will_and_disconnect_does_not() {
                 assert!(will.is_none(), "a clean disconnect publishes no will");
             }
         }
-        watcher.disconnect().await.unwrap();
+        step("the watcher disconnects", watcher.disconnect())
+            .await
+            .unwrap();
     });
 }
 
