@@ -2,48 +2,19 @@
 //! transport, reads it (the read timeout follows the session's deadline), and reconnects.
 //! Callers apply their commands under the same lock and write what they produce themselves.
 
-use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
-use std::sync::mpsc::{Sender, SyncSender, TrySendError};
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use mqtt_options::{Attempts, Error, EventSink, Options};
-use mqtt_proto::{Publish, ReasonCode};
-use mqtt_sansio::{
-    Chunks, ConnectionEvent, DisconnectReason, Done, End, Instant, Next, Output, Published,
-    Supervisor,
-};
+use mqtt_driver::session::{Reply, Session};
+use mqtt_driver::{Attempts, Error, EventSink, Options};
+use mqtt_proto::Publish;
+use mqtt_sansio::{Chunks, DisconnectReason, End, Instant};
 
 use crate::link::Link;
-
-type Reply<T> = Sender<Result<T, Error>>;
-
-/// Who waits for a command's outcome.
-pub(crate) enum Tag {
-    Publish(Reply<Published>),
-    Codes(Reply<Vec<ReasonCode>>),
-    Unit(Reply<()>),
-}
-
-impl Tag {
-    fn answer(self, done: Done) {
-        match (self, done) {
-            (Tag::Publish(tx), Done::Published(result)) => {
-                let _ = tx.send(result.map_err(Error::from));
-            }
-            (Tag::Codes(tx), Done::Codes(result)) => {
-                let _ = tx.send(result.map_err(Error::from));
-            }
-            (Tag::Unit(tx), Done::Unit(result)) => {
-                let _ = tx.send(result.map_err(Error::from));
-            }
-            _ => {}
-        }
-    }
-}
 
 /// The size of a read.
 const READ_CHUNK: usize = 64 * 1024;
@@ -53,17 +24,14 @@ const READ_CHUNK: usize = 64 * 1024;
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub(crate) struct State {
-    pub(crate) sup: Supervisor<Tag>,
+    /// The session, its waiting commands and the messages the application has not taken yet
+    /// (while any wait, the socket is not read).
+    pub(crate) session: Session,
     link: Option<Link>,
     write_buf: Chunks,
-    /// Received messages the application has not taken yet: while any wait, the socket is
-    /// not read.
-    inbox: VecDeque<Publish>,
     /// Dropped when the connection thread stops, so that the application's stream ends once
     /// it has taken the messages in it (and then those left in `inbox`).
     messages: Option<SyncSender<Publish>>,
-    events: EventSink,
-    first: Option<Reply<()>>,
     /// Set when the session ended the connection, until the connection thread closes it.
     ended: Option<DisconnectReason>,
     /// The connection thread has finished: commands fail with `Closed`.
@@ -86,13 +54,10 @@ impl Shared {
     ) -> Self {
         Self {
             state: Mutex::new(State {
-                sup: options.supervisor(),
+                session: Session::new(options, events, first),
                 link: None,
                 write_buf: Chunks::new(),
-                inbox: VecDeque::new(),
                 messages: Some(messages),
-                events,
-                first: Some(first),
                 ended: None,
                 stopped: false,
                 origin: std::time::Instant::now(),
@@ -116,7 +81,7 @@ impl Shared {
             if state.stopped {
                 return None;
             }
-            if state.sup.has_room() {
+            if state.session.supervisor_ref().has_room() {
                 return Some(state);
             }
             state = self
@@ -139,7 +104,7 @@ impl State {
         loop {
             let now = self.now();
             let mut moved = false;
-            if self.sup.transmit(now, &mut self.write_buf) {
+            if self.session.supervisor().transmit(now, &mut self.write_buf) {
                 moved = true;
                 let sent = match self.link.as_mut() {
                     Some(link) => link.send(&mut self.write_buf).is_ok(),
@@ -147,37 +112,21 @@ impl State {
                 };
                 self.write_buf.clear();
                 if sent {
-                    self.sup.written();
+                    self.session.supervisor().written();
                 } else {
-                    self.sup.transport_closed(now);
+                    self.session.supervisor().transport_closed(now);
                 }
             }
-            while let Some(output) = self.sup.poll_output() {
+            let dispatched = self.session.dispatch();
+            if dispatched.outputs > 0 {
                 moved = true;
-                match output {
-                    Output::Done(tag, done) => tag.answer(done),
-                    Output::Message(publish) => self.inbox.push_back(publish),
-                    Output::Event(event) => {
-                        match &event {
-                            ConnectionEvent::Connected { .. } => {
-                                if let Some(first) = self.first.take() {
-                                    let _ = first.send(Ok(()));
-                                }
-                            }
-                            ConnectionEvent::Disconnected(reason) => {
-                                self.ended = Some(reason.clone());
-                                // The last bytes went out above: close, so that the
-                                // connection thread's read returns.
-                                if let Some(link) = self.link.as_mut() {
-                                    link.shutdown();
-                                }
-                            }
-                            _ => {}
-                        }
-                        // A full event queue makes room and says so: the application lags.
-                        self.events.send(event);
+                if let Some(reason) = dispatched.ended {
+                    self.ended = Some(reason);
+                    // The last bytes went out above: close, so that the connection thread's
+                    // read returns.
+                    if let Some(link) = self.link.as_mut() {
+                        link.shutdown();
                     }
-                    _ => {}
                 }
             }
             self.deliver();
@@ -193,7 +142,7 @@ impl State {
         if self.messages.is_some() {
             return None;
         }
-        self.inbox.pop_front()
+        self.session.inbox().pop_front()
     }
 
     /// Hands received messages to the application while the stream has room.
@@ -201,22 +150,24 @@ impl State {
         let Some(messages) = &self.messages else {
             return;
         };
-        while let Some(message) = self.inbox.pop_front() {
+        let inbox = self.session.inbox();
+        while let Some(message) = inbox.pop_front() {
             match messages.try_send(message) {
                 Ok(()) => {}
                 Err(TrySendError::Full(message)) => {
-                    self.inbox.push_front(message);
+                    inbox.push_front(message);
                     break;
                 }
                 // Nobody takes messages any more.
-                Err(TrySendError::Disconnected(_)) => self.inbox.clear(),
+                Err(TrySendError::Disconnected(_)) => inbox.clear(),
             }
         }
     }
 
     /// How long until the session's next deadline.
     fn until_deadline(&self) -> Duration {
-        self.sup
+        self.session
+            .supervisor_ref()
             .poll_timeout()
             .map_or(Duration::from_secs(3600), |t| {
                 t.saturating_duration_since(self.now())
@@ -228,19 +179,15 @@ impl State {
 /// sense; then fails what still waits.
 pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSetup>) {
     let mut attempts = Attempts::new(options);
-    let mut unreachable = None;
     loop {
+        // The hook runs without the lock: commands go on meanwhile.
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
-            shared
-                .lock()
-                .sup
-                .client_mut()
-                .set_credentials(fresh.username, fresh.password);
+            shared.lock().session.set_credentials(fresh);
         }
         let end = match Link::open(options.host(), options.port(), options.connect_timeout, tls) {
             Ok((link, reader)) => serve(shared, link, reader),
             Err(e) => {
-                unreachable = Some(
+                shared.lock().session.unreachable(
                     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                         Some(tls) => Error::Tls(tls.clone()),
                         None if e.kind() == ErrorKind::TimedOut => Error::ConnectTimeout,
@@ -252,14 +199,13 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         };
         let (fresh, jitter) = futures_lite::future::block_on(attempts.after(&end));
         let mut state = shared.lock();
-        let first = state.first.is_some();
         let now = state.now();
-        let next = state.sup.next(now, &end, first, fresh, jitter);
+        let next = state.session.after_attempt(now, end, fresh, jitter);
         state.pump(&shared.changed);
-        if let Next::Retry(delay) = next {
+        if let Some(delay) = next {
             // Sleep, unless `disconnect` or `abort` comes first.
             let deadline = std::time::Instant::now() + delay;
-            while !state.sup.must_stop() {
+            while !state.session.supervisor_ref().must_stop() {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     break;
@@ -270,14 +216,11 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
-            if !state.sup.must_stop() {
+            if !state.session.supervisor_ref().must_stop() {
                 continue;
             }
         }
-        if let Some(first) = state.first.take() {
-            let _ = first.send(Err(Error::first_connection(end, unreachable.take())));
-        }
-        state.sup.stop();
+        state.session.stop();
         state.pump(&shared.changed);
         state.stopped = true;
         state.messages = None;
@@ -292,13 +235,13 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
     let mut state = shared.lock();
     state.link = Some(link);
     let now = state.now();
-    state.sup.transport_open(now);
+    state.session.supervisor().transport_open(now);
     state.pump(&shared.changed);
     let mut raw = vec![0_u8; READ_CHUNK];
     let mut plain = BytesMut::new();
     let mut reading = true;
     loop {
-        if state.sup.must_stop() {
+        if state.session.supervisor_ref().must_stop() {
             if let Some(mut link) = state.link.take() {
                 link.shutdown();
             }
@@ -307,21 +250,15 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         }
         if let Some(reason) = state.ended.take() {
             state.link = None;
-            let end = state.sup.closed(reason, true);
+            let end = state.session.supervisor().closed(reason, true);
             state.pump(&shared.changed);
             return end;
         }
         // A full message stream stops reading the socket: TCP slows the broker down, and the
         // session keeps pinging without expecting the PINGRESP it cannot read.
-        let empty = state.inbox.is_empty();
-        if empty != reading {
-            reading = empty;
-            let now = state.now();
-            if reading {
-                state.sup.client_mut().handle_read_resumed(now);
-            } else {
-                state.sup.client_mut().handle_read_paused(now);
-            }
+        let now = state.now();
+        if state.session.reading(now) != reading {
+            reading = !reading;
             state.pump(&shared.changed);
             continue;
         }
@@ -333,7 +270,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
             let now = state.now();
-            state.sup.timeout(now);
+            state.session.supervisor().timeout(now);
             state.deliver();
             state.pump(&shared.changed);
             continue;
@@ -345,21 +282,21 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         state = shared.lock();
         let now = state.now();
         match read {
-            Ok(0) => state.sup.transport_closed(now),
+            Ok(0) => state.session.supervisor().transport_closed(now),
             Ok(n) => {
                 let received = match state.link.as_mut() {
                     Some(link) => link.receive(&raw[..n], &mut plain),
                     None => Ok(()),
                 };
                 match received {
-                    Ok(()) => state.sup.read(now, &mut plain),
-                    Err(_) => state.sup.transport_closed(now),
+                    Ok(()) => state.session.supervisor().read(now, &mut plain),
+                    Err(_) => state.session.supervisor().transport_closed(now),
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => state.sup.transport_closed(now),
+            Err(_) => state.session.supervisor().transport_closed(now),
         }
-        state.sup.timeout(now);
+        state.session.supervisor().timeout(now);
         state.pump(&shared.changed);
     }
 }

@@ -23,7 +23,7 @@
 //! # }
 //! ```
 //!
-//! Addresses, options, TLS and credentials are those of `mqtt-tokio` (the [`mqtt_options`]
+//! Addresses, options, TLS and credentials are those of `mqtt-tokio` (the [`mqtt_driver`]
 //! crate): `mqtt://`, `tcp://`, `mqtts://`, `tls://`; a [`CredentialsHook`] runs on the
 //! connection thread before each attempt ([`CredentialsHook::from_fn`] for a plain function).
 
@@ -42,8 +42,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use mqtt_options::EventQueue;
-pub use mqtt_options::{
+use mqtt_driver::EventQueue;
+use mqtt_driver::session::{Command, Control, Reply};
+pub use mqtt_driver::{
     AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
 use mqtt_proto::{
@@ -53,7 +54,7 @@ use mqtt_proto::{
 use mqtt_sansio::ClientError;
 pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published, Takeover};
 
-use crate::driver::{Shared, Tag};
+use crate::driver::Shared;
 
 /// What a TLS connection needs: the rustls configuration and the name to verify.
 type TlsSetup = (
@@ -74,8 +75,8 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
         None => None,
     };
     let (message_tx, message_rx) = mpsc::sync_channel(options.message_capacity.max(1));
-    let (event_tx, event_rx) = mqtt_options::event_queue(options.event_capacity);
-    let (first_tx, first_rx) = mpsc::channel();
+    let (event_tx, event_rx) = mqtt_driver::event_queue(options.event_capacity);
+    let (first_tx, first_rx) = oneshot::channel();
     let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
     let disconnect_timeout = options.disconnect_timeout;
     std::thread::Builder::new()
@@ -110,7 +111,7 @@ impl Drop for Handle {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
         let now = state.now();
-        state.sup.abandon(now);
+        state.session.control(now, None);
         state.pump(&self.shared.changed);
     }
 }
@@ -130,7 +131,7 @@ impl core::fmt::Debug for Client {
 
 /// The outcome of a publish that did not wait for it.
 #[derive(Debug)]
-pub struct Token(Receiver<Result<Published, Error>>);
+pub struct Token(oneshot::Receiver<Result<Published, Error>>);
 
 impl Token {
     /// Blocks until the broker acknowledged the message (QoS 0: until it was written).
@@ -149,8 +150,8 @@ impl Token {
     pub fn wait_timeout(&self, timeout: Duration) -> Option<Result<Published, Error>> {
         match self.0.recv_timeout(timeout) {
             Ok(result) => Some(result),
-            Err(RecvTimeoutError::Timeout) => None,
-            Err(RecvTimeoutError::Disconnected) => Some(Err(Error::Closed)),
+            Err(oneshot::RecvTimeoutError::Timeout) => None,
+            Err(oneshot::RecvTimeoutError::Disconnected) => Some(Err(Error::Closed)),
         }
     }
 }
@@ -161,11 +162,18 @@ impl Client {
     }
 
     /// Applies a command once the session has room (blocking until it has) and writes.
-    fn apply(&self, command: impl FnOnce(&mut driver::State)) -> Result<(), Error> {
+    fn apply(&self, command: Command) -> Result<(), Error> {
         let mut state = self.shared().with_room().ok_or(Error::Closed)?;
-        command(&mut state);
+        state.session.command(command);
         state.pump(&self.shared().changed);
         Ok(())
+    }
+
+    /// Applies a command with a reply and blocks until the reply comes.
+    fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.apply(make(tx))?;
+        rx.recv().unwrap_or(Err(Error::Closed))
     }
 
     /// Publishes `payload` to `topic`; blocks until the broker acknowledged it (QoS 1: PUBACK,
@@ -193,8 +201,8 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client stopped.
     pub fn publish_message(&self, message: Message) -> Result<Token, Error> {
-        let (tx, rx) = mpsc::channel();
-        self.apply(|state| state.sup.publish(message, Tag::Publish(tx)))?;
+        let (tx, rx) = oneshot::channel();
+        self.apply(Command::Publish(message, tx))?;
         Ok(Token(rx))
     }
 
@@ -205,7 +213,7 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client stopped.
     pub fn send(&self, message: Message) -> Result<(), Error> {
-        self.apply(|state| state.sup.send(message))
+        self.apply(Command::Send(message))
     }
 
     /// [`send`](Self::send) without blocking.
@@ -218,12 +226,12 @@ impl Client {
         if state.stopped {
             return Err(Error::Closed);
         }
-        if !state.sup.has_room() {
+        if !state.session.supervisor_ref().has_room() {
             return Err(Error::Client(ClientError::QueueFull(
-                state.sup.client().pending(),
+                state.session.supervisor_ref().client().pending(),
             )));
         }
-        state.sup.send(message);
+        state.session.command(Command::Send(message));
         state.pump(&self.shared().changed);
         Ok(())
     }
@@ -234,12 +242,12 @@ impl Client {
     /// # Errors
     /// The first failure among those messages since the last flush; [`Error::Closed`].
     pub fn flush(&self) -> Result<(), Error> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = oneshot::channel();
         let mut state = self.shared().lock();
         if state.stopped {
             return Err(Error::Closed);
         }
-        state.sup.flush(Tag::Unit(tx));
+        state.session.command(Command::Flush(tx));
         state.pump(&self.shared().changed);
         drop(state);
         rx.recv().unwrap_or(Err(Error::Closed))
@@ -253,13 +261,7 @@ impl Client {
     pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         let sub = Subscription::new(TopicFilter::new(filter)?, qos);
         let codes = self.subscribe_many(vec![sub], SubscribeProperties::default())?;
-        match codes.first() {
-            Some(&code) if code.is_success() => {
-                QoS::try_from(code.0).map_err(|_| Error::Failed(code))
-            }
-            Some(&code) => Err(Error::Failed(code)),
-            None => Err(Error::Failed(ReasonCode::UNSPECIFIED_ERROR)),
-        }
+        mqtt_driver::granted(&codes)
     }
 
     /// Subscribes to several filters; one code per filter (granted QoS or failure).
@@ -271,13 +273,7 @@ impl Client {
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
     ) -> Result<Vec<ReasonCode>, Error> {
-        let (tx, rx) = mpsc::channel();
-        self.apply(|state| {
-            state
-                .sup
-                .subscribe(subscriptions, properties, Tag::Codes(tx));
-        })?;
-        rx.recv().unwrap_or(Err(Error::Closed))
+        self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
     }
 
     /// Unsubscribes; the broker's codes (MQTT 5.0; empty for 3.1.1).
@@ -289,9 +285,7 @@ impl Client {
         filters: Vec<TopicFilter>,
         properties: UnsubscribeProperties,
     ) -> Result<Vec<ReasonCode>, Error> {
-        let (tx, rx) = mpsc::channel();
-        self.apply(|state| state.sup.unsubscribe(filters, properties, Tag::Codes(tx)))?;
-        rx.recv().unwrap_or(Err(Error::Closed))
+        self.call(|tx| Command::Unsubscribe(filters, properties, tx))
     }
 
     /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
@@ -302,10 +296,12 @@ impl Client {
         let Some(id) = publish.qos_pid.packet_id() else {
             return Ok(());
         };
+        let (tx, rx) = oneshot::channel();
         let mut state = self.shared().lock();
-        let result = state.sup.ack(id).map_err(Error::Client);
+        state.session.command(Command::Ack(id, tx));
         state.pump(&self.shared().changed);
-        result
+        drop(state);
+        rx.recv().unwrap_or(Err(Error::Closed))
     }
 
     /// Waits for the messages in flight (at most [`Options::disconnect_timeout`]), sends
@@ -322,10 +318,7 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.stop(|state, tag| {
-            let now = state.now();
-            state.sup.disconnect(now, timeout, tag);
-        })
+        self.stop(|tx| Control::Disconnect(timeout, tx))
     }
 
     /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
@@ -334,19 +327,17 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn abort(&self) -> Result<(), Error> {
-        self.stop(|state, tag| {
-            let now = state.now();
-            state.sup.abort(now, tag);
-        })
+        self.stop(Control::Abort)
     }
 
-    fn stop(&self, how: impl FnOnce(&mut driver::State, Tag)) -> Result<(), Error> {
-        let (tx, rx) = mpsc::channel();
+    fn stop(&self, make: impl FnOnce(Reply<()>) -> Control) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
         let mut state = self.shared().lock();
         if state.stopped {
             return Err(Error::Closed);
         }
-        how(&mut state, Tag::Unit(tx));
+        let now = state.now();
+        state.session.control(now, Some(make(tx)));
         state.pump(&self.shared().changed);
         drop(state);
         rx.recv().unwrap_or(Err(Error::Closed))

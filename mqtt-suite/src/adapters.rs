@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use mqtt_options::{Error, Options};
+use mqtt_driver::{Error, Options};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
 

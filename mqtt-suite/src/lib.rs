@@ -26,7 +26,7 @@ mod scripted;
 use std::time::Duration;
 
 pub use mosquitto::{Mosquitto, Pki};
-use mqtt_options::{Error, Options};
+use mqtt_driver::{Error, Options};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
 pub use scripted::{AfterConnack, Scripted};

@@ -1,8 +1,8 @@
 //! An MQTT 3.1.1 and 5.0 client for tokio.
 //!
-//! A thin driver around the [`mqtt_sansio`] state machine: one task owns the socket and the
-//! session (an [`mqtt_sansio::Supervisor`]), a cloneable [`Client`] sends it commands, received messages come out of a bounded
-//! [`Messages`] stream (a slow consumer makes the client stop reading the socket, so TCP slows
+//! The binding of [`mqtt_driver`]'s one driver to tokio ([`Tokio`], its [`Runtime`]): one task
+//! owns the socket and the session (an [`mqtt_sansio::Supervisor`]), a cloneable [`Client`]
+//! sends it commands, received messages come out of a bounded [`Messages`] stream (a slow consumer makes the client stop reading the socket, so TCP slows
 //! the broker down, without a false keepalive timeout), and connection changes come out of
 //! [`Events`]. Reconnecting with exponential backoff and jitter is on by default; a refusal that
 //! retrying cannot cure (bad credentials, not authorised, …) stops it.
@@ -10,7 +10,7 @@
 //! ```text
 //!   Client::publish / subscribe ──► commands ──┐
 //!                                              ▼
-//!        TcpStream ⇄ connection task (mqtt_sansio::Supervisor, one timer)
+//!        TcpStream ⇄ connection task (mqtt_driver, on tokio::spawn)
 //!                                              │
 //!   Messages::recv ◄── bounded channel ◄───────┤
 //!   Events::recv   ◄── connection events ◄─────┘
@@ -51,18 +51,16 @@
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-mod client;
-mod driver;
+mod runtime;
 
-pub use client::{Client, Events, Messages};
-pub use mqtt_options::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
+pub use mqtt_driver::{
+    AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
+    Options, Roots, Runtime, TlsOptions,
 };
 pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Published, Takeover};
+pub use runtime::{Tokio, TokioTcp};
 
-use tokio::sync::{mpsc, oneshot};
-
-/// Connects to the broker and starts the connection task.
+/// Connects to the broker and starts the connection task on the current tokio runtime.
 ///
 /// Resolves once the broker accepted the first connection, with the handle and the two streams;
 /// the task then keeps the connection up (reconnecting when it ends, if
@@ -75,30 +73,9 @@ use tokio::sync::{mpsc, oneshot};
 /// connection's failure: [`Error::Io`] (refused, unreachable), [`Error::Tls`] (a failed handshake:
 /// an untrusted certificate, a name mismatch), [`Error::ConnectTimeout`],
 /// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
+///
+/// # Panics
+/// Outside a tokio runtime, as `tokio::spawn` does.
 pub async fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
-    let (command_tx, command_rx) = mpsc::channel(options.command_capacity.max(1));
-    let (control_tx, control_rx) = mpsc::channel(4);
-    let disconnect_timeout = options.disconnect_timeout;
-    let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
-    let (event_tx, event_rx) = mqtt_options::event_queue(options.event_capacity);
-    let (first_tx, first_rx) = oneshot::channel();
-    // Certificate files are read once, here: a missing one fails at once.
-    let tls = match &options.tls {
-        Some(tls) => Some(tls.client_config(options.host())?),
-        None => None,
-    };
-    let driver = driver::Driver::new(
-        options, tls, command_rx, control_rx, message_tx, event_tx, first_tx,
-    );
-    tokio::spawn(driver.run());
-    first_rx.await.map_err(|_| Error::Closed)??;
-    Ok((
-        Client {
-            commands: command_tx,
-            control: control_tx,
-            disconnect_timeout,
-        },
-        Messages(message_rx),
-        Events(event_rx),
-    ))
+    mqtt_driver::connect(Tokio, options).await
 }

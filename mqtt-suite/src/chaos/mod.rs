@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mqtt_options::{Jitter, Options};
+use mqtt_driver::{Jitter, Options};
 use mqtt_proto::{ProtocolVersion, QoS, TopicName};
 use mqtt_sansio::{Backoff, ConnectionEvent, Message};
 use mqtt_test::SplitMix64;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use mqtt_options::Options;
+use mqtt_driver::Options;
 use mqtt_proto::{ProtocolVersion, QoS};
 use mqtt_sansio::{ConnectionEvent, InDoubt};
 

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use mqtt_options::{Error, Options, Roots, TlsOptions};
+use mqtt_driver::{Error, Options, Roots, TlsOptions};
 use mqtt_proto::{ProtocolVersion, QoS};
 use mqtt_sansio::{Backoff, ConnectionEvent, DisconnectReason, Message};
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mqtt_options::{Jitter, Options};
+use mqtt_driver::{Jitter, Options};
 use mqtt_proto::{ProtocolVersion, ReasonCode};
 use mqtt_sansio::{Backoff, ConnectionEvent, DisconnectReason, Takeover};
 use mqtt_test::BrokerConfig;

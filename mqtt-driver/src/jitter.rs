@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// fault-injection run with a seed repeats its delays exactly.
 ///
 /// ```
-/// use mqtt_options::Jitter;
+/// use mqtt_driver::Jitter;
 ///
 /// let a = Jitter::seeded(7);
 /// let b = Jitter::seeded(7);

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use mqtt_options::event_queue;
+use mqtt_driver::event_queue;
 use mqtt_sansio::ConnectionEvent;
 
 fn reconnecting(attempt: u32) -> ConnectionEvent {

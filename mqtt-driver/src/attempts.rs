@@ -8,7 +8,7 @@ use crate::{Credentials, CredentialsHook, Jitter, Options};
 /// The credentials hook's last answer and a source of jitter, across connection attempts.
 ///
 /// ```
-/// use mqtt_options::{Attempts, Options};
+/// use mqtt_driver::{Attempts, Options};
 /// use mqtt_sansio::End;
 ///
 /// let mut attempts = Attempts::new(&Options::new("mqtt://localhost", "c").unwrap());

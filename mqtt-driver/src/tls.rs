@@ -23,7 +23,7 @@ pub enum Roots {
 /// TLS settings for `mqtts://` and `tls://` addresses. Certificate verification is always on.
 ///
 /// ```
-/// use mqtt_options::{Roots, TlsOptions};
+/// use mqtt_driver::{Roots, TlsOptions};
 ///
 /// let tls = TlsOptions::new()
 ///     .with_roots(Roots::CaFile("ca.pem".into()))

@@ -17,7 +17,7 @@ use mqtt_sansio::ConnectionEvent;
 /// always there to read.
 ///
 /// ```
-/// use mqtt_options::event_queue;
+/// use mqtt_driver::event_queue;
 /// use mqtt_sansio::ConnectionEvent;
 ///
 /// let (sink, events) = event_queue(3);

@@ -13,7 +13,7 @@ type Make = dyn Fn() -> Box<dyn Authenticator> + Send + Sync;
 ///
 /// ```
 /// use bytes::Bytes;
-/// use mqtt_options::{AuthenticatorFactory, Options};
+/// use mqtt_driver::{AuthenticatorFactory, Options};
 /// use mqtt_proto::MqttString;
 /// use mqtt_sansio::{AuthFailed, Authenticator};
 ///

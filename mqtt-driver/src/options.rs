@@ -13,7 +13,7 @@ use crate::tls::TlsOptions;
 /// Where and how to connect.
 ///
 /// ```
-/// use mqtt_options::Options;
+/// use mqtt_driver::Options;
 ///
 /// let options = Options::new("mqtt://broker.example:1884", "sensor-7").unwrap();
 /// assert_eq!(options.host(), "broker.example");

@@ -37,7 +37,7 @@ type Hook = dyn Fn() -> Pin<Box<dyn Future<Output = Credentials> + Send>> + Send
 ///
 /// ```
 /// use mqtt_proto::MqttString;
-/// use mqtt_options::{Credentials, CredentialsHook};
+/// use mqtt_driver::{Credentials, CredentialsHook};
 ///
 /// let hook = CredentialsHook::new(|| async {
 ///     // Fetch a fresh token here.

@@ -1,0 +1,356 @@
+//! The handles the application holds, the same on every runtime: [`Client`] (commands in,
+//! results out), [`Messages`] and [`Events`], and [`connect`], which starts the connection
+//! task on a [`Runtime`].
+
+use core::time::Duration;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use event_listener::Event;
+use mqtt_proto::{
+    Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
+    UnsubscribeProperties,
+};
+use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
+
+use crate::driver::{Channels, Driver};
+use crate::runtime::Runtime;
+use crate::session::{Command, Control, Reply, Session};
+use crate::{Error, EventQueue, Options, event_queue};
+
+/// Connects to the broker and starts the connection task on `runtime`.
+///
+/// Resolves once the broker accepted the first connection, with the handle and the two streams;
+/// the task then keeps the connection up (reconnecting when it ends, if
+/// [`Options::reconnect`]) until [`Client::disconnect`] or every handle is dropped. The
+/// adapters call this with their runtime: `mqtt_tokio::connect`, `mqtt_async_std::connect`.
+///
+/// Cancel safety: dropping the future before it completes stops the task.
+///
+/// # Errors
+/// [`Error::Certificate`] for a missing or unusable certificate file; then the first
+/// connection's failure: [`Error::Io`] (refused, unreachable), [`Error::Tls`] (a failed
+/// handshake: an untrusted certificate, a name mismatch), [`Error::ConnectTimeout`],
+/// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
+pub async fn connect<R: Runtime>(
+    runtime: R,
+    options: Options,
+) -> Result<(Client, Messages, Events), Error> {
+    // Certificate files are read once, here: a missing one fails at once.
+    let tls = match &options.tls {
+        Some(tls) => Some(tls.client_config(options.host())?),
+        None => None,
+    };
+    let (command_tx, commands) = async_channel::bounded(options.command_capacity.max(1));
+    let (control_tx, control) = async_channel::bounded(4);
+    let (message_tx, message_rx) = async_channel::bounded(options.message_capacity.max(1));
+    let (event_tx, event_rx) = event_queue(options.event_capacity);
+    let (first_tx, first_rx) = oneshot::channel();
+    let taken = Arc::new(Event::new());
+    let disconnect_timeout = options.disconnect_timeout;
+    let session = Session::new(&options, event_tx, first_tx);
+    let channels = Channels {
+        commands: Box::pin(commands),
+        control: Box::pin(control),
+        messages: message_tx,
+        taken: taken.clone(),
+    };
+    let driver = Driver::new(runtime.clone(), options, tls, session, channels);
+    runtime.spawn(Box::pin(driver.run()));
+    first_rx.await.map_err(|_| Error::Closed)??;
+    Ok((
+        Client {
+            commands: command_tx,
+            control: control_tx,
+            disconnect_timeout,
+        },
+        Messages {
+            rx: message_rx,
+            taken,
+        },
+        Events(event_rx),
+    ))
+}
+
+/// A cloneable handle to the connection task.
+///
+/// Every method sends a command to the task and waits for its result. Cancel safety: dropping a
+/// returned future before it completes does not withdraw the command once it was sent (a
+/// message given to `publish` is still delivered); only the result is lost.
+///
+/// Many messages: [`send`](Self::send) queues without waiting for the acknowledgement, and
+/// [`flush`](Self::flush) waits for every message sent before it.
+///
+/// ```no_run
+/// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+/// use bytes::Bytes;
+/// use mqtt_proto::{QoS, TopicName};
+/// use mqtt_sansio::Message;
+///
+/// let topic = TopicName::new("sensors/7/temperature")?;
+/// let payload = Bytes::from_static(b"21.5");
+/// for _ in 0..10_000 {
+///     client.send(Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone())).await?;
+/// }
+/// client.flush().await?; // every PUBACK is in
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    commands: async_channel::Sender<Command>,
+    control: async_channel::Sender<Control>,
+    /// [`Options::disconnect_timeout`].
+    disconnect_timeout: Duration,
+}
+
+impl Client {
+    /// Sends a command with a reply and waits for the reply.
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// The same on the control channel, which never waits behind messages.
+    async fn control(&self, make: impl FnOnce(Reply<()>) -> Control) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.control
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::Closed)?;
+        rx.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Publishes `payload` to `topic`. Resolves when the broker acknowledged it (QoS 1: PUBACK,
+    /// QoS 2: PUBCOMP) or, at QoS 0, when it was written to the socket.
+    ///
+    /// While disconnected, the message waits in the session and goes out after reconnecting.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Client`] (queue full, QoS or retain not supported,
+    /// too large), [`Error::Failed`] for a failure reason code from the broker, [`Error::Closed`].
+    pub async fn publish(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<Published, Error> {
+        let mut message = Message::new(TopicName::new(topic)?, qos, payload);
+        message.retain = retain;
+        self.publish_message(message).await
+    }
+
+    /// Publishes a [`Message`] with MQTT 5.0 properties; as [`publish`](Self::publish).
+    ///
+    /// # Errors
+    /// As [`publish`](Self::publish).
+    pub async fn publish_message(&self, message: Message) -> Result<Published, Error> {
+        self.call(|tx| Command::Publish(message, tx)).await
+    }
+
+    /// Queues a message without waiting for its acknowledgement: resolves once the connection
+    /// task has room for it. Pair it with [`flush`](Self::flush), which waits for everything
+    /// sent before it and reports the first failure.
+    ///
+    /// This is the fast path for many messages: nothing is allocated per message (clone a
+    /// `TopicName` and a `Bytes` payload, both reference counted), and messages sent together
+    /// leave in one write.
+    ///
+    /// Cancel safety: when the future is dropped before it completes, the message was not
+    /// queued.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client stopped. What the session or the broker refuses is
+    /// reported by the next [`flush`](Self::flush).
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        self.commands
+            .send(Command::Send(message))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
+    /// [`send`](Self::send) without waiting: fails at once when the command queue
+    /// ([`Options::command_capacity`]) is full.
+    ///
+    /// # Errors
+    /// [`Error::Client`] with [`ClientError::QueueFull`] when the queue is full (the message is
+    /// not queued), [`Error::Closed`] when the client stopped.
+    pub fn try_send(&self, message: Message) -> Result<(), Error> {
+        self.commands
+            .try_send(Command::Send(message))
+            .map_err(|e| match e {
+                async_channel::TrySendError::Full(_) => Error::Client(ClientError::QueueFull(
+                    self.commands.capacity().unwrap_or_default(),
+                )),
+                async_channel::TrySendError::Closed(_) => Error::Closed,
+            })
+    }
+
+    /// Waits until every message given to [`send`](Self::send) before this call is done:
+    /// acknowledged (QoS 1: PUBACK, QoS 2: PUBCOMP) or, at QoS 0, written to the socket.
+    ///
+    /// Cancel safety: dropping the future loses only the result; a failure it would have
+    /// reported goes to the next `flush`.
+    ///
+    /// # Errors
+    /// The first failure among those messages since the last `flush`: [`Error::Client`] for a
+    /// message the session refused (queue full, too large, …), [`Error::Failed`] for a failure
+    /// reason code from the broker; [`Error::Closed`] when the client stopped first.
+    pub async fn flush(&self) -> Result<(), Error> {
+        self.call(Command::Flush).await
+    }
+
+    /// Subscribes to `filter` at `qos`; resolves with the QoS the broker granted.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTopic`], [`Error::Failed`] when the broker refused the filter,
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
+        let subscription = Subscription::new(TopicFilter::new(filter)?, qos);
+        let codes = self
+            .subscribe_many(vec![subscription], SubscribeProperties::default())
+            .await?;
+        granted(&codes)
+    }
+
+    /// Subscribes to several filters; resolves with one code per filter (granted QoS or
+    /// failure).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn subscribe_many(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
+            .await
+    }
+
+    /// Unsubscribes from filters; resolves with the broker's codes (MQTT 5.0; empty for 3.1.1).
+    ///
+    /// # Errors
+    /// [`Error::Client`], [`Error::Closed`].
+    pub async fn unsubscribe(
+        &self,
+        filters: Vec<TopicFilter>,
+        properties: UnsubscribeProperties,
+    ) -> Result<Vec<ReasonCode>, Error> {
+        self.call(|tx| Command::Unsubscribe(filters, properties, tx))
+            .await
+    }
+
+    /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
+    ///
+    /// # Errors
+    /// [`Error::Client`] for an unknown identifier or automatic acks, [`Error::Closed`].
+    pub async fn ack(&self, publish: &Publish) -> Result<(), Error> {
+        match publish.qos_pid.packet_id() {
+            Some(id) => self.call(|tx| Command::Ack(id, tx)).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
+    /// will), and stops the connection task.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn abort(&self) -> Result<(), Error> {
+        self.control(Control::Abort).await
+    }
+
+    /// Disconnects cleanly and stops the connection task: waits until every message in flight
+    /// or queued is acknowledged, for at most [`Options::disconnect_timeout`], then sends
+    /// DISCONNECT. The message and event streams end.
+    ///
+    /// Commands sent after it are not carried out (they fail with [`Error::Closed`]). Without a
+    /// connection (while waiting to reconnect) it stops at once.
+    ///
+    /// Cancel safety: once called, the client disconnects even if the future is dropped.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        self.disconnect_within(self.disconnect_timeout).await
+    }
+
+    /// [`disconnect`](Self::disconnect), waiting at most `timeout` for the messages in flight;
+    /// `Duration::ZERO` sends DISCONNECT at once.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
+        self.control(|tx| Control::Disconnect(timeout, tx)).await
+    }
+}
+
+/// The QoS granted by the only code of a SUBACK, or its failure.
+///
+/// # Errors
+/// [`Error::Failed`] with the failure code.
+pub fn granted(codes: &[ReasonCode]) -> Result<QoS, Error> {
+    match codes.first() {
+        Some(&code) if code.is_success() => QoS::try_from(code.0).map_err(|_| Error::Failed(code)),
+        Some(&code) => Err(Error::Failed(code)),
+        None => Err(Error::Failed(ReasonCode::UNSPECIFIED_ERROR)),
+    }
+}
+
+/// Received messages, bounded ([`Options::message_capacity`]): when the application does not
+/// take them, the client stops reading the socket and TCP slows the broker down.
+#[derive(Debug)]
+pub struct Messages {
+    rx: async_channel::Receiver<Publish>,
+    /// Tells the connection task that there is room again.
+    taken: Arc<Event>,
+}
+
+impl Messages {
+    fn taken(&self, message: Option<Publish>) -> Option<Publish> {
+        if message.is_some() {
+            self.taken.notify(1);
+        }
+        message
+    }
+
+    /// The next message; `None` when the client stopped and every message was taken.
+    ///
+    /// Cancel safe: a message is never lost by dropping this future.
+    pub async fn recv(&mut self) -> Option<Publish> {
+        let message = self.rx.recv().await.ok();
+        self.taken(message)
+    }
+
+    /// The next message if one is waiting, without waiting; `None` when none is (or the client
+    /// stopped).
+    pub fn try_recv(&mut self) -> Option<Publish> {
+        let message = self.rx.try_recv().ok();
+        self.taken(message)
+    }
+}
+
+/// Connection events, bounded ([`Options::event_capacity`]): the connection task never waits
+/// for the application, and when the application lags behind the oldest events give way to a
+/// [`ConnectionEvent::Lagged`] that counts them.
+#[derive(Debug)]
+pub struct Events(EventQueue);
+
+impl Events {
+    /// The next event; `None` when the client stopped and every event was taken.
+    ///
+    /// Cancel safe.
+    pub async fn recv(&mut self) -> Option<ConnectionEvent> {
+        self.0.recv().await
+    }
+
+    /// The next event if one is waiting, without waiting.
+    pub fn try_recv(&mut self) -> Option<ConnectionEvent> {
+        self.0.try_recv()
+    }
+}

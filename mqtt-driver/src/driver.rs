@@ -1,0 +1,479 @@
+//! The connection task, once for every runtime: it opens the transport (TCP, then TLS), runs
+//! the session over it, hands received messages to the application's stream, and reconnects
+//! while the policy says so. Each turn it drains the session (bytes, then outputs, then the
+//! deadline), then waits for whatever comes first: the transport writable or readable, room in
+//! the message stream, a command, the deadline.
+
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_channel::{Receiver, Sender, TrySendError};
+use bytes::{Buf, BytesMut};
+use event_listener::{Event, EventListener};
+use futures_lite::{Future, Stream};
+use mqtt_proto::Publish;
+use mqtt_sansio::{Chunks, End, Instant};
+
+use crate::runtime::{FuturesIo, Runtime, Timer, Transport};
+use crate::session::{Command, Control, Session};
+use crate::{Attempts, Error, Options};
+
+/// What a TLS connection needs: the rustls configuration and the name to verify.
+pub(crate) type TlsSetup = Option<(
+    Arc<rustls::ClientConfig>,
+    rustls::pki_types::ServerName<'static>,
+)>;
+
+/// The most commands taken in one turn before writing: many small publishes leave in one
+/// write.
+const BATCH: usize = 256;
+
+/// The size of the read buffer: hundreds of small packets per read. Reads cycle through all of
+/// it, so all of it stays resident for as long as the connection lives.
+const READ_BUFFER: usize = 32 * 1024;
+
+/// The least room a read is given in the read buffer.
+const MIN_READ: usize = 4 * 1024;
+
+/// The room taken for the rest of a packet larger than [`MIN_READ`]: several such packets per
+/// read, and one allocation shared by their payloads.
+const LARGE_READ: usize = 256 * 1024;
+
+/// How long the last bytes of a connection (a DISCONNECT) may take to leave.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How far away "no deadline" is.
+const FAR: Duration = Duration::from_secs(86_400);
+
+/// The channels between the handles and the connection task.
+pub(crate) struct Channels {
+    /// Pinned: a receiver polled as a stream keeps its listener inside.
+    pub(crate) commands: Pin<Box<Receiver<Command>>>,
+    pub(crate) control: Pin<Box<Receiver<Control>>>,
+    pub(crate) messages: Sender<Publish>,
+    /// Notified when the application takes a message: room in the stream.
+    pub(crate) taken: Arc<Event>,
+}
+
+pub(crate) struct Driver<R: Runtime> {
+    runtime: R,
+    options: Options,
+    tls: TlsSetup,
+    session: Session,
+    attempts: Attempts,
+    channels: Channels,
+    /// Whether the handles' ends of the channels are still there.
+    commands_open: bool,
+    control_open: bool,
+    origin: std::time::Instant,
+}
+
+/// One open connection: the transport and its buffers.
+struct Connection {
+    transport: Box<dyn Transport>,
+    read_buf: BytesMut,
+    write_buf: Chunks,
+    /// Written bytes the transport may still hold (TLS records).
+    unflushed: bool,
+    /// TLS holds records back until flushed; TCP writes them at once.
+    needs_flush: bool,
+}
+
+/// What was ready in one turn: everything that was, so that a busy socket starves nothing.
+#[derive(Default)]
+struct Ready {
+    written: Option<std::io::Result<()>>,
+    read: Option<std::io::Result<usize>>,
+    room: bool,
+    control: Option<Control>,
+    command: Option<Command>,
+    /// Every handle is gone.
+    abandoned: bool,
+    timer: bool,
+}
+
+impl Ready {
+    fn any(&self) -> bool {
+        self.written.is_some()
+            || self.read.is_some()
+            || self.room
+            || self.control.is_some()
+            || self.command.is_some()
+            || self.abandoned
+            || self.timer
+    }
+}
+
+impl<R: Runtime> Driver<R> {
+    pub(crate) fn new(
+        runtime: R,
+        options: Options,
+        tls: TlsSetup,
+        session: Session,
+        channels: Channels,
+    ) -> Self {
+        Self {
+            origin: runtime.now(),
+            runtime,
+            attempts: Attempts::new(&options),
+            options,
+            tls,
+            session,
+            channels,
+            commands_open: true,
+            control_open: true,
+        }
+    }
+
+    fn now(&self) -> Instant {
+        let nanos = self.runtime.now().duration_since(self.origin).as_nanos();
+        Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    }
+
+    fn at(&self, instant: Instant) -> std::time::Instant {
+        self.origin + Duration::from_nanos(instant.as_nanos())
+    }
+
+    /// Connects, serves the connection, and reconnects while that makes sense; then answers
+    /// every command still waiting.
+    pub(crate) async fn run(mut self) {
+        loop {
+            if let Some(fresh) = self.attempts.before().await {
+                self.session.set_credentials(fresh);
+            }
+            let end = match open(&self.runtime, &self.options, &self.tls).await {
+                Ok(transport) => Box::pin(self.connection(transport)).await,
+                Err(e) => {
+                    self.session.unreachable(e);
+                    End::Unreachable
+                }
+            };
+            let (fresh, jitter) = self.attempts.after(&end).await;
+            let now = self.now();
+            match self.session.after_attempt(now, end, fresh, jitter) {
+                Some(delay) => {
+                    if !self.wait(delay).await {
+                        break;
+                    }
+                }
+                None => break,
+            }
+        }
+        self.session.stop();
+        // A command sent after the last answer would otherwise wait for ever: the channels
+        // keep what is queued while any sender lives, and the handles hold senders. Closing
+        // makes later sends fail; dropping what is queued answers `Closed`.
+        self.channels.commands.close();
+        self.channels.control.close();
+        while self.channels.commands.try_recv().is_ok() {}
+        while self.channels.control.try_recv().is_ok() {}
+    }
+
+    /// Sleeps `delay` while taking commands (they wait in the session); `false` to stop.
+    async fn wait(&mut self, delay: Duration) -> bool {
+        let mut timer = self.runtime.timer(self.runtime.now() + delay);
+        loop {
+            let _ = self.session.dispatch();
+            if self.session.supervisor_ref().must_stop() {
+                return false;
+            }
+            let accepting = self.session.supervisor_ref().has_room();
+            let ready = std::future::poll_fn(|cx| {
+                let mut ready = Ready::default();
+                self.poll_handles(cx, accepting, &mut ready);
+                ready.timer = timer.poll_elapsed(cx).is_ready();
+                if ready.any() {
+                    Poll::Ready(ready)
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            let elapsed = ready.timer;
+            // What was taken from the channels in this turn is applied, elapsed or not.
+            self.handle(ready);
+            if elapsed {
+                return !self.session.supervisor_ref().must_stop();
+            }
+        }
+    }
+
+    /// One connection, from the open transport to its end.
+    async fn connection(&mut self, transport: Box<dyn Transport>) -> End {
+        let mut conn = Connection {
+            transport,
+            read_buf: BytesMut::with_capacity(READ_BUFFER),
+            write_buf: Chunks::new(),
+            unflushed: false,
+            needs_flush: self.tls.is_some(),
+        };
+        let now = self.now();
+        self.session.supervisor().transport_open(now);
+        let mut timer = self.runtime.timer(self.runtime.now() + FAR);
+        let mut room: Option<EventListener> = None;
+        loop {
+            if self.session.supervisor_ref().must_stop() {
+                let _ = self.session.dispatch();
+                return End::Stop;
+            }
+            // Bytes, then outputs, then the deadline: the drain order of the session.
+            if conn.write_buf.is_empty() && !conn.unflushed {
+                self.session.supervisor().written();
+            }
+            let now = self.now();
+            self.session.supervisor().transmit(now, &mut conn.write_buf);
+            if let Some(reason) = self.session.dispatch().ended {
+                let written = close(&self.runtime, &mut conn).await;
+                let end = self.session.supervisor().closed(reason, written);
+                let _ = self.session.dispatch();
+                return end;
+            }
+            self.deliver();
+            let now = self.now();
+            let reading = self.session.reading(now);
+            let deadline = self.session.supervisor_ref().poll_timeout();
+            if let Some(deadline) = deadline {
+                timer.reset(self.at(deadline));
+            }
+            let accepting = self.session.supervisor_ref().has_room();
+            let waiting = !self.session.inbox().is_empty();
+            let ready = std::future::poll_fn(|cx| {
+                let mut ready = Ready::default();
+                self.poll_handles(cx, accepting, &mut ready);
+                if waiting {
+                    ready.room = poll_room(cx, &mut room, &self.channels);
+                }
+                if !conn.write_buf.is_empty() || conn.unflushed {
+                    ready.written = ready_value(poll_write(cx, &mut conn));
+                }
+                if reading {
+                    ready.read = ready_value(poll_read(cx, &mut conn));
+                }
+                if deadline.is_some() {
+                    ready.timer = timer.poll_elapsed(cx).is_ready();
+                }
+                if ready.any() {
+                    Poll::Ready(ready)
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
+            let mut ready = ready;
+            let now = self.now();
+            let failed = matches!(ready.written, Some(Err(_)));
+            match ready.written.take() {
+                Some(Ok(())) => self.session.supervisor().write_progress(now),
+                Some(Err(_)) => self.session.supervisor().transport_closed(now),
+                None => {}
+            }
+            // Bytes read after the transport failed belong to a connection that is over.
+            match ready.read.take().filter(|_| !failed) {
+                Some(Ok(0) | Err(_)) => self.session.supervisor().transport_closed(now),
+                Some(Ok(_)) => self.session.supervisor().read(now, &mut conn.read_buf),
+                None => {}
+            }
+            if ready.room {
+                room = None;
+                self.deliver();
+            }
+            if ready.timer {
+                self.session.supervisor().timeout(now);
+            }
+            self.handle(ready);
+        }
+    }
+
+    /// Polls the handles' channels: control always, commands while the session has room.
+    fn poll_handles(&mut self, cx: &mut Context<'_>, accepting: bool, ready: &mut Ready) {
+        if self.control_open {
+            if let Poll::Ready(control) = self.channels.control.as_mut().poll_next(cx) {
+                self.control_open = control.is_some();
+                ready.abandoned |= control.is_none();
+                ready.control = control;
+            }
+        }
+        if accepting && self.commands_open {
+            if let Poll::Ready(command) = self.channels.commands.as_mut().poll_next(cx) {
+                self.commands_open = command.is_some();
+                ready.abandoned |= command.is_none();
+                ready.command = command;
+            }
+        }
+    }
+
+    /// Applies what the handles sent.
+    fn handle(&mut self, ready: Ready) {
+        if let Some(command) = ready.command {
+            self.session.command(command);
+            // Take what else is waiting, so that many small publishes leave in one write.
+            for _ in 0..BATCH {
+                if !self.session.supervisor_ref().has_room() {
+                    break;
+                }
+                let Ok(command) = self.channels.commands.try_recv() else {
+                    break;
+                };
+                self.session.command(command);
+            }
+        }
+        if let Some(control) = ready.control {
+            if matches!(control, Control::Disconnect(..)) {
+                // What was sent before `disconnect` is part of what it waits for (past the
+                // session's room, a message fails as the queue being full).
+                while let Ok(command) = self.channels.commands.try_recv() {
+                    self.session.command(command);
+                }
+            }
+            let now = self.now();
+            self.session.control(now, Some(control));
+        }
+        if ready.abandoned {
+            let now = self.now();
+            self.session.control(now, None);
+        }
+    }
+
+    /// Hands received messages to the application while its stream has room.
+    fn deliver(&mut self) {
+        let messages = &self.channels.messages;
+        let inbox = self.session.inbox();
+        while let Some(message) = inbox.pop_front() {
+            match messages.try_send(message) {
+                Ok(()) => {}
+                Err(TrySendError::Full(message)) => {
+                    inbox.push_front(message);
+                    break;
+                }
+                // Nobody takes messages any more.
+                Err(TrySendError::Closed(_)) => inbox.clear(),
+            }
+        }
+    }
+}
+
+/// Writes the last bytes (a DISCONNECT) and closes, unless the broker stopped reading; whether
+/// that worked.
+async fn close<R: Runtime>(runtime: &R, conn: &mut Connection) -> bool {
+    let mut timer = runtime.timer(runtime.now() + CLOSE_TIMEOUT);
+    std::future::poll_fn(|cx| {
+        if timer.poll_elapsed(cx).is_ready() {
+            return Poll::Ready(false);
+        }
+        while !conn.write_buf.is_empty() {
+            match poll_write(cx, conn) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Poll::Ready(false),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        conn.transport.poll_close(cx).map(|closed| closed.is_ok())
+    })
+    .await
+}
+
+/// The value of a finished poll.
+fn ready_value<T>(poll: Poll<T>) -> Option<T> {
+    match poll {
+        Poll::Ready(value) => Some(value),
+        Poll::Pending => None,
+    }
+}
+
+/// Whether the application made room in the message stream. The listener is made before
+/// looking, so that room made in between is not missed.
+fn poll_room(cx: &mut Context<'_>, room: &mut Option<EventListener>, channels: &Channels) -> bool {
+    let listener = room.get_or_insert_with(|| channels.taken.listen());
+    if !channels.messages.is_full() {
+        return true;
+    }
+    Pin::new(listener).poll(cx).is_ready()
+}
+
+/// Writes some of the connection's bytes (many buffers in one vectored write); once all of it
+/// is written, flushes the transport if it needs that. Bytes leave the buffer in the poll that
+/// writes them.
+fn poll_write(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Result<()>> {
+    if conn.write_buf.is_empty() {
+        std::task::ready!(conn.transport.poll_flush(cx))?;
+        conn.unflushed = false;
+        return Poll::Ready(Ok(()));
+    }
+    let mut slices = [IoSlice::new(&[]); 64];
+    let filled = conn.write_buf.chunks_vectored(&mut slices);
+    let written = std::task::ready!(
+        conn.transport
+            .poll_write_vectored(cx, slices.get(..filled).unwrap_or_default())
+    )?;
+    if written == 0 {
+        return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+    }
+    conn.write_buf.advance(written);
+    conn.unflushed = conn.needs_flush;
+    Poll::Ready(Ok(()))
+}
+
+/// Reads what the transport has into the read buffer, after the partial packet it may hold.
+fn poll_read(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Result<usize>> {
+    let buf = &mut conn.read_buf;
+    // The rest of a large packet gets room for all of it, and for the packets after it in the
+    // same read (the session has checked the size against its limit already; the cap is for the
+    // memory taken before the bytes arrive). Small packets cycle through a small buffer.
+    let rest = match mqtt_proto::FixedHeader::parse(buf) {
+        Ok(Some(header)) => header.packet_len().saturating_sub(buf.len()),
+        _ => 0,
+    };
+    let (want, size) = if rest > MIN_READ {
+        let want = rest.min(LARGE_READ * 16);
+        (want, want.max(LARGE_READ))
+    } else {
+        (MIN_READ, READ_BUFFER)
+    };
+    if buf.capacity() - buf.len() < want {
+        // Reclaims the buffer's memory when the messages taken from it are gone; otherwise takes
+        // new memory, which those messages' payloads keep.
+        buf.reserve(size);
+    }
+    conn.transport.poll_read_buf(cx, buf)
+}
+
+/// Opens the transport: TCP, then TLS when configured, within the connect timeout.
+async fn open<R: Runtime>(
+    runtime: &R,
+    options: &Options,
+    tls: &TlsSetup,
+) -> Result<Box<dyn Transport>, Error> {
+    let mut timer = runtime.timer(runtime.now() + options.connect_timeout);
+    let timeout = std::future::poll_fn(|cx| timer.poll_elapsed(cx));
+    let opened = async {
+        let tcp = runtime.connect(options.host(), options.port()).await?;
+        let Some((config, name)) = tls else {
+            return Ok(Box::new(tcp) as Box<dyn Transport>);
+        };
+        let connector = futures_rustls::TlsConnector::from(config.clone());
+        let tls = connector
+            .connect(name.clone(), tcp)
+            .await
+            .map_err(tls_error)?;
+        Ok(Box::new(FuturesIo::new(tls)) as Box<dyn Transport>)
+    };
+    futures_lite::future::or(opened, async {
+        timeout.await;
+        Err(Error::ConnectTimeout)
+    })
+    .await
+}
+
+/// The rustls error inside a failed handshake, or the I/O error itself.
+fn tls_error(e: std::io::Error) -> Error {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => Error::Tls(tls.clone()),
+        None => Error::Io(e),
+    }
+}

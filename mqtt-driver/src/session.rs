@@ -1,0 +1,272 @@
+//! What every driver does with the session, whatever moves its bytes: commands applied to the
+//! [`Supervisor`], its outputs dispatched to the callers waiting for them, received messages
+//! held while the application's stream is full (and reading paused meanwhile), the first
+//! connection's outcome, and the reconnect decision. The async driver of this crate and the
+//! thread-based one of `mqtt-blocking` both run on it.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use mqtt_proto::{
+    PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
+    UnsubscribeProperties,
+};
+use mqtt_sansio::{
+    ConnectionEvent, DisconnectReason, Done, End, Instant, Message, Next, Output, Published,
+    Supervisor,
+};
+
+#[cfg(doc)]
+use crate::Attempts;
+use crate::{Credentials, Error, EventSink, Options};
+
+/// Where the outcome of a command goes: a one-shot channel its caller awaits (or blocks on).
+pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// Who waits for a command's outcome: the tag the supervisor gives back with it.
+#[derive(Debug)]
+pub enum Tag {
+    /// A publish: its acknowledgement.
+    Publish(Reply<Published>),
+    /// A subscribe or unsubscribe: one code per filter.
+    Codes(Reply<Vec<ReasonCode>>),
+    /// A flush, a disconnect, an abort.
+    Unit(Reply<()>),
+}
+
+impl Tag {
+    /// Answers with `done` (a caller that went away is not an error).
+    pub fn answer(self, done: Done) {
+        match (self, done) {
+            (Self::Publish(tx), Done::Published(result)) => {
+                let _ = tx.send(result.map_err(Error::from));
+            }
+            (Self::Codes(tx), Done::Codes(result)) => {
+                let _ = tx.send(result.map_err(Error::from));
+            }
+            (Self::Unit(tx), Done::Unit(result)) => {
+                let _ = tx.send(result.map_err(Error::from));
+            }
+            // The supervisor answers each tag with the kind it was given for.
+            _ => {}
+        }
+    }
+}
+
+/// A command of the application, in the order the handles issued them.
+#[derive(Debug)]
+pub enum Command {
+    /// Publish and report the outcome.
+    Publish(Message, Reply<Published>),
+    /// Publish; a later [`Command::Flush`] reports the outcome.
+    Send(Message),
+    /// Wait for everything sent before.
+    Flush(Reply<()>),
+    /// Subscribe.
+    Subscribe(
+        Vec<Subscription>,
+        SubscribeProperties,
+        Reply<Vec<ReasonCode>>,
+    ),
+    /// Unsubscribe.
+    Unsubscribe(
+        Vec<TopicFilter>,
+        UnsubscribeProperties,
+        Reply<Vec<ReasonCode>>,
+    ),
+    /// Acknowledge a received message (manual acks).
+    Ack(PacketId, Reply<()>),
+}
+
+/// A command that never waits behind messages: it ends the client.
+#[derive(Debug)]
+pub enum Control {
+    /// Disconnect once what is in flight is done, waiting at most this long.
+    Disconnect(Duration, Reply<()>),
+    /// Close without DISCONNECT, as a crash would.
+    Abort(Reply<()>),
+}
+
+/// What one [`Session::dispatch`] did.
+#[derive(Debug)]
+#[must_use]
+pub struct Dispatched {
+    /// How many outputs it dispatched.
+    pub outputs: usize,
+    /// Why the connection ended, when it did.
+    pub ended: Option<DisconnectReason>,
+}
+
+/// The session as every driver holds it: the supervisor, the messages the application has not
+/// taken, the caller of `connect`, and where events go.
+pub struct Session {
+    sup: Supervisor<Tag>,
+    inbox: VecDeque<Publish>,
+    /// The caller of `connect`, until the first connection is accepted or given up.
+    first: Option<Reply<()>>,
+    /// Why the transport could not be opened, for the caller of `connect`.
+    unreachable: Option<Error>,
+    events: EventSink,
+    reading: bool,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("inbox", &self.inbox.len())
+            .field("first", &self.first.is_some())
+            .field("reading", &self.reading)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// The session of `options`; events go to `events`, and `first` learns how the first
+    /// connection went.
+    #[must_use]
+    pub fn new(options: &Options, events: EventSink, first: Reply<()>) -> Self {
+        Self {
+            sup: options.supervisor(),
+            inbox: VecDeque::new(),
+            first: Some(first),
+            unreachable: None,
+            events,
+            reading: true,
+        }
+    }
+
+    /// The supervisor, for its inputs and outputs.
+    pub fn supervisor(&mut self) -> &mut Supervisor<Tag> {
+        &mut self.sup
+    }
+
+    /// The supervisor's getters.
+    #[must_use]
+    pub const fn supervisor_ref(&self) -> &Supervisor<Tag> {
+        &self.sup
+    }
+
+    /// Answers finished commands, holds received messages for the application and reports
+    /// events.
+    pub fn dispatch(&mut self) -> Dispatched {
+        let mut ended = None;
+        let mut outputs = 0;
+        while let Some(output) = self.sup.poll_output() {
+            outputs += 1;
+            match output {
+                Output::Done(tag, done) => tag.answer(done),
+                Output::Message(publish) => self.inbox.push_back(publish),
+                Output::Event(event) => {
+                    match &event {
+                        ConnectionEvent::Connected { .. } => {
+                            if let Some(first) = self.first.take() {
+                                let _ = first.send(Ok(()));
+                            }
+                        }
+                        ConnectionEvent::Disconnected(reason) => ended = Some(reason.clone()),
+                        _ => {}
+                    }
+                    // A full event queue makes room and says so: the application lags.
+                    self.events.send(event);
+                }
+                // Outputs a later supervisor adds reach no caller until a driver handles them.
+                _ => {}
+            }
+        }
+        Dispatched { outputs, ended }
+    }
+
+    /// Received messages the application's stream had no room for yet, oldest first.
+    pub fn inbox(&mut self) -> &mut VecDeque<Publish> {
+        &mut self.inbox
+    }
+
+    /// Whether to read the transport: not while messages wait for room in the application's
+    /// stream (TCP then slows the broker down). Tells the session when that changes, so that
+    /// it keeps pinging without expecting a PINGRESP it cannot read.
+    pub fn reading(&mut self, now: Instant) -> bool {
+        let want = self.inbox.is_empty();
+        if want != self.reading {
+            self.reading = want;
+            if want {
+                self.sup.client_mut().handle_read_resumed(now);
+            } else {
+                self.sup.client_mut().handle_read_paused(now);
+            }
+        }
+        want
+    }
+
+    /// Applies `command`.
+    pub fn command(&mut self, command: Command) {
+        match command {
+            Command::Publish(message, reply) => self.sup.publish(message, Tag::Publish(reply)),
+            Command::Send(message) => self.sup.send(message),
+            Command::Flush(reply) => self.sup.flush(Tag::Unit(reply)),
+            Command::Subscribe(subscriptions, properties, reply) => {
+                self.sup
+                    .subscribe(subscriptions, properties, Tag::Codes(reply));
+            }
+            Command::Unsubscribe(filters, properties, reply) => {
+                self.sup.unsubscribe(filters, properties, Tag::Codes(reply));
+            }
+            Command::Ack(id, reply) => {
+                let _ = reply.send(self.sup.ack(id).map_err(Error::Client));
+            }
+        }
+    }
+
+    /// Applies `control`; `None` when every handle is gone (disconnect after what is in
+    /// flight, then stop). A driver applies the commands queued before a disconnect first.
+    pub fn control(&mut self, now: Instant, control: Option<Control>) {
+        match control {
+            Some(Control::Disconnect(timeout, reply)) => {
+                self.sup.disconnect(now, timeout, Tag::Unit(reply));
+            }
+            Some(Control::Abort(reply)) => self.sup.abort(now, Tag::Unit(reply)),
+            None => self.sup.abandon(now),
+        }
+    }
+
+    /// Credentials for the next CONNECT, from [`Attempts::before`].
+    pub fn set_credentials(&mut self, credentials: Credentials) {
+        self.sup
+            .client_mut()
+            .set_credentials(credentials.username, credentials.password);
+    }
+
+    /// The transport could not be opened: the caller of `connect` learns why if it was the
+    /// first attempt.
+    pub fn unreachable(&mut self, error: Error) {
+        self.unreachable = Some(error);
+    }
+
+    /// After a connection ended with `end`: the delay before the next attempt, or `None` to
+    /// stop (the caller of `connect` then learns why, if the first connection never came up).
+    /// `fresh` and `jitter` are [`Attempts::after`]'s.
+    pub fn after_attempt(
+        &mut self,
+        now: Instant,
+        end: End,
+        fresh: bool,
+        jitter: u32,
+    ) -> Option<Duration> {
+        let next = self
+            .sup
+            .next(now, &end, self.first.is_some(), fresh, jitter);
+        if let Next::Retry(delay) = next {
+            let _ = self.dispatch();
+            return Some(delay);
+        }
+        if let Some(first) = self.first.take() {
+            let _ = first.send(Err(Error::first_connection(end, self.unreachable.take())));
+        }
+        None
+    }
+
+    /// The client stops: every waiting command is answered, `Stopped` is the last event.
+    pub fn stop(&mut self) {
+        self.sup.stop();
+        let _ = self.dispatch();
+    }
+}
