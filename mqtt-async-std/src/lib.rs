@@ -37,7 +37,9 @@ pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
     Options, Roots, Runtime, TlsOptions,
 };
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published, Takeover};
+pub use mqtt_sansio::{
+    AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published, Takeover,
+};
 pub use runtime::{AsyncIo, AsyncIoTimer};
 
 /// Connects to the broker and starts the connection task (on a thread of its own).

@@ -206,6 +206,9 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
             // Sleep, unless `disconnect` or `abort` comes first.
             let deadline = std::time::Instant::now() + delay;
             while !state.session.supervisor_ref().must_stop() {
+                if state.session.take_reconnect_now() {
+                    break;
+                }
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     break;
@@ -235,6 +238,8 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
     let mut state = shared.lock();
     state.link = Some(link);
     let now = state.now();
+    // A wish to reconnect at once was for the wait this connection ends.
+    let _ = state.session.take_reconnect_now();
     state.session.supervisor().transport_open(now);
     state.pump(&shared.changed);
     let mut raw = vec![0_u8; READ_CHUNK];
@@ -259,6 +264,10 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         let now = state.now();
         if state.session.reading(now) != reading {
             reading = !reading;
+            if reading && !plain.is_empty() {
+                // What was read while reading was paused.
+                state.session.supervisor().read(now, &mut plain);
+            }
             state.pump(&shared.changed);
             continue;
         }
@@ -289,6 +298,8 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                     None => Ok(()),
                 };
                 match received {
+                    // Paused meanwhile: the bytes wait in `plain` until reading resumes.
+                    Ok(()) if !state.session.reading(now) => {}
                     Ok(()) => state.session.supervisor().read(now, &mut plain),
                     Err(_) => state.session.supervisor().transport_closed(now),
                 }

@@ -52,7 +52,9 @@ use mqtt_proto::{
     UnsubscribeProperties,
 };
 use mqtt_sansio::ClientError;
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Message, Published, Takeover};
+pub use mqtt_sansio::{
+    AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published, Takeover,
+};
 
 use crate::driver::Shared;
 
@@ -78,7 +80,7 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
     let (event_tx, event_rx) = mqtt_driver::event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
-    let disconnect_timeout = options.disconnect_timeout;
+    let disconnect_timeout = options.policy.disconnect_timeout;
     std::thread::Builder::new()
         .name("mqtt-connection".into())
         .spawn({
@@ -304,7 +306,7 @@ impl Client {
         rx.recv().unwrap_or(Err(Error::Closed))
     }
 
-    /// Waits for the messages in flight (at most [`Options::disconnect_timeout`]), sends
+    /// Waits for the messages in flight (at most [`Policy::disconnect_timeout`](mqtt_sansio::Policy::disconnect_timeout)), sends
     /// DISCONNECT and stops the connection thread; the receivers end.
     ///
     /// # Errors
@@ -318,7 +320,7 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.stop(|tx| Control::Disconnect(timeout, tx))
+        self.control(|tx| Control::Disconnect(timeout, tx))
     }
 
     /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the
@@ -327,10 +329,40 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn abort(&self) -> Result<(), Error> {
-        self.stop(Control::Abort)
+        self.control(Control::Abort)
     }
 
-    fn stop(&self, make: impl FnOnce(Reply<()>) -> Control) -> Result<(), Error> {
+    /// While waiting to reconnect, ends the wait: the next attempt starts at once (the
+    /// application learned that the network is back, say). While connected, or while an
+    /// attempt is under way, it changes nothing.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn reconnect_now(&self) -> Result<(), Error> {
+        self.control(Control::ReconnectNow)
+    }
+
+    /// Stops reading the connection once the read under way returns: received messages stay
+    /// with the broker (TCP slows it down) until [`resume`](Self::resume), as when the
+    /// application does not take them from [`Messages`]. The session goes on sending, and
+    /// keeps the connection alive without expecting the PINGRESP it does not read.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn pause(&self) -> Result<(), Error> {
+        self.control(|tx| Control::PauseReading(true, tx))
+    }
+
+    /// Reads the connection again after [`pause`](Self::pause).
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn resume(&self) -> Result<(), Error> {
+        self.control(|tx| Control::PauseReading(false, tx))
+    }
+
+    /// Applies a control command and blocks until its reply comes.
+    fn control(&self, make: impl FnOnce(Reply<()>) -> Control) -> Result<(), Error> {
         let (tx, rx) = oneshot::channel();
         let mut state = self.shared().lock();
         if state.stopped {

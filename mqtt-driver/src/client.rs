@@ -22,7 +22,7 @@ use crate::{Error, EventQueue, Options, event_queue};
 ///
 /// Resolves once the broker accepted the first connection, with the handle and the two streams;
 /// the task then keeps the connection up (reconnecting when it ends, if
-/// [`Options::reconnect`]) until [`Client::disconnect`] or every handle is dropped. The
+/// [`Policy::reconnect`](mqtt_sansio::Policy::reconnect)) until [`Client::disconnect`] or every handle is dropped. The
 /// adapters call this with their runtime: `mqtt_tokio::connect`, `mqtt_async_std::connect`.
 ///
 /// Cancel safety: dropping the future before it completes stops the task.
@@ -47,7 +47,7 @@ pub async fn connect<R: Runtime>(
     let (event_tx, event_rx) = event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     let taken = Arc::new(Event::new());
-    let disconnect_timeout = options.disconnect_timeout;
+    let disconnect_timeout = options.policy.disconnect_timeout;
     let session = Session::new(&options, event_tx, first_tx);
     let channels = Channels {
         commands: Box::pin(commands),
@@ -100,7 +100,7 @@ pub async fn connect<R: Runtime>(
 pub struct Client {
     commands: async_channel::Sender<Command>,
     control: async_channel::Sender<Control>,
-    /// [`Options::disconnect_timeout`].
+    /// [`Policy::disconnect_timeout`](mqtt_sansio::Policy::disconnect_timeout).
     disconnect_timeout: Duration,
 }
 
@@ -266,7 +266,7 @@ impl Client {
     }
 
     /// Disconnects cleanly and stops the connection task: waits until every message in flight
-    /// or queued is acknowledged, for at most [`Options::disconnect_timeout`], then sends
+    /// or queued is acknowledged, for at most [`Policy::disconnect_timeout`](mqtt_sansio::Policy::disconnect_timeout), then sends
     /// DISCONNECT. The message and event streams end.
     ///
     /// Commands sent after it are not carried out (they fail with [`Error::Closed`]). Without a
@@ -278,6 +278,43 @@ impl Client {
     /// [`Error::Closed`] when the task already stopped.
     pub async fn disconnect(&self) -> Result<(), Error> {
         self.disconnect_within(self.disconnect_timeout).await
+    }
+
+    /// While waiting to reconnect, ends the wait: the next attempt starts at once (the
+    /// application learned that the network is back, say). While connected, or while an
+    /// attempt is under way, it changes nothing.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// // The network interface came up again: no need to wait out the backoff.
+    /// client.reconnect_now().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn reconnect_now(&self) -> Result<(), Error> {
+        self.control(Control::ReconnectNow).await
+    }
+
+    /// Stops reading the connection: received messages stay with the broker (TCP slows it
+    /// down) until [`resume`](Self::resume), as when the application does not take them from
+    /// [`Messages`]. The session goes on sending, and keeps the connection alive without
+    /// expecting the PINGRESP it does not read. Also across reconnections.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn pause(&self) -> Result<(), Error> {
+        self.control(|tx| Control::PauseReading(true, tx)).await
+    }
+
+    /// Reads the connection again after [`pause`](Self::pause).
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn resume(&self) -> Result<(), Error> {
+        self.control(|tx| Control::PauseReading(false, tx)).await
     }
 
     /// [`disconnect`](Self::disconnect), waiting at most `timeout` for the messages in flight;

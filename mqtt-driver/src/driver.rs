@@ -195,7 +195,7 @@ impl<R: Runtime> Driver<R> {
             let elapsed = ready.timer;
             // What was taken from the channels in this turn is applied, elapsed or not.
             self.handle(ready);
-            if elapsed {
+            if elapsed || self.session.take_reconnect_now() {
                 return !self.session.supervisor_ref().must_stop();
             }
         }
@@ -211,6 +211,8 @@ impl<R: Runtime> Driver<R> {
             needs_flush: self.tls.is_some(),
         };
         let now = self.now();
+        // A wish to reconnect at once was for the wait this connection ends.
+        let _ = self.session.take_reconnect_now();
         self.session.supervisor().transport_open(now);
         let mut timer = self.runtime.timer(self.runtime.now() + FAR);
         let mut room: Option<EventListener> = None;

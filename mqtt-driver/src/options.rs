@@ -2,7 +2,9 @@
 
 use core::time::Duration;
 
-use mqtt_sansio::{Backoff, Config, Takeover};
+#[cfg(doc)]
+use mqtt_sansio::{Backoff, Takeover};
+use mqtt_sansio::{Config, Policy};
 
 use crate::authenticator::AuthenticatorFactory;
 use crate::credentials::CredentialsHook;
@@ -29,20 +31,19 @@ pub struct Options {
     pub config: Config,
     /// How long the TCP connection may take. Default: 10 s.
     pub connect_timeout: Duration,
-    /// Whether to reconnect when the connection ends for a reason that is not fatal.
-    /// Default: `true`.
-    pub reconnect: bool,
-    /// Delays between reconnection attempts. Default: [`Backoff::DEFAULT`].
-    pub backoff: Backoff,
+    /// Reconnecting and the session's bounds: whether to reconnect ([`Policy::reconnect`],
+    /// default `true`), the delays ([`Policy::backoff`], default [`Backoff::DEFAULT`]), how
+    /// long a connection must stay up before the backoff starts afresh
+    /// ([`Policy::stable_after`], 20 s: a broker that accepts and drops at once is not
+    /// reconnected to at once), what to do when another client takes the session over
+    /// ([`Policy::takeover`], [`Takeover::Stop`]), how long `disconnect` waits for the messages
+    /// in flight ([`Policy::disconnect_timeout`], 5 s), and how many messages and bytes may
+    /// wait in the session before commands wait for room ([`Policy::connected_pending`],
+    /// [`Policy::pending_bytes`]).
+    pub policy: Policy,
     /// The random source that spreads the delays; seed it to make a run repeat exactly.
     /// Default: [`Jitter::random`].
     pub jitter: Jitter,
-    /// How long a connection must stay up before the backoff starts afresh (a broker that
-    /// accepts and drops at once is not reconnected to at once). Default: 20 s.
-    pub stable_after: Duration,
-    /// What to do when another client with the same identifier takes the session over.
-    /// Default: [`Takeover::Stop`].
-    pub takeover: Takeover,
     /// How many received messages wait for the application before the client stops reading the
     /// socket. Default: 64.
     pub message_capacity: usize,
@@ -51,9 +52,6 @@ pub struct Options {
     /// How many connection events wait for the application; when it lags behind, the oldest
     /// give way to a `Lagged` count ([`event_queue`](crate::event_queue)). Default: 64.
     pub event_capacity: usize,
-    /// How long an adapter's `disconnect` waits for the messages in
-    /// flight to be acknowledged before it sends DISCONNECT. Default: 5 s.
-    pub disconnect_timeout: Duration,
     /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
     pub tls: Option<TlsOptions>,
     /// Called before each connection attempt to refresh the user name and password.
@@ -106,38 +104,22 @@ impl Options {
             port: url.port().unwrap_or(default_port),
             config: Config::new(client_id),
             connect_timeout: Duration::from_secs(10),
-            reconnect: true,
-            backoff: Backoff::DEFAULT,
+            policy: Policy::default(),
             jitter: Jitter::random(),
-            stable_after: Duration::from_secs(20),
-            takeover: Takeover::Stop,
             message_capacity: 64,
             command_capacity: 64,
             event_capacity: 64,
-            disconnect_timeout: Duration::from_secs(5),
             tls,
             credentials: None,
             authenticator: None,
         })
     }
 
-    /// The reconnect policy and bounds of these options, for the session's supervisor.
-    #[must_use]
-    pub fn policy(&self) -> mqtt_sansio::Policy {
-        let mut policy = mqtt_sansio::Policy::default();
-        policy.reconnect = self.reconnect;
-        policy.backoff = self.backoff;
-        policy.stable_after = self.stable_after;
-        policy.takeover = self.takeover;
-        policy.disconnect_timeout = self.disconnect_timeout;
-        policy
-    }
-
     /// The session's supervisor for these options: their configuration, their policy, and
     /// the authenticator when there is one.
     #[must_use]
     pub fn supervisor<T>(&self) -> mqtt_sansio::Supervisor<T> {
-        let mut supervisor = mqtt_sansio::Supervisor::new(self.config.clone(), self.policy());
+        let mut supervisor = mqtt_sansio::Supervisor::new(self.config.clone(), self.policy.clone());
         if let Some(factory) = &self.authenticator {
             supervisor.client_mut().set_authenticator(factory.make());
         }

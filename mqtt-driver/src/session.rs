@@ -85,6 +85,10 @@ pub enum Control {
     Disconnect(Duration, Reply<()>),
     /// Close without DISCONNECT, as a crash would.
     Abort(Reply<()>),
+    /// While waiting to reconnect: attempt at once.
+    ReconnectNow(Reply<()>),
+    /// Stop (`true`) or go on (`false`) reading the transport.
+    PauseReading(bool, Reply<()>),
 }
 
 /// What one [`Session::dispatch`] did.
@@ -108,6 +112,10 @@ pub struct Session {
     unreachable: Option<Error>,
     events: EventSink,
     reading: bool,
+    /// The application paused reading.
+    paused: bool,
+    /// The application asked for the next attempt at once.
+    reconnect_now: bool,
 }
 
 impl core::fmt::Debug for Session {
@@ -132,6 +140,8 @@ impl Session {
             unreachable: None,
             events,
             reading: true,
+            paused: false,
+            reconnect_now: false,
         }
     }
 
@@ -182,10 +192,11 @@ impl Session {
     }
 
     /// Whether to read the transport: not while messages wait for room in the application's
-    /// stream (TCP then slows the broker down). Tells the session when that changes, so that
-    /// it keeps pinging without expecting a PINGRESP it cannot read.
+    /// stream, nor while the application paused reading (TCP then slows the broker down).
+    /// Tells the session when that changes, so that it keeps pinging without expecting a
+    /// PINGRESP it cannot read.
     pub fn reading(&mut self, now: Instant) -> bool {
-        let want = self.inbox.is_empty();
+        let want = self.inbox.is_empty() && !self.paused;
         if want != self.reading {
             self.reading = want;
             if want {
@@ -224,8 +235,22 @@ impl Session {
                 self.sup.disconnect(now, timeout, Tag::Unit(reply));
             }
             Some(Control::Abort(reply)) => self.sup.abort(now, Tag::Unit(reply)),
+            Some(Control::ReconnectNow(reply)) => {
+                self.reconnect_now = true;
+                let _ = reply.send(Ok(()));
+            }
+            Some(Control::PauseReading(paused, reply)) => {
+                self.paused = paused;
+                let _ = reply.send(Ok(()));
+            }
             None => self.sup.abandon(now),
         }
+    }
+
+    /// Whether the application asked for the next attempt at once since a connection was last
+    /// opened; asking again needs another [`Control::ReconnectNow`].
+    pub fn take_reconnect_now(&mut self) -> bool {
+        core::mem::take(&mut self.reconnect_now)
     }
 
     /// Credentials for the next CONNECT, from [`Attempts::before`].

@@ -56,6 +56,15 @@ impl Connection for TokioConnection {
     fn abort(&self) -> Result<(), Error> {
         self.runtime.block_on(self.client.abort())
     }
+    fn reconnect_now(&self) -> Result<(), Error> {
+        self.runtime.block_on(self.client.reconnect_now())
+    }
+    fn pause(&self) -> Result<(), Error> {
+        self.runtime.block_on(self.client.pause())
+    }
+    fn resume(&self) -> Result<(), Error> {
+        self.runtime.block_on(self.client.resume())
+    }
 }
 
 impl Adapter for Tokio {
@@ -133,6 +142,15 @@ macro_rules! futures_io_adapter {
             fn abort(&self) -> Result<(), Error> {
                 $block_on(self.client.abort())
             }
+            fn reconnect_now(&self) -> Result<(), Error> {
+                $block_on(self.client.reconnect_now())
+            }
+            fn pause(&self) -> Result<(), Error> {
+                $block_on(self.client.pause())
+            }
+            fn resume(&self) -> Result<(), Error> {
+                $block_on(self.client.resume())
+            }
         }
 
         impl Adapter for $adapter {
@@ -201,6 +219,15 @@ impl Connection for BlockingConnection {
     }
     fn abort(&self) -> Result<(), Error> {
         self.client.abort()
+    }
+    fn reconnect_now(&self) -> Result<(), Error> {
+        self.client.reconnect_now()
+    }
+    fn pause(&self) -> Result<(), Error> {
+        self.client.pause()
+    }
+    fn resume(&self) -> Result<(), Error> {
+        self.client.resume()
     }
 }
 

@@ -49,6 +49,12 @@ pub trait Connection: Send {
     fn disconnect(&self) -> Result<(), Error>;
     /// Closes without DISCONNECT and stops.
     fn abort(&self) -> Result<(), Error>;
+    /// `reconnect_now`.
+    fn reconnect_now(&self) -> Result<(), Error>;
+    /// `pause`.
+    fn pause(&self) -> Result<(), Error>;
+    /// `resume`.
+    fn resume(&self) -> Result<(), Error>;
 }
 
 /// An adapter under test.
@@ -77,6 +83,8 @@ macro_rules! scenarios {
             session_takeover_is_not_a_loop,
             stalled_event_consumer_learns_what_it_missed,
             qos2_in_doubt_is_sent_again_after_a_session_loss,
+            reconnect_now_skips_the_backoff,
+            pause_holds_messages_until_resume,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

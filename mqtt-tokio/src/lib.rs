@@ -21,10 +21,10 @@
 //! on). A [`CredentialsHook`] refreshes the user name and password before every attempt; an
 //! [`AuthenticatorFactory`] answers MQTT 5.0 enhanced authentication.
 //!
-//! Reconnecting never storms: the backoff ([`Options::backoff`], with a floor and a
+//! Reconnecting never storms: the backoff ([`Policy::backoff`](mqtt_sansio::Policy::backoff), with a floor and a
 //! [`Jitter`] that can be seeded) starts afresh only once a connection stayed up for
-//! [`Options::stable_after`], a broker that says it is busy gets the throttled backoff, and a
-//! session taken over by another client follows [`Options::takeover`]. [`Events`] never blocks
+//! [`Policy::stable_after`](mqtt_sansio::Policy::stable_after), a broker that says it is busy gets the throttled backoff, and a
+//! session taken over by another client follows [`Policy::takeover`](mqtt_sansio::Policy::takeover). [`Events`] never blocks
 //! the connection task and never drops an event without a [`ConnectionEvent::Lagged`] count.
 //!
 //! ```no_run
@@ -57,14 +57,16 @@ pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
     Options, Roots, Runtime, TlsOptions,
 };
-pub use mqtt_sansio::{AuthFailed, Authenticator, ConnectionEvent, Published, Takeover};
+pub use mqtt_sansio::{
+    AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published, Takeover,
+};
 pub use runtime::{Tokio, TokioTcp};
 
 /// Connects to the broker and starts the connection task on the current tokio runtime.
 ///
 /// Resolves once the broker accepted the first connection, with the handle and the two streams;
 /// the task then keeps the connection up (reconnecting when it ends, if
-/// [`Options::reconnect`]) until [`Client::disconnect`] or every handle is dropped.
+/// [`Policy::reconnect`](mqtt_sansio::Policy::reconnect)) until [`Client::disconnect`] or every handle is dropped.
 ///
 /// Cancel safety: dropping the future before it completes stops the task.
 ///

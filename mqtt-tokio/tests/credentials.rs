@@ -39,7 +39,7 @@ async fn a_refusal_stops_when_the_credentials_stay_the_same() {
     let broker = Mosquitto::with_password("alice", "secret");
     let calls = Arc::new(AtomicU32::new(0));
     let mut options = Options::new(&broker.url(), "stale").unwrap();
-    options.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_millis(50));
+    options.policy.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_millis(50));
     options.credentials = Some(CredentialsHook::new({
         let calls = calls.clone();
         move || {
@@ -63,7 +63,7 @@ async fn a_refusal_is_retried_with_fresh_credentials() {
     let broker = Mosquitto::with_password("alice", "secret");
     let calls = Arc::new(AtomicU32::new(0));
     let mut options = Options::new(&broker.url(), "rotating").unwrap();
-    options.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_millis(50));
+    options.policy.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_millis(50));
     options.credentials = Some(CredentialsHook::new({
         let calls = calls.clone();
         move || {

@@ -26,7 +26,7 @@ const COUNT: u32 = ROUNDS * BATCH;
 async fn persistent(url: &str, id: &str) -> (Client, Messages, Events) {
     let mut options = Options::new(url, id).unwrap();
     options.config.clean_start = false;
-    options.backoff = Backoff::new(Duration::from_millis(5), 2, Duration::from_millis(40));
+    options.policy.backoff = Backoff::new(Duration::from_millis(5), 2, Duration::from_millis(40));
     within("connect", connect(options)).await.unwrap()
 }
 

@@ -13,7 +13,7 @@ async fn a_silent_broker_is_detected() {
     let broker = Mosquitto::start();
     let mut options = Options::new(&broker.url(), "watchful").unwrap();
     options.config.keep_alive = Duration::from_secs(1);
-    options.reconnect = false;
+    options.policy.reconnect = false;
     let (_client, _messages, mut events) = within("connect", connect(options)).await.unwrap();
     assert!(matches!(
         within("connected", events.recv()).await,

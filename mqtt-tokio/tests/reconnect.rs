@@ -14,7 +14,7 @@ use mqtt_tokio::{ConnectionEvent, Options, connect};
 async fn reconnects_after_the_broker_restarts() {
     let mut broker = Mosquitto::start();
     let mut options = Options::new(&broker.url(), "comes-back").unwrap();
-    options.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
+    options.policy.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
     options.config.keep_alive = Duration::from_secs(5);
     let (client, _messages, mut events) = within("connect", connect(options)).await.unwrap();
     assert!(matches!(
@@ -70,7 +70,7 @@ async fn reconnects_after_the_broker_restarts() {
 async fn nothing_is_lost_when_the_broker_dies_mid_stream() {
     let mut broker = Mosquitto::start();
     let mut options = Options::new(&broker.url(), "mid-stream").unwrap();
-    options.backoff = Backoff::new(Duration::from_millis(20), 2, Duration::from_millis(200));
+    options.policy.backoff = Backoff::new(Duration::from_millis(20), 2, Duration::from_millis(200));
     options.config.max_pending = 10_000;
     let (client, _messages, mut events) = within("connect", connect(options)).await.unwrap();
     let mut publishes = Vec::new();

@@ -62,7 +62,7 @@ async fn an_empty_client_identifier_the_broker_does_not_allow_is_rejected() {
     for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5] {
         let mut options = Options::new(&broker.url(), "").unwrap();
         options.config.version = version;
-        options.reconnect = true;
+        options.policy.reconnect = true;
         let error = within("connect", connect(options)).await.unwrap_err();
         let Error::Refused(code) = &error else {
             panic!("{version}: {error:?}")

@@ -26,7 +26,7 @@ fn options(served: &Served, version: ProtocolVersion) -> Options {
     let mut options = Options::new(&served.url(), "scripted").unwrap();
     options.config.version = version;
     // Ceilings of 20, 40, 80 and 160 ms; never less than 10 ms.
-    options.backoff = Backoff::new(ms(20), 2, ms(160));
+    options.policy.backoff = Backoff::new(ms(20), 2, ms(160));
     options
 }
 
@@ -230,6 +230,7 @@ async fn server_busy_waits_at_least_half_the_ceiling() {
         };
         // Three steps up the curve (capped at 160 ms), at least half of it.
         let ceiling = options(&served, ProtocolVersion::V5)
+            .policy
             .backoff
             .ceiling(attempt - 1 + 3);
         assert!(

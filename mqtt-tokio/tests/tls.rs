@@ -11,7 +11,7 @@ fn options(broker: &Mosquitto, tls: TlsOptions) -> Options {
     let mut options =
         Options::new(&format!("mqtts://127.0.0.1:{}", broker.port), "tls-client").unwrap();
     options.tls = Some(tls);
-    options.reconnect = false;
+    options.policy.reconnect = false;
     options
 }
 

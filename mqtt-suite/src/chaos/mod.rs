@@ -96,8 +96,8 @@ fn options(url: &str, id: &str, plan: &Plan, salt: u64) -> Options {
     // Faults come every second or so: a backoff that starts afresh after a second up, and
     // never waits more than a second, keeps a run short (the default policy would wait up to
     // two minutes between so many faults).
-    o.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_secs(1));
-    o.stable_after = Duration::from_secs(1);
+    o.policy.backoff = Backoff::new(Duration::from_millis(10), 2, Duration::from_secs(1));
+    o.policy.stable_after = Duration::from_secs(1);
     // Every event is counted: none may be dropped for lagging.
     o.event_capacity = 1 << 20;
     o

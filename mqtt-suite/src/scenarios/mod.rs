@@ -13,7 +13,7 @@ const WAIT: Duration = Duration::from_secs(15);
 
 fn options(url: &str, id: &str) -> Options {
     let mut options = Options::new(url, id).unwrap();
-    options.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
+    options.policy.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
     options
 }
 
@@ -133,7 +133,7 @@ pub fn keepalive_detects_a_frozen_broker<A: Adapter>() {
     let broker = Mosquitto::start();
     let mut o = options(&broker.url(), "suite-keepalive");
     o.config.keep_alive = Duration::from_secs(1);
-    o.reconnect = false;
+    o.policy.reconnect = false;
     let client = connected::<A>(o);
     broker.pause();
     let start = Instant::now();
@@ -230,3 +230,5 @@ pub use reconnect::{
 
 mod in_doubt;
 pub use in_doubt::qos2_in_doubt_is_sent_again_after_a_session_loss;
+mod control;
+pub use control::{pause_holds_messages_until_resume, reconnect_now_skips_the_backoff};

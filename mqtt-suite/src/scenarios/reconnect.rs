@@ -40,7 +40,7 @@ pub fn accepted_then_dropped_backs_off<A: Adapter>() {
         let server = Scripted::start(BrokerConfig::new(), after);
         let mut o = Options::new(&server.url(), "storm").unwrap();
         o.config.version = ProtocolVersion::V5;
-        o.backoff = backoff;
+        o.policy.backoff = backoff;
         o.jitter = Jitter::seeded(11);
         let client = A::connect(o).expect("the first connection is accepted");
         let expected_jitter = Jitter::seeded(11);
@@ -108,7 +108,7 @@ pub fn session_taken_over_follows_the_policy<A: Adapter>() {
     assert_eq!(server.accepted().len(), 1);
 
     let period = Duration::from_millis(300);
-    o.takeover = Takeover::Reconnect(period);
+    o.policy.takeover = Takeover::Reconnect(period);
     let before = server.accepted().len();
     let client = A::connect(o).expect("accepted");
     let mut delays = Vec::new();
@@ -150,8 +150,8 @@ pub fn session_takeover_is_not_a_loop<A: Adapter>() {
         let twin = || {
             let mut o = Options::new(&broker.url(), "suite-twin").unwrap();
             o.config.version = version;
-            o.backoff = Backoff::new(base, 2, cap);
-            o.stable_after = stable;
+            o.policy.backoff = Backoff::new(base, 2, cap);
+            o.policy.stable_after = stable;
             o
         };
         let first = A::connect(twin()).expect("first");
@@ -186,7 +186,7 @@ pub fn session_takeover_is_not_a_loop<A: Adapter>() {
 pub fn stalled_event_consumer_learns_what_it_missed<A: Adapter>() {
     let server = Scripted::start(BrokerConfig::new(), AfterConnack::Close);
     let mut o = Options::new(&server.url(), "suite-lagging").unwrap();
-    o.backoff = Backoff::new(Duration::ZERO, 1, Duration::ZERO);
+    o.policy.backoff = Backoff::new(Duration::ZERO, 1, Duration::ZERO);
     o.event_capacity = 16;
     let client = A::connect(o).expect("the first connection is accepted");
     let start = Instant::now();
