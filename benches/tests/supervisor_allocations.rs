@@ -13,9 +13,9 @@ static GLOBAL: mqtt_benches::Counting = mqtt_benches::Counting;
 /// completion; returns how many completions came.
 fn one_message(s: &mut Supervisor<u32>, out: &mut Chunks, message: &Message) -> usize {
     s.publish(message.clone(), 7);
-    while s.transmit(Instant::ZERO, out) {
+    while s.poll_transmit(Instant::ZERO, out) {
         out.clear();
-        s.written();
+        s.handle_written();
     }
     let mut done = 0;
     while let Some(output) = s.poll_output() {
@@ -34,12 +34,12 @@ fn qos0_messages_cost_no_allocation_once_warm() {
             Policy::default(),
         );
         let mut out = Chunks::new();
-        s.transport_open(Instant::ZERO);
-        while s.transmit(Instant::ZERO, &mut out) {
+        s.handle_transport_open(Instant::ZERO);
+        while s.poll_transmit(Instant::ZERO, &mut out) {
             out.clear();
-            s.written();
+            s.handle_written();
         }
-        s.read(Instant::ZERO, &mut BytesMut::from(&b"\x20\x02\x00\x00"[..]));
+        s.handle_read(Instant::ZERO, &mut BytesMut::from(&b"\x20\x02\x00\x00"[..]));
         while s.poll_output().is_some() {}
         let message = Message::new(
             TopicName::new("alloc/test").unwrap(),

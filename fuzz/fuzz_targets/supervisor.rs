@@ -68,14 +68,14 @@ impl World {
     fn pump(&mut self) {
         for _ in 0..64 {
             let mut moved = false;
-            while self.s.transmit(self.now, &mut self.out) {
+            while self.s.poll_transmit(self.now, &mut self.out) {
                 let bytes = self.out.copy_to_bytes(self.out.len());
                 self.broker.handle_read(&bytes);
-                self.s.written();
+                self.s.handle_written();
                 moved = true;
             }
             if let Some(bytes) = self.broker.poll_transmit() {
-                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
+                self.s.handle_read(self.now, &mut BytesMut::from(&bytes[..]));
                 moved = true;
             }
             self.outputs();
@@ -113,7 +113,7 @@ impl World {
                 }
                 Output::Event(ConnectionEvent::Disconnected(reason)) => {
                     self.broker.connection_closed();
-                    let end = self.s.closed(reason, true);
+                    let end = self.s.handle_closed(reason, true);
                     self.next(&end);
                 }
                 Output::Event(ConnectionEvent::Reconnecting { attempt, delay }) => {
@@ -146,12 +146,12 @@ impl World {
         let jitter = self.next_payload.wrapping_mul(2_654_435_761);
         // Not up for the stable period: the next retry's attempt number must be higher.
         self.must_grow = up.is_none_or(|up| up < STABLE);
-        match self.s.next(self.now, end, false, false, jitter) {
+        match self.s.handle_end(self.now, end, false, false, jitter) {
             Next::Retry(delay) => {
                 assert!(delay >= BACKOFF.floor(), "{delay:?} below the floor");
                 self.now = self.now + delay;
                 self.broker.new_connection();
-                self.s.transport_open(self.now);
+                self.s.handle_transport_open(self.now);
             }
             _ => self.stop(),
         }
@@ -250,7 +250,7 @@ fuzz_target!(|data: &[u8]| {
         must_grow: false,
         drop_after_connack: None,
     };
-    w.s.transport_open(w.now);
+    w.s.handle_transport_open(w.now);
     w.pump();
 
     while let Some((&op, rest)) = ops.split_first() {
@@ -313,12 +313,12 @@ fuzz_target!(|data: &[u8]| {
                 // The connection breaks.
                 if w.broker.is_connected() {
                     w.broker.connection_closed();
-                    w.s.transport_closed(w.now);
+                    w.s.handle_transport_closed(w.now);
                 }
             }
             9 => {
                 w.now = w.now + Duration::from_millis(u64::from(arg) * 50);
-                w.s.timeout(w.now);
+                w.s.handle_timeout(w.now);
             }
             10 => {
                 // The broker loses the session: what it completed belongs to the old one.
@@ -367,7 +367,7 @@ fuzz_target!(|data: &[u8]| {
         w.pump();
         w.record_completions();
         if w.s.must_stop() && !w.stopped {
-            let end = w.s.closed(mqtt_sansio::DisconnectReason::ByClient, true);
+            let end = w.s.handle_closed(mqtt_sansio::DisconnectReason::ByClient, true);
             assert_eq!(end, End::Stop);
             w.stop();
         }

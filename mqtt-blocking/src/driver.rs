@@ -104,7 +104,11 @@ impl State {
         loop {
             let now = self.now();
             let mut moved = false;
-            if self.session.supervisor().transmit(now, &mut self.write_buf) {
+            if self
+                .session
+                .supervisor()
+                .poll_transmit(now, &mut self.write_buf)
+            {
                 moved = true;
                 let sent = match self.link.as_mut() {
                     Some(link) => link.send(&mut self.write_buf).is_ok(),
@@ -112,9 +116,9 @@ impl State {
                 };
                 self.write_buf.clear();
                 if sent {
-                    self.session.supervisor().written();
+                    self.session.supervisor().handle_written();
                 } else {
-                    self.session.supervisor().transport_closed(now);
+                    self.session.supervisor().handle_transport_closed(now);
                 }
             }
             let dispatched = self.session.dispatch();
@@ -240,7 +244,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
     let now = state.now();
     // A wish to reconnect at once was for the wait this connection ends.
     let _ = state.session.take_reconnect_now();
-    state.session.supervisor().transport_open(now);
+    state.session.supervisor().handle_transport_open(now);
     state.pump(&shared.changed);
     let mut raw = vec![0_u8; READ_CHUNK];
     let mut plain = BytesMut::new();
@@ -255,7 +259,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         }
         if let Some(reason) = state.ended.take() {
             state.link = None;
-            let end = state.session.supervisor().closed(reason, true);
+            let end = state.session.supervisor().handle_closed(reason, true);
             state.pump(&shared.changed);
             return end;
         }
@@ -266,7 +270,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
             reading = !reading;
             if reading && !plain.is_empty() {
                 // What was read while reading was paused.
-                state.session.supervisor().read(now, &mut plain);
+                state.session.supervisor().handle_read(now, &mut plain);
             }
             state.pump(&shared.changed);
             continue;
@@ -279,7 +283,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
             let now = state.now();
-            state.session.supervisor().timeout(now);
+            state.session.supervisor().handle_timeout(now);
             state.deliver();
             state.pump(&shared.changed);
             continue;
@@ -291,7 +295,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         state = shared.lock();
         let now = state.now();
         match read {
-            Ok(0) => state.session.supervisor().transport_closed(now),
+            Ok(0) => state.session.supervisor().handle_transport_closed(now),
             Ok(n) => {
                 let received = match state.link.as_mut() {
                     Some(link) => link.receive(&raw[..n], &mut plain),
@@ -300,14 +304,14 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 match received {
                     // Paused meanwhile: the bytes wait in `plain` until reading resumes.
                     Ok(()) if !state.session.reading(now) => {}
-                    Ok(()) => state.session.supervisor().read(now, &mut plain),
-                    Err(_) => state.session.supervisor().transport_closed(now),
+                    Ok(()) => state.session.supervisor().handle_read(now, &mut plain),
+                    Err(_) => state.session.supervisor().handle_transport_closed(now),
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => state.session.supervisor().transport_closed(now),
+            Err(_) => state.session.supervisor().handle_transport_closed(now),
         }
-        state.session.supervisor().timeout(now);
+        state.session.supervisor().handle_timeout(now);
         state.pump(&shared.changed);
     }
 }

@@ -213,7 +213,7 @@ impl<R: Runtime> Driver<R> {
         let now = self.now();
         // A wish to reconnect at once was for the wait this connection ends.
         let _ = self.session.take_reconnect_now();
-        self.session.supervisor().transport_open(now);
+        self.session.supervisor().handle_transport_open(now);
         let mut timer = self.runtime.timer(self.runtime.now() + FAR);
         let mut room: Option<EventListener> = None;
         loop {
@@ -223,13 +223,17 @@ impl<R: Runtime> Driver<R> {
             }
             // Bytes, then outputs, then the deadline: the drain order of the session.
             if conn.write_buf.is_empty() && !conn.unflushed {
-                self.session.supervisor().written();
+                self.session.supervisor().handle_written();
             }
             let now = self.now();
-            self.session.supervisor().transmit(now, &mut conn.write_buf);
+            // The bytes are in the write buffer, which says whether there are any.
+            let _ = self
+                .session
+                .supervisor()
+                .poll_transmit(now, &mut conn.write_buf);
             if let Some(reason) = self.session.dispatch().ended {
                 let written = close(&self.runtime, &mut conn).await;
-                let end = self.session.supervisor().closed(reason, written);
+                let end = self.session.supervisor().handle_closed(reason, written);
                 let _ = self.session.dispatch();
                 return end;
             }
@@ -268,14 +272,17 @@ impl<R: Runtime> Driver<R> {
             let now = self.now();
             let failed = matches!(ready.written, Some(Err(_)));
             match ready.written.take() {
-                Some(Ok(())) => self.session.supervisor().write_progress(now),
-                Some(Err(_)) => self.session.supervisor().transport_closed(now),
+                Some(Ok(())) => self.session.supervisor().handle_write_progress(now),
+                Some(Err(_)) => self.session.supervisor().handle_transport_closed(now),
                 None => {}
             }
             // Bytes read after the transport failed belong to a connection that is over.
             match ready.read.take().filter(|_| !failed) {
-                Some(Ok(0) | Err(_)) => self.session.supervisor().transport_closed(now),
-                Some(Ok(_)) => self.session.supervisor().read(now, &mut conn.read_buf),
+                Some(Ok(0) | Err(_)) => self.session.supervisor().handle_transport_closed(now),
+                Some(Ok(_)) => self
+                    .session
+                    .supervisor()
+                    .handle_read(now, &mut conn.read_buf),
                 None => {}
             }
             if ready.room {
@@ -283,7 +290,7 @@ impl<R: Runtime> Driver<R> {
                 self.deliver();
             }
             if ready.timer {
-                self.session.supervisor().timeout(now);
+                self.session.supervisor().handle_timeout(now);
             }
             self.handle(ready);
         }

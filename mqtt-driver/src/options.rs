@@ -121,7 +121,7 @@ impl Options {
     pub fn supervisor<T>(&self) -> mqtt_sansio::Supervisor<T> {
         let mut supervisor = mqtt_sansio::Supervisor::new(self.config.clone(), self.policy.clone());
         if let Some(factory) = &self.authenticator {
-            supervisor.client_mut().set_authenticator(factory.make());
+            supervisor.set_authenticator(factory.make());
         }
         supervisor
     }

@@ -200,9 +200,9 @@ impl Session {
         if want != self.reading {
             self.reading = want;
             if want {
-                self.sup.client_mut().handle_read_resumed(now);
+                self.sup.handle_read_resumed(now);
             } else {
-                self.sup.client_mut().handle_read_paused(now);
+                self.sup.handle_read_paused(now);
             }
         }
         want
@@ -256,7 +256,6 @@ impl Session {
     /// Credentials for the next CONNECT, from [`Attempts::before`].
     pub fn set_credentials(&mut self, credentials: Credentials) {
         self.sup
-            .client_mut()
             .set_credentials(credentials.username, credentials.password);
     }
 
@@ -278,7 +277,7 @@ impl Session {
     ) -> Option<Duration> {
         let next = self
             .sup
-            .next(now, &end, self.first.is_some(), fresh, jitter);
+            .handle_end(now, &end, self.first.is_some(), fresh, jitter);
         if let Next::Retry(delay) = next {
             let _ = self.dispatch();
             return Some(delay);

@@ -7,17 +7,18 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::BytesMut;
+use alloc::boxed::Box;
+use bytes::{Bytes, BytesMut};
 use mqtt_proto::{
-    PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
+    MqttString, PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
     UnsubscribeProperties,
 };
 
 use crate::id_map::IdMap;
 use crate::reconnect::{End, Next, Policy, Reconnect};
 use crate::{
-    Chunks, Client, ClientError, CommandId, Config, DisconnectReason, Event, Instant, Message,
-    Retry, ServerLimits, SessionReset,
+    Authenticator, Chunks, Client, ClientError, CommandId, Config, DisconnectReason, Event,
+    Instant, Message, Retry, ServerLimits, SessionReset,
 };
 
 /// What a finished publish reports.
@@ -169,18 +170,18 @@ impl<T> Waiter<T> {
 /// let mut s: Supervisor<&str> = Supervisor::new(config, Policy::default());
 /// let mut broker = FakeBroker::new(Default::default());
 /// let now = Instant::ZERO;
-/// s.transport_open(now);
+/// s.handle_transport_open(now);
 /// s.publish(Message::new(TopicName::new("a").unwrap(), QoS::AtLeastOnce, "x"), "caller 1");
 /// let mut out = Chunks::new();
 /// // Bytes go back and forth until the broker has acknowledged.
 /// for _ in 0..4 {
-///     while s.transmit(now, &mut out) {
+///     while s.poll_transmit(now, &mut out) {
 ///         broker.handle_read(&out.copy_to_bytes(out.len()));
-///         s.written();
+///         s.handle_written();
 ///     }
 ///     while let Some(bytes) = broker.poll_transmit() {
 ///         let mut bytes = BytesMut::from(&bytes[..]);
-///         s.read(now, &mut bytes);
+///         s.handle_read(now, &mut bytes);
 ///     }
 /// }
 /// let mut outputs = Vec::new();
@@ -251,9 +252,20 @@ impl<T> Supervisor<T> {
         &self.client
     }
 
-    /// The session, for what the supervisor does not wrap (credentials, read pauses).
+    /// The session itself, for what a driver does not need (tests, tools). A driver needs
+    /// none of it: every input it has is a method of the supervisor.
     pub fn client_mut(&mut self) -> &mut Client {
         &mut self.client
+    }
+
+    /// The user name and password of the next CONNECT (fresh credentials before an attempt).
+    pub fn set_credentials(&mut self, username: Option<MqttString>, password: Option<Bytes>) {
+        self.client.set_credentials(username, password);
+    }
+
+    /// Answers the server's AUTH packets (MQTT 5.0 enhanced authentication) with `authenticator`.
+    pub fn set_authenticator(&mut self, authenticator: Box<dyn Authenticator>) {
+        self.client.set_authenticator(authenticator);
     }
 
     /// The policy.
@@ -265,31 +277,44 @@ impl<T> Supervisor<T> {
     // ---- inputs ----
 
     /// The transport is open: CONNECT is queued.
-    pub fn transport_open(&mut self, now: Instant) {
+    pub fn handle_transport_open(&mut self, now: Instant) {
         self.clock = now;
         self.client.handle_transport_open(now);
     }
 
     /// Bytes arrived, in the driver's read buffer ([`Client::handle_read_buf`]).
-    pub fn read(&mut self, now: Instant, buf: &mut BytesMut) {
+    pub fn handle_read(&mut self, now: Instant, buf: &mut BytesMut) {
         self.clock = now;
         self.client.handle_read_buf(now, buf);
     }
 
     /// The transport closed.
-    pub fn transport_closed(&mut self, now: Instant) {
+    pub fn handle_transport_closed(&mut self, now: Instant) {
         self.client.handle_transport_closed(now);
     }
 
+    /// The driver stopped reading the transport (the application's stream is full, or it
+    /// paused reading): [`Client::handle_read_paused`].
+    pub fn handle_read_paused(&mut self, now: Instant) {
+        self.clock = now;
+        self.client.handle_read_paused(now);
+    }
+
+    /// The driver reads the transport again: [`Client::handle_read_resumed`].
+    pub fn handle_read_resumed(&mut self, now: Instant) {
+        self.clock = now;
+        self.client.handle_read_resumed(now);
+    }
+
     /// [`poll_timeout`](Self::poll_timeout) has passed.
-    pub fn timeout(&mut self, now: Instant) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         if self.client.poll_timeout().is_some_and(|t| t <= now) {
             self.client.handle_timeout(now);
         }
         self.drain(now);
     }
 
-    /// When [`timeout`](Self::timeout) is next due.
+    /// When [`handle_timeout`](Self::handle_timeout) is next due.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         match (self.client.poll_timeout(), self.draining) {
@@ -300,8 +325,9 @@ impl<T> Supervisor<T> {
 
     /// Moves the session's next bytes into `chunks` when it is empty (nothing is copied: see
     /// [`Client::poll_transmit_chunks`]); `true` if there were any. Call it again once they
-    /// are written.
-    pub fn transmit(&mut self, now: Instant, chunks: &mut Chunks) -> bool {
+    /// are written ([`handle_written`](Self::handle_written)).
+    #[must_use = "the bytes in `chunks` are for the transport"]
+    pub fn poll_transmit(&mut self, now: Instant, chunks: &mut Chunks) -> bool {
         self.drain(now);
         if !chunks.is_empty() {
             return false;
@@ -323,16 +349,16 @@ impl<T> Supervisor<T> {
         any
     }
 
-    /// Some of what [`transmit`](Self::transmit) gave was written
+    /// Some of what [`poll_transmit`](Self::poll_transmit) gave was written
     /// ([`Client::handle_write_progress`]): on a slow link the PINGREQ waiting behind it is not
     /// late.
-    pub fn write_progress(&mut self, now: Instant) {
+    pub fn handle_write_progress(&mut self, now: Instant) {
         self.client.handle_write_progress(now);
     }
 
-    /// Everything [`transmit`](Self::transmit) gave is written (and flushed): the QoS 0
-    /// messages in it are done.
-    pub fn written(&mut self) {
+    /// Everything [`poll_transmit`](Self::poll_transmit) gave is written (and flushed): the
+    /// QoS 0 messages in it are done.
+    pub fn handle_written(&mut self) {
         // Drained in place: the buffer keeps its room for the next write (no allocation per
         // write).
         for waiter in self.buffered.drain(..) {
@@ -351,9 +377,10 @@ impl<T> Supervisor<T> {
 
     /// The driver closed the transport after `Disconnected`; `written` says whether what was
     /// left in its buffer was written. Returns how the connection ended.
-    pub fn closed(&mut self, reason: DisconnectReason, written: bool) -> End {
+    #[must_use = "how the connection ended decides what comes next"]
+    pub fn handle_closed(&mut self, reason: DisconnectReason, written: bool) -> End {
         if written {
-            self.written();
+            self.handle_written();
         } else {
             let buffered = core::mem::take(&mut self.buffered);
             self.fail_qos0(buffered, &Failure::Disconnected(reason.clone()));
@@ -519,6 +546,7 @@ impl<T> Supervisor<T> {
     // ---- outputs ----
 
     /// The next outcome, message or event.
+    #[must_use]
     pub fn poll_output(&mut self) -> Option<Output<T>> {
         self.absorb_events();
         self.settle_flushes();
@@ -706,7 +734,8 @@ impl<T> Supervisor<T> {
     /// credentials hook has new ones (a fatal refusal is then worth another attempt); `jitter`
     /// is a fresh uniformly random number. A takeover is reported as
     /// [`ConnectionEvent::SessionTakenOver`], a retry as [`ConnectionEvent::Reconnecting`].
-    pub fn next(
+    #[must_use = "the driver waits the delay, or stops"]
+    pub fn handle_end(
         &mut self,
         now: Instant,
         end: &End,

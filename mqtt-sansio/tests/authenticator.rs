@@ -265,12 +265,12 @@ fn an_authentication_failure_stops_the_supervisor_unless_credentials_changed() {
     let config = Harness::config(ProtocolVersion::V5);
     let mut s: Supervisor<()> = Supervisor::new(config.clone(), Policy::default());
     assert_eq!(
-        s.next(mqtt_sansio::Instant::ZERO, &end, false, false, 0),
+        s.handle_end(mqtt_sansio::Instant::ZERO, &end, false, false, 0),
         Next::Stop
     );
     let mut s: Supervisor<()> = Supervisor::new(config, Policy::default());
     assert!(matches!(
-        s.next(mqtt_sansio::Instant::ZERO, &end, false, true, 0),
+        s.handle_end(mqtt_sansio::Instant::ZERO, &end, false, true, 0),
         Next::Retry(_)
     ));
 }

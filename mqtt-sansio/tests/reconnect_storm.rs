@@ -51,7 +51,7 @@ impl Sim {
     fn connection(&mut self, up: Duration, drop: Drop) -> End {
         let rig = &mut self.rig;
         rig.broker.new_connection();
-        rig.s.transport_open(rig.now);
+        rig.s.handle_transport_open(rig.now);
         rig.pump();
         assert!(rig.s.client().is_connected(), "CONNACK 0x00");
         rig.now = rig.now + up;
@@ -63,7 +63,7 @@ impl Sim {
             }
             Drop::Close => {
                 rig.broker.connection_closed();
-                rig.s.transport_closed(rig.now);
+                rig.s.handle_transport_closed(rig.now);
             }
         }
         self.collect();
@@ -76,7 +76,7 @@ impl Sim {
                 _ => None,
             })
             .expect("the connection ended");
-        self.rig.s.closed(reason, true)
+        self.rig.s.handle_closed(reason, true)
     }
 
     fn collect(&mut self) {
@@ -96,7 +96,11 @@ impl Sim {
     /// The decision after `end`; `None` to stop.
     fn next(&mut self, end: &End) -> Option<Duration> {
         let jitter = self.jitter();
-        match self.rig.s.next(self.rig.now, end, false, false, jitter) {
+        match self
+            .rig
+            .s
+            .handle_end(self.rig.now, end, false, false, jitter)
+        {
             Next::Retry(delay) => Some(delay),
             _ => None,
         }
@@ -237,7 +241,7 @@ fn a_session_taken_over_stops_by_default() {
     );
     // Even with fresh credentials: they are not what is wrong.
     assert_eq!(
-        sim.rig.s.next(sim.rig.now, &end, false, true, 0),
+        sim.rig.s.handle_end(sim.rig.now, &end, false, true, 0),
         Next::Stop,
         "fresh credentials do not make a takeover worth a retry"
     );
@@ -270,7 +274,9 @@ fn a_session_taken_over_comes_back_after_the_period() {
         sim.rig.now = sim.rig.now + delay;
     }
     assert_eq!(
-        sim.rig.s.next(sim.rig.now, &End::Stop, false, false, 0),
+        sim.rig
+            .s
+            .handle_end(sim.rig.now, &End::Stop, false, false, 0),
         Next::Stop
     );
 }

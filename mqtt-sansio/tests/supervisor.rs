@@ -26,13 +26,13 @@ fn a_qos0_publish_is_done_once_written_not_once_taken() {
     );
     rig.outputs();
     rig.s.publish(message(QoS::AtMostOnce), 7);
-    assert!(rig.s.transmit(rig.now, &mut rig.out));
+    assert!(rig.s.poll_transmit(rig.now, &mut rig.out));
     assert!(
         rig.done().is_empty(),
         "in the write buffer, not yet written"
     );
     rig.out.clear();
-    rig.s.written();
+    rig.s.handle_written();
     assert!(matches!(&rig.done()[..], [(7, Done::Published(Ok(_)))]));
 }
 
@@ -82,7 +82,7 @@ fn disconnect_drains_then_times_out() {
         Some(Instant::ZERO + Duration::from_secs(2))
     );
     rig.now = Instant::ZERO + Duration::from_secs(2);
-    rig.s.timeout(rig.now);
+    rig.s.handle_timeout(rig.now);
     rig.pump();
     assert!(rig.broker.is_closed(), "DISCONNECT after the timeout");
     let outputs = rig.outputs();
@@ -90,7 +90,10 @@ fn disconnect_drains_then_times_out() {
         o,
         Output::Event(ConnectionEvent::Disconnected(DisconnectReason::ByClient))
     )));
-    assert_eq!(rig.s.closed(DisconnectReason::ByClient, true), End::Stop);
+    assert_eq!(
+        rig.s.handle_closed(DisconnectReason::ByClient, true),
+        End::Stop
+    );
     rig.s.stop();
     let done = rig.done();
     assert!(done.contains(&(1, Done::Published(Err(Failure::Closed)))));
@@ -146,17 +149,17 @@ fn the_reconnect_decision_follows_the_policy() {
     let mut s: Supervisor<u32> = Supervisor::new(config.clone(), policy.clone());
     // The first connection's failure goes to whoever waits for it.
     assert_eq!(
-        s.next(Instant::ZERO, &End::Unreachable, true, false, 0),
+        s.handle_end(Instant::ZERO, &End::Unreachable, true, false, 0),
         Next::Stop
     );
     // Later: transient failures retry under growing ceilings, with an event each.
     let jitter = u32::MAX;
     assert_eq!(
-        s.next(Instant::ZERO, &End::Unreachable, false, false, jitter),
+        s.handle_end(Instant::ZERO, &End::Unreachable, false, false, jitter),
         Next::Retry(Duration::from_millis(100))
     );
     assert_eq!(
-        s.next(
+        s.handle_end(
             Instant::ZERO,
             &refused(ReasonCode::SERVER_UNAVAILABLE),
             false,
@@ -175,22 +178,22 @@ fn the_reconnect_decision_follows_the_policy() {
     // Fatal refusals stop, unless the credentials changed.
     let bad = refused(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
     assert_eq!(
-        s.next(Instant::ZERO, &bad, false, false, jitter),
+        s.handle_end(Instant::ZERO, &bad, false, false, jitter),
         Next::Stop
     );
     assert!(matches!(
-        s.next(Instant::ZERO, &bad, false, true, jitter),
+        s.handle_end(Instant::ZERO, &bad, false, true, jitter),
         Next::Retry(_)
     ));
     assert_eq!(
-        s.next(Instant::ZERO, &End::Stop, false, false, jitter),
+        s.handle_end(Instant::ZERO, &End::Stop, false, false, jitter),
         Next::Stop
     );
     // Reconnecting off.
     policy.reconnect = false;
     let mut s: Supervisor<u32> = Supervisor::new(config, policy);
     assert_eq!(
-        s.next(Instant::ZERO, &End::Unreachable, false, false, jitter),
+        s.handle_end(Instant::ZERO, &End::Unreachable, false, false, jitter),
         Next::Stop
     );
 }
@@ -208,7 +211,7 @@ fn a_qos0_publish_lost_with_its_connection_fails() {
     rig.s.publish(message(QoS::AtMostOnce), 1);
     rig.s.send(message(QoS::AtMostOnce));
     rig.s.flush(2);
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     let done = rig.done();
     let lost = Failure::Disconnected(DisconnectReason::TransportClosed);
     assert_eq!(
@@ -219,7 +222,7 @@ fn a_qos0_publish_lost_with_its_connection_fails() {
         ]
     );
     // Nothing is reported written later.
-    rig.s.closed(DisconnectReason::TransportClosed, true);
+    let _ = rig.s.handle_closed(DisconnectReason::TransportClosed, true);
     assert!(rig.done().is_empty());
 }
 
@@ -231,7 +234,7 @@ fn a_publish_the_new_connection_refuses_fails_with_its_tag() {
     broker.connack_properties.maximum_qos = Some(QoS::AtLeastOnce);
     let mut rig = Rig::new(ProtocolVersion::V5, BrokerConfig::new(), Policy::default());
     rig.outputs();
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     rig.broker.connection_closed();
     rig.outputs();
     rig.s.publish(message(QoS::ExactlyOnce), 1);
@@ -239,7 +242,7 @@ fn a_publish_the_new_connection_refuses_fails_with_its_tag() {
     rig.s.publish(message(QoS::AtLeastOnce), 3);
     *rig.broker.config_mut() = broker;
     rig.broker.new_connection();
-    rig.s.transport_open(rig.now);
+    rig.s.handle_transport_open(rig.now);
     rig.pump();
     let done = rig.done();
     assert_eq!(
@@ -277,12 +280,12 @@ fn a_requeued_publish_completes_under_its_new_identifier() {
     rig.s.publish(message(QoS::AtLeastOnce), 2);
     rig.pump();
     assert!(matches!(&rig.done()[..], [(1, Done::Codes(Ok(_)))]));
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     rig.broker.connection_closed();
     rig.broker.expire_session("sup");
     rig.broker.hold_acks(false);
     rig.broker.new_connection();
-    rig.s.transport_open(rig.now);
+    rig.s.handle_transport_open(rig.now);
     rig.pump();
     let outputs = rig.outputs();
     let renumbered = outputs.iter().find_map(|o| match o {

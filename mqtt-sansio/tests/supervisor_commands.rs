@@ -113,7 +113,7 @@ fn abort_closes_without_disconnect_and_stops() {
         ))
     )));
     assert_eq!(
-        rig.s.closed(DisconnectReason::TransportClosed, true),
+        rig.s.handle_closed(DisconnectReason::TransportClosed, true),
         End::Stop
     );
     rig.s.stop();
@@ -147,10 +147,13 @@ fn abandon_drains_then_disconnects_once() {
         &sent_packets(&mut rig)[..],
         [Packet::Disconnect(d)] if d.reason_code == ReasonCode::NORMAL_DISCONNECTION
     ));
-    assert_eq!(rig.s.closed(DisconnectReason::ByClient, true), End::Stop);
+    assert_eq!(
+        rig.s.handle_closed(DisconnectReason::ByClient, true),
+        End::Stop
+    );
     // Without a connection, abandoning stops at once.
     let mut rig = connected(ProtocolVersion::V5);
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     rig.outputs();
     rig.s.abandon(rig.now);
     assert!(rig.s.must_stop());
@@ -198,12 +201,12 @@ fn timeout_drives_the_sessions_timers_only_when_due() {
     assert_eq!(due, Instant::ZERO + Duration::from_secs(10));
     // Early: nothing.
     rig.now = Instant::ZERO + Duration::from_millis(9_999);
-    rig.s.timeout(rig.now);
+    rig.s.handle_timeout(rig.now);
     rig.pump();
     assert!(sent_packets(&mut rig).is_empty());
     // Due: PINGREQ.
     rig.now = due;
-    rig.s.timeout(rig.now);
+    rig.s.handle_timeout(rig.now);
     rig.pump();
     assert_eq!(sent_packets(&mut rig), [Packet::PingReq]);
 
@@ -213,7 +216,7 @@ fn timeout_drives_the_sessions_timers_only_when_due() {
     let mut rig = Rig::new(ProtocolVersion::V5, broker, Policy::default());
     assert_eq!(rig.s.client().timer(), Some(Timer::ConnAck));
     rig.now = rig.s.poll_timeout().unwrap();
-    rig.s.timeout(rig.now);
+    rig.s.handle_timeout(rig.now);
     assert!(rig.outputs().iter().any(|o| matches!(
         o,
         Output::Event(ConnectionEvent::Disconnected(
@@ -237,14 +240,14 @@ fn write_progress_keeps_a_waiting_pingreq_alive() {
         ),
         1,
     );
-    assert!(rig.s.transmit(rig.now, &mut rig.out));
+    assert!(rig.s.poll_transmit(rig.now, &mut rig.out));
     rig.now = Instant::ZERO + Duration::from_secs(10);
-    rig.s.timeout(rig.now);
+    rig.s.handle_timeout(rig.now);
     // The PINGREQ waits behind it: the deadline is a ping timeout from its queueing.
     let deadline = rig.s.poll_timeout().unwrap();
     assert_eq!(deadline, rig.now + Duration::from_secs(10));
     rig.now = rig.now + Duration::from_secs(7);
-    rig.s.write_progress(rig.now);
+    rig.s.handle_write_progress(rig.now);
     assert_eq!(
         rig.s.poll_timeout(),
         Some(rig.now + Duration::from_secs(10))
@@ -258,7 +261,7 @@ fn room_is_bounded_in_bytes_with_the_output_counted() {
     let config = Config::new(MqttString::from_static("bytes"));
     let mut rig = Rig::with_config(config, BrokerConfig::new(), policy);
     rig.outputs();
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     rig.outputs();
     // Each waiting message: 2 + 2 + 3 + 2 + 43 = 52 bytes encoded (QoS 1, 3.1.1).
     let sized = || {
@@ -325,7 +328,7 @@ fn a_flush_waits_for_sent_messages_only_and_each_covers_what_came_before_it() {
 #[test]
 fn a_qos0_message_the_new_connection_refuses_fails_with_its_own_tag() {
     let mut rig = connected(ProtocolVersion::V5);
-    rig.s.transport_closed(rig.now);
+    rig.s.handle_transport_closed(rig.now);
     rig.broker.connection_closed();
     rig.outputs();
     rig.s.publish(message(QoS::AtMostOnce), 1);
@@ -337,7 +340,7 @@ fn a_qos0_message_the_new_connection_refuses_fails_with_its_own_tag() {
     properties.retain_available = Some(false);
     rig.broker.config_mut().connack_properties = properties;
     rig.broker.new_connection();
-    rig.s.transport_open(rig.now);
+    rig.s.handle_transport_open(rig.now);
     rig.pump();
     let mut done = rig.done();
     done.sort_by_key(|(tag, _)| *tag);
@@ -393,7 +396,7 @@ fn a_server_disconnect_and_its_class() {
         o,
         Output::Event(ConnectionEvent::Disconnected(r)) if *r == reason
     )));
-    let end = rig.s.closed(reason, true);
+    let end = rig.s.handle_closed(reason, true);
     assert_eq!(end.retry(), Some(Retry::Transient));
     assert!(!end.is_fatal());
 }

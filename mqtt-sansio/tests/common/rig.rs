@@ -25,7 +25,7 @@ impl Rig {
     /// Connected with `config`.
     pub fn with_config(config: Config, broker: BrokerConfig, policy: Policy) -> Self {
         let mut rig = Self::unopened(config, broker, policy);
-        rig.s.transport_open(rig.now);
+        rig.s.handle_transport_open(rig.now);
         rig.pump();
         rig
     }
@@ -45,14 +45,15 @@ impl Rig {
     pub fn pump(&mut self) {
         loop {
             let mut moved = false;
-            while self.s.transmit(self.now, &mut self.out) {
+            while self.s.poll_transmit(self.now, &mut self.out) {
                 let len = self.out.len();
                 self.broker.handle_read(&self.out.copy_to_bytes(len));
-                self.s.written();
+                self.s.handle_written();
                 moved = true;
             }
             while let Some(bytes) = self.broker.poll_transmit() {
-                self.s.read(self.now, &mut BytesMut::from(&bytes[..]));
+                self.s
+                    .handle_read(self.now, &mut BytesMut::from(&bytes[..]));
                 moved = true;
             }
             if !moved {
