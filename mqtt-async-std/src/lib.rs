@@ -33,12 +33,14 @@ struct ReadmeDoctests;
 
 mod runtime;
 
+pub use mqtt_driver::session::Farewell;
 pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
     Options, Roots, Runtime, TlsOptions,
 };
 pub use mqtt_sansio::{
-    AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published, Takeover,
+    Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
+    Takeover,
 };
 pub use runtime::{AsyncIo, AsyncIoTimer};
 

@@ -144,7 +144,7 @@ fn several_filters_at_once_then_unsubscribed() {
                 .await
                 .unwrap();
             assert_eq!(
-                codes,
+                codes.reason_codes,
                 [ReasonCode::GRANTED_QOS_0, ReasonCode::GRANTED_QOS_1]
             );
             let codes = client
@@ -155,9 +155,9 @@ fn several_filters_at_once_then_unsubscribed() {
                 .await
                 .unwrap();
             if version == ProtocolVersion::V5 {
-                assert_eq!(codes, [ReasonCode::SUCCESS]);
+                assert_eq!(codes.reason_codes, [ReasonCode::SUCCESS]);
             } else {
-                assert!(codes.is_empty());
+                assert!(codes.reason_codes.is_empty());
             }
             client
                 .publish("f/b", QoS::AtLeastOnce, false, "gone")

@@ -43,17 +43,19 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_driver::EventQueue;
+pub use mqtt_driver::session::Farewell;
 use mqtt_driver::session::{Command, Control, Reply};
 pub use mqtt_driver::{
     AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
 };
 use mqtt_proto::{
-    Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
-    UnsubscribeProperties,
+    AuthProperties, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
+    TopicName, UnsubscribeProperties,
 };
 use mqtt_sansio::ClientError;
 pub use mqtt_sansio::{
-    AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published, Takeover,
+    Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
+    Takeover,
 };
 
 use crate::driver::Shared;
@@ -262,8 +264,8 @@ impl Client {
     /// [`Error::Client`], [`Error::Closed`].
     pub fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         let sub = Subscription::new(TopicFilter::new(filter)?, qos);
-        let codes = self.subscribe_many(vec![sub], SubscribeProperties::default())?;
-        mqtt_driver::granted(&codes)
+        let acked = self.subscribe_many(vec![sub], SubscribeProperties::default())?;
+        mqtt_driver::granted(&acked.reason_codes)
     }
 
     /// Subscribes to several filters; one code per filter (granted QoS or failure).
@@ -274,7 +276,7 @@ impl Client {
         &self,
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
+    ) -> Result<Acked, Error> {
         self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
     }
 
@@ -286,7 +288,7 @@ impl Client {
         &self,
         filters: Vec<TopicFilter>,
         properties: UnsubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
+    ) -> Result<Acked, Error> {
         self.call(|tx| Command::Unsubscribe(filters, properties, tx))
     }
 
@@ -320,7 +322,41 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.control(|tx| Control::Disconnect(timeout, tx))
+        let farewell = Farewell {
+            timeout,
+            ..Farewell::default()
+        };
+        self.disconnect_with(farewell)
+    }
+
+    /// [`disconnect`](Self::disconnect) with the DISCONNECT's reason code and properties
+    /// (MQTT 5.0): Disconnect with Will Message (0x04) has the broker publish the will, a
+    /// Session Expiry Interval changes how long it keeps the session.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the client already stopped.
+    pub fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
+        self.control(|tx| Control::Disconnect(farewell, tx))
+    }
+
+    /// Sends an AUTH (MQTT 5.0 enhanced authentication without an authenticator): the answer
+    /// to a [`ConnectionEvent::Auth`] challenge, or Re-authenticate (0x19) with the method and
+    /// data to start a re-authentication.
+    ///
+    /// # Errors
+    /// [`Error::Client`] (MQTT 3.1.1, no connection, too large), [`Error::Closed`].
+    pub fn auth(&self, reason_code: ReasonCode, properties: AuthProperties) -> Result<(), Error> {
+        self.call(|tx| Command::Auth(reason_code, properties, tx))
+    }
+
+    /// Re-authenticates with the authenticator of [`Options::authenticator`] (MQTT 5.0,
+    /// section 4.12.1).
+    ///
+    /// # Errors
+    /// [`Error::Client`] without an authenticator, before MQTT 5.0 or without a connection;
+    /// [`Error::Closed`].
+    pub fn reauthenticate(&self) -> Result<(), Error> {
+        self.call(Command::Reauthenticate)
     }
 
     /// Closes the connection without DISCONNECT, as a crash would (the broker publishes the

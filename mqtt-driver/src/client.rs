@@ -8,14 +8,14 @@ use std::sync::Arc;
 use bytes::Bytes;
 use event_listener::Event;
 use mqtt_proto::{
-    Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter, TopicName,
-    UnsubscribeProperties,
+    AuthProperties, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
+    TopicName, UnsubscribeProperties,
 };
-use mqtt_sansio::{ClientError, ConnectionEvent, Message, Published};
+use mqtt_sansio::{Acked, ClientError, ConnectionEvent, Message, Published};
 
 use crate::driver::{Channels, Driver};
 use crate::runtime::Runtime;
-use crate::session::{Command, Control, Reply, Session};
+use crate::session::{Command, Control, Farewell, Reply, Session};
 use crate::{Error, EventQueue, Options, event_queue};
 
 /// Connects to the broker and starts the connection task on `runtime`.
@@ -212,14 +212,15 @@ impl Client {
     /// [`Error::Client`], [`Error::Closed`].
     pub async fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         let subscription = Subscription::new(TopicFilter::new(filter)?, qos);
-        let codes = self
+        let acked = self
             .subscribe_many(vec![subscription], SubscribeProperties::default())
             .await?;
-        granted(&codes)
+        granted(&acked.reason_codes)
     }
 
-    /// Subscribes to several filters; resolves with one code per filter (granted QoS or
-    /// failure).
+    /// Subscribes to several filters, with the SUBSCRIBE's properties (MQTT 5.0: a
+    /// Subscription Identifier, User Properties); resolves with the SUBACK's codes, one per
+    /// filter (granted QoS or failure), and its properties (a Reason String, User Properties).
     ///
     /// # Errors
     /// [`Error::Client`], [`Error::Closed`].
@@ -227,12 +228,13 @@ impl Client {
         &self,
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
+    ) -> Result<Acked, Error> {
         self.call(|tx| Command::Subscribe(subscriptions, properties, tx))
             .await
     }
 
-    /// Unsubscribes from filters; resolves with the broker's codes (MQTT 5.0; empty for 3.1.1).
+    /// Unsubscribes from filters; resolves with the UNSUBACK's codes (MQTT 5.0; none for
+    /// 3.1.1) and properties.
     ///
     /// # Errors
     /// [`Error::Client`], [`Error::Closed`].
@@ -240,7 +242,7 @@ impl Client {
         &self,
         filters: Vec<TopicFilter>,
         properties: UnsubscribeProperties,
-    ) -> Result<Vec<ReasonCode>, Error> {
+    ) -> Result<Acked, Error> {
         self.call(|tx| Command::Unsubscribe(filters, properties, tx))
             .await
     }
@@ -323,7 +325,69 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the task already stopped.
     pub async fn disconnect_within(&self, timeout: Duration) -> Result<(), Error> {
-        self.control(|tx| Control::Disconnect(timeout, tx)).await
+        let farewell = Farewell {
+            timeout,
+            ..Farewell::default()
+        };
+        self.disconnect_with(farewell).await
+    }
+
+    /// [`disconnect`](Self::disconnect) with the DISCONNECT's reason code and properties
+    /// (MQTT 5.0; a 3.1.1 DISCONNECT has neither): Disconnect with Will Message (0x04) has the
+    /// broker publish the will, a Session Expiry Interval changes how long it keeps the
+    /// session.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// use std::time::Duration;
+    /// use mqtt_driver::session::Farewell;
+    /// use mqtt_proto::{DisconnectProperties, ReasonCode};
+    ///
+    /// let mut properties = DisconnectProperties::default();
+    /// properties.session_expiry_interval = Some(0); // the broker may forget the session
+    /// client
+    ///     .disconnect_with(Farewell {
+    ///         timeout: Duration::from_secs(1),
+    ///         reason_code: ReasonCode::DISCONNECT_WITH_WILL_MESSAGE,
+    ///         properties,
+    ///     })
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Closed`] when the task already stopped.
+    pub async fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
+        self.control(|tx| Control::Disconnect(farewell, tx)).await
+    }
+
+    /// Sends an AUTH (MQTT 5.0 enhanced authentication without an authenticator): the answer
+    /// to a [`ConnectionEvent::Auth`] challenge, or Re-authenticate (0x19) with the method and
+    /// data to start a re-authentication.
+    ///
+    /// # Errors
+    /// [`Error::Client`] with [`ClientError::NeedsV5`], [`ClientError::InvalidState`] (no
+    /// connection), [`ClientError::PacketTooLarge`]; [`Error::Closed`].
+    pub async fn auth(
+        &self,
+        reason_code: ReasonCode,
+        properties: AuthProperties,
+    ) -> Result<(), Error> {
+        self.call(|tx| Command::Auth(reason_code, properties, tx))
+            .await
+    }
+
+    /// Re-authenticates with the authenticator of
+    /// [`Options::authenticator`](crate::Options::authenticator) (MQTT 5.0, section 4.12.1):
+    /// it answers the broker's challenges as during CONNECT; a broker that refuses ends the
+    /// connection with its DISCONNECT, on the events.
+    ///
+    /// # Errors
+    /// [`Error::Client`] with [`ClientError::NoAuthenticator`], [`ClientError::NeedsV5`],
+    /// [`ClientError::InvalidState`] (not connected); [`Error::Closed`].
+    pub async fn reauthenticate(&self) -> Result<(), Error> {
+        self.call(Command::Reauthenticate).await
     }
 }
 

@@ -8,11 +8,11 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use mqtt_proto::{
-    PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
-    UnsubscribeProperties,
+    AuthProperties, DisconnectProperties, PacketId, Publish, ReasonCode, SubscribeProperties,
+    Subscription, TopicFilter, UnsubscribeProperties,
 };
 use mqtt_sansio::{
-    ConnectionEvent, DisconnectReason, Done, End, Instant, Message, Next, Output, Published,
+    Acked, ConnectionEvent, DisconnectReason, Done, End, Instant, Message, Next, Output, Published,
     Supervisor,
 };
 
@@ -28,8 +28,8 @@ pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
 pub enum Tag {
     /// A publish: its acknowledgement.
     Publish(Reply<Published>),
-    /// A subscribe or unsubscribe: one code per filter.
-    Codes(Reply<Vec<ReasonCode>>),
+    /// A subscribe or unsubscribe: one code per filter, and the acknowledgement's properties.
+    Codes(Reply<Acked>),
     /// A flush, a disconnect, an abort.
     Unit(Reply<()>),
 }
@@ -63,26 +63,36 @@ pub enum Command {
     /// Wait for everything sent before.
     Flush(Reply<()>),
     /// Subscribe.
-    Subscribe(
-        Vec<Subscription>,
-        SubscribeProperties,
-        Reply<Vec<ReasonCode>>,
-    ),
+    Subscribe(Vec<Subscription>, SubscribeProperties, Reply<Acked>),
     /// Unsubscribe.
-    Unsubscribe(
-        Vec<TopicFilter>,
-        UnsubscribeProperties,
-        Reply<Vec<ReasonCode>>,
-    ),
+    Unsubscribe(Vec<TopicFilter>, UnsubscribeProperties, Reply<Acked>),
     /// Acknowledge a received message (manual acks).
     Ack(PacketId, Reply<()>),
+    /// Send an AUTH (MQTT 5.0): answer a challenge, or re-authenticate without an
+    /// authenticator.
+    Auth(ReasonCode, AuthProperties, Reply<()>),
+    /// Re-authenticate with the authenticator (MQTT 5.0).
+    Reauthenticate(Reply<()>),
+}
+
+/// How a disconnect ends the connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Farewell {
+    /// How long to wait for the messages in flight before DISCONNECT.
+    pub timeout: Duration,
+    /// The DISCONNECT's reason code (MQTT 5.0): Normal disconnection (0x00), Disconnect with
+    /// Will Message (0x04), …
+    pub reason_code: ReasonCode,
+    /// The DISCONNECT's properties (MQTT 5.0): a Session Expiry Interval, a Reason String,
+    /// User Properties.
+    pub properties: DisconnectProperties,
 }
 
 /// A command that never waits behind messages: it ends the client.
 #[derive(Debug)]
 pub enum Control {
-    /// Disconnect once what is in flight is done, waiting at most this long.
-    Disconnect(Duration, Reply<()>),
+    /// Disconnect once what is in flight is done.
+    Disconnect(Farewell, Reply<()>),
     /// Close without DISCONNECT, as a crash would.
     Abort(Reply<()>),
     /// While waiting to reconnect: attempt at once.
@@ -224,6 +234,13 @@ impl Session {
             Command::Ack(id, reply) => {
                 let _ = reply.send(self.sup.ack(id).map_err(Error::Client));
             }
+            Command::Auth(reason_code, properties, reply) => {
+                let result = self.sup.auth(reason_code, properties);
+                let _ = reply.send(result.map_err(Error::Client));
+            }
+            Command::Reauthenticate(reply) => {
+                let _ = reply.send(self.sup.reauthenticate().map_err(Error::Client));
+            }
         }
     }
 
@@ -231,8 +248,14 @@ impl Session {
     /// flight, then stop). A driver applies the commands queued before a disconnect first.
     pub fn control(&mut self, now: Instant, control: Option<Control>) {
         match control {
-            Some(Control::Disconnect(timeout, reply)) => {
-                self.sup.disconnect(now, timeout, Tag::Unit(reply));
+            Some(Control::Disconnect(farewell, reply)) => {
+                self.sup.disconnect_with(
+                    now,
+                    farewell.timeout,
+                    farewell.reason_code,
+                    farewell.properties,
+                    Tag::Unit(reply),
+                );
             }
             Some(Control::Abort(reply)) => self.sup.abort(now, Tag::Unit(reply)),
             Some(Control::ReconnectNow(reply)) => {

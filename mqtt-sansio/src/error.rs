@@ -77,4 +77,11 @@ pub enum ClientError {
     /// [`Client::set_config`](crate::Client::set_config)) needs the connection closed.
     #[error("not possible in the current connection state")]
     InvalidState,
+    /// [`Client::reauthenticate`](crate::Client::reauthenticate) needs an
+    /// [`Authenticator`](crate::Authenticator); without one, the application sends AUTH itself
+    /// with [`Client::auth`](crate::Client::auth).
+    #[error(
+        "re-authentication needs an authenticator; without one, send AUTH with Re-authenticate yourself"
+    )]
+    NoAuthenticator,
 }

@@ -96,5 +96,5 @@ pub use event::{
     CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,
 };
 pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
-pub use supervisor::{ConnectionEvent, Done, Failure, Output, Published, Supervisor};
+pub use supervisor::{Acked, ConnectionEvent, Done, Failure, Output, Published, Supervisor};
 pub use time::Instant;

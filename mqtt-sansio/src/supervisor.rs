@@ -10,8 +10,8 @@ use core::time::Duration;
 use alloc::boxed::Box;
 use bytes::{Bytes, BytesMut};
 use mqtt_proto::{
-    MqttString, PacketId, Publish, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
-    UnsubscribeProperties,
+    AckProperties, AuthProperties, ConnAck, DisconnectProperties, MqttString, PacketId, Publish,
+    ReasonCode, SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
 };
 
 use crate::id_map::IdMap;
@@ -29,6 +29,19 @@ pub struct Published {
     pub packet_id: Option<PacketId>,
     /// The broker's reason code (MQTT 5.0); success for 3.x and QoS 0.
     pub reason_code: ReasonCode,
+    /// The properties of the PUBACK or PUBCOMP (MQTT 5.0): a Reason String, User Properties.
+    pub properties: AckProperties,
+}
+
+/// What a finished subscribe or unsubscribe reports: the SUBACK's or UNSUBACK's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acked {
+    /// One code per filter, in order: the granted QoS (0x00 to 0x02) or a failure. None for an
+    /// UNSUBACK of MQTT 3.1.1, which has no codes.
+    pub reason_codes: Vec<ReasonCode>,
+    /// The acknowledgement's properties (MQTT 5.0): a Reason String, User Properties.
+    pub properties: AckProperties,
 }
 
 /// Why a command did not succeed.
@@ -51,8 +64,8 @@ pub enum Failure {
 pub enum Done {
     /// A publish: acknowledged (QoS 1, 2) or written (QoS 0).
     Published(Result<Published, Failure>),
-    /// A subscribe or unsubscribe: one code per filter.
-    Codes(Result<Vec<ReasonCode>, Failure>),
+    /// A subscribe or unsubscribe: one code per filter, and the acknowledgement's properties.
+    Codes(Result<Acked, Failure>),
     /// A flush, a disconnect or an abort.
     Unit(Result<(), Failure>),
 }
@@ -67,6 +80,18 @@ pub enum ConnectionEvent {
         session_present: bool,
         /// The broker's limits for this connection.
         limits: ServerLimits,
+        /// The CONNACK, with every property (MQTT 5.0): an Assigned Client Identifier, Server
+        /// Keep Alive, Response Information, a Reason String, User Properties, …
+        connack: ConnAck,
+    },
+    /// An AUTH from the broker while no [`Authenticator`] is set (MQTT 5.0 enhanced
+    /// authentication): the application answers with [`Supervisor::auth`] unless it reports
+    /// success.
+    Auth {
+        /// Continue Authentication, Re-authenticate or Success.
+        reason_code: ReasonCode,
+        /// The Authentication Method and Data, a Reason String, User Properties.
+        properties: AuthProperties,
     },
     /// The broker had no session: what was subscribed again and queued again.
     SessionReset(SessionReset),
@@ -215,6 +240,8 @@ pub struct Supervisor<T> {
     halt: bool,
     /// Every handle is gone.
     abandoned: bool,
+    /// The reason code and properties of the DISCONNECT a draining disconnect ends with.
+    farewell: Option<(ReasonCode, DisconnectProperties)>,
     reconnect: Reconnect,
     /// The instant of the latest input.
     clock: Instant,
@@ -239,6 +266,7 @@ impl<T> Supervisor<T> {
             stopping: Vec::new(),
             halt: false,
             abandoned: false,
+            farewell: None,
             reconnect: Reconnect::new(&policy),
             policy,
             clock: Instant::ZERO,
@@ -368,6 +396,7 @@ impl<T> Supervisor<T> {
                     Done::Published(Ok(Published {
                         packet_id: None,
                         reason_code: ReasonCode::SUCCESS,
+                        properties: AckProperties::default(),
                     })),
                 ));
             }
@@ -504,6 +533,42 @@ impl<T> Supervisor<T> {
         }
     }
 
+    /// Answers an AUTH challenge ([`ConnectionEvent::Auth`]) or starts a re-authentication
+    /// without an authenticator: [`Client::auth`].
+    ///
+    /// # Errors
+    /// As [`Client::auth`].
+    pub fn auth(
+        &mut self,
+        reason_code: ReasonCode,
+        properties: AuthProperties,
+    ) -> Result<(), ClientError> {
+        self.client.auth(reason_code, properties)
+    }
+
+    /// Starts a re-authentication with the authenticator: [`Client::reauthenticate`].
+    ///
+    /// # Errors
+    /// As [`Client::reauthenticate`].
+    pub fn reauthenticate(&mut self) -> Result<(), ClientError> {
+        self.client.reauthenticate()
+    }
+
+    /// [`disconnect`](Self::disconnect) with the DISCONNECT's reason code and properties
+    /// (MQTT 5.0): Disconnect with Will Message (0x04) to have the broker publish the will, a
+    /// Session Expiry Interval, a Reason String, User Properties.
+    pub fn disconnect_with(
+        &mut self,
+        now: Instant,
+        timeout: Duration,
+        reason_code: ReasonCode,
+        properties: DisconnectProperties,
+        tag: T,
+    ) {
+        self.farewell = Some((reason_code, properties));
+        self.disconnect(now, timeout, tag);
+    }
+
     /// Closes the connection without DISCONNECT (the broker publishes the will); the driver
     /// stops.
     pub fn abort(&mut self, now: Instant, tag: T) {
@@ -532,9 +597,10 @@ impl<T> Supervisor<T> {
             let drained = self.client.inflight() == 0 && self.client.pending() == 0;
             if drained || now >= until {
                 self.draining = None;
+                let (reason_code, properties) = self.farewell.take().unwrap_or_default();
                 if self
                     .client
-                    .disconnect(ReasonCode::NORMAL_DISCONNECTION, None)
+                    .disconnect_with(reason_code, properties)
                     .is_err()
                 {
                     self.halt = true;
@@ -632,6 +698,7 @@ impl<T> Supervisor<T> {
                     .push_back(Output::Event(ConnectionEvent::Connected {
                         session_present: connected.session_present,
                         limits: connected.limits,
+                        connack: connected.connack,
                     }));
             }
             Event::SessionReset(reset) => {
@@ -653,6 +720,7 @@ impl<T> Supervisor<T> {
             Event::Published {
                 packet_id,
                 reason_code,
+                properties,
                 ..
             } => match self.publishes.remove(packet_id.get()) {
                 Some(Waiter::Tagged(tag)) => {
@@ -662,6 +730,7 @@ impl<T> Supervisor<T> {
                         Ok(Published {
                             packet_id: Some(packet_id),
                             reason_code,
+                            properties,
                         })
                     };
                     self.outputs
@@ -676,27 +745,36 @@ impl<T> Supervisor<T> {
             Event::Subscribed {
                 packet_id,
                 reason_codes,
-                ..
+                properties,
             }
             | Event::Unsubscribed {
                 packet_id,
                 reason_codes,
-                ..
+                properties,
             } => {
                 if let Some(tag) = self.requests.remove(packet_id.get()) {
+                    let acked = Acked {
+                        reason_codes,
+                        properties,
+                    };
                     self.outputs
-                        .push_back(Output::Done(tag, Done::Codes(Ok(reason_codes))));
+                        .push_back(Output::Done(tag, Done::Codes(Ok(acked))));
                 }
             }
+            // The client answers itself when it has an authenticator.
+            Event::Auth {
+                reason_code,
+                properties,
+            } => self.outputs.push_back(Output::Event(ConnectionEvent::Auth {
+                reason_code,
+                properties,
+            })),
             Event::Disconnected(reason) => {
                 let lost = core::mem::take(&mut self.lost);
                 self.fail_qos0(lost, &Failure::Disconnected(reason.clone()));
                 self.outputs
                     .push_back(Output::Event(ConnectionEvent::Disconnected(reason)));
             }
-            // Answered by the client's authenticator, when one is set
-            // (`Client::set_authenticator`); without one there is nobody to answer.
-            _ => {}
         }
     }
 

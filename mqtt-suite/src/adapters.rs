@@ -4,6 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use mqtt_driver::session::Farewell;
 use mqtt_driver::{Error, Options};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
@@ -55,6 +56,9 @@ impl Connection for TokioConnection {
     }
     fn abort(&self) -> Result<(), Error> {
         self.runtime.block_on(self.client.abort())
+    }
+    fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
+        self.runtime.block_on(self.client.disconnect_with(farewell))
     }
     fn reconnect_now(&self) -> Result<(), Error> {
         self.runtime.block_on(self.client.reconnect_now())
@@ -142,6 +146,9 @@ macro_rules! futures_io_adapter {
             fn abort(&self) -> Result<(), Error> {
                 $block_on(self.client.abort())
             }
+            fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
+                $block_on(self.client.disconnect_with(farewell))
+            }
             fn reconnect_now(&self) -> Result<(), Error> {
                 $block_on(self.client.reconnect_now())
             }
@@ -219,6 +226,9 @@ impl Connection for BlockingConnection {
     }
     fn abort(&self) -> Result<(), Error> {
         self.client.abort()
+    }
+    fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
+        self.client.disconnect_with(farewell)
     }
     fn reconnect_now(&self) -> Result<(), Error> {
         self.client.reconnect_now()

@@ -49,6 +49,8 @@ pub trait Connection: Send {
     fn disconnect(&self) -> Result<(), Error>;
     /// Closes without DISCONNECT and stops.
     fn abort(&self) -> Result<(), Error>;
+    /// `disconnect_with`.
+    fn disconnect_with(&self, farewell: mqtt_driver::session::Farewell) -> Result<(), Error>;
     /// `reconnect_now`.
     fn reconnect_now(&self) -> Result<(), Error>;
     /// `pause`.
@@ -85,6 +87,7 @@ macro_rules! scenarios {
             qos2_in_doubt_is_sent_again_after_a_session_loss,
             reconnect_now_skips_the_backoff,
             pause_holds_messages_until_resume,
+            connack_properties_and_disconnect_with_will,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

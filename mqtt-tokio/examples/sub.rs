@@ -54,7 +54,7 @@ async fn run() -> Result<(), String> {
         .subscribe_many(subscriptions, SubscribeProperties::default())
         .await
         .map_err(|e| e.to_string())?;
-    if let Some(code) = codes.iter().find(|c| c.is_error()) {
+    if let Some(code) = codes.reason_codes.iter().find(|c| c.is_error()) {
         return Err(format!("the broker refused a subscription: {code}"));
     }
     let mut received = 0;

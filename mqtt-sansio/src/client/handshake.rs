@@ -112,6 +112,39 @@ impl Client {
         Ok(())
     }
 
+    /// Starts a re-authentication with the [`Authenticator`](crate::Authenticator) (MQTT 5.0,
+    /// section 4.12.1): an AUTH with Re-authenticate (0x19), the method the connection was
+    /// authenticated with [MQTT-4.12.1-1] and the data of a fresh
+    /// [`start`](crate::Authenticator::start). The server's challenges then go to the
+    /// authenticator, as during CONNECT, and its AUTH with Success to
+    /// [`finish`](crate::Authenticator::finish); a refusal ends the connection with the
+    /// server's DISCONNECT.
+    ///
+    /// # Errors
+    /// [`ClientError::NoAuthenticator`] without an authenticator (send the AUTH with
+    /// [`auth`](Self::auth) then), [`ClientError::NeedsV5`] before MQTT 5.0,
+    /// [`ClientError::InvalidState`] before CONNACK or while closing,
+    /// [`ClientError::PacketTooLarge`] above the server's Maximum Packet Size.
+    pub fn reauthenticate(&mut self) -> Result<(), ClientError> {
+        if !self.version.is_v5() {
+            return Err(ClientError::NeedsV5);
+        }
+        if self.authenticator.is_none() {
+            return Err(ClientError::NoAuthenticator);
+        }
+        // Re-authentication follows CONNACK [MQTT-4.12.1-1].
+        if !matches!(self.phase, Phase::Connected) {
+            return Err(ClientError::InvalidState);
+        }
+        let Some(authenticator) = self.authenticator.as_mut() else {
+            return Err(ClientError::NoAuthenticator);
+        };
+        let mut properties = AuthProperties::default();
+        properties.authentication_method = Some(authenticator.method());
+        properties.authentication_data = authenticator.start();
+        self.auth(ReasonCode::RE_AUTHENTICATE, properties)
+    }
+
     /// The server's AUTH, answered by the authenticator.
     pub(super) fn answer_auth(&mut self, reason_code: ReasonCode, properties: &AuthProperties) {
         let Some(authenticator) = self.authenticator.as_mut() else {
