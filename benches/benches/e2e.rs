@@ -1,4 +1,6 @@
-//! End to end: `mqtt-tokio` and `rumqttc` back to back against the same local Mosquitto.
+//! End to end: `mqtt-tokio` and `rumqttc` back to back against the same local Mosquitto, and
+//! the other adapters of the one driver beside them (`mqtt-async-std` under smol,
+//! `mqtt-blocking` on threads).
 //!
 //! Run: `cargo bench -p mqtt-benches --bench e2e`. It starts Mosquitto (the `mosquitto` on the
 //! `PATH`, or `/usr/sbin/mosquitto`) on a free loopback port, then runs every row once per
@@ -15,8 +17,10 @@
 //! subscriber has every message).
 //!
 //! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
-//! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it.
-//! The table is printed as Markdown, ready for `BENCHMARKS.md`.
+//! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it,
+//! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table). The tables are
+//! printed as Markdown, ready for `BENCHMARKS.md`: the first compares `mqtt-tokio` with
+//! `rumqttc`, the second every adapter's rate with `rumqttc`'s.
 
 #![allow(
     clippy::cast_precision_loss,
@@ -298,6 +302,9 @@ fn parent() {
     let reps = env("E2E_REPS", 3.0) as usize;
     let scale = env("E2E_SCALE", 1.0);
     let only = std::env::var("E2E_ONLY").unwrap_or_default();
+    let adapters = env("E2E_ADAPTERS", 1.0) > 0.0;
+    // Per row: the rates of tokio, smol, blocking and rumqttc.
+    let mut rates: Vec<(String, [f64; 4])> = Vec::new();
     let broker = Broker::start();
     let mut rows = Vec::new();
     for subscribe in [false, true] {
@@ -333,6 +340,14 @@ fn parent() {
             }
         }
         let (a, b) = (summarise(&ours, row), summarise(&theirs, row));
+        if adapters {
+            let smol: Vec<Run> = (0..reps).map(|_| run("smol", broker.port, row)).collect();
+            let threads: Vec<Run> = (0..reps)
+                .map(|_| run("blocking", broker.port, row))
+                .collect();
+            let (c, d) = (summarise(&smol, row), summarise(&threads, row));
+            rates.push((row.name(), [a.rate, c.rate, d.rate, b.rate]));
+        }
         let flag = |s: &Summary| if s.complete { "" } else { " (incomplete)" };
         println!(
             "| {} | {:.0}{} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} ({:.2}) | {:.1} ({:.2}) | {:.2} | {:.2} |",
@@ -354,6 +369,23 @@ fn parent() {
         );
         let _ = std::io::stdout().flush();
     }
+    if rates.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "| row | mqtt-tokio msg/s | mqtt-async-std (smol) msg/s | mqtt-blocking msg/s | rumqttc msg/s | \
+         tokio × | smol × | blocking × |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|");
+    for (name, [tokio, smol, blocking, rumqttc]) in rates {
+        println!(
+            "| {name} | {tokio:.0} | {smol:.0} | {blocking:.0} | {rumqttc:.0} | {:.2} | {:.2} | {:.2} |",
+            tokio / rumqttc,
+            smol / rumqttc,
+            blocking / rumqttc,
+        );
+    }
 }
 
 // ---- the children: one client, one row ----
@@ -371,6 +403,8 @@ fn child(client: &str) {
     match client {
         "ours" => runtime.block_on(ours::run(port, row)),
         "rumqttc" => runtime.block_on(theirs::run(port, row)),
+        "smol" => on_smol::run(port, row),
+        "blocking" => on_threads::run(port, row),
         other => panic!("unknown client {other}"),
     }
 }
@@ -379,8 +413,25 @@ fn qos(level: u8) -> QoS {
     QoS::try_from(level).expect("a QoS level")
 }
 
+/// Sends every message through the driver's client (the tokio and the smol runs share it),
+/// then waits until all are acknowledged.
+async fn publish(client: &mqtt_driver::Client, row: Row) {
+    let topic = TopicName::new(TOPIC).expect("a topic");
+    let payload = Bytes::from(vec![b'x'; row.size]);
+    for _ in 0..row.count {
+        let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
+        client.send(message).await.expect("sent");
+    }
+    if row.qos == 0 && !row.subscribe {
+        // The broker has read every QoS 0 message once it acknowledges a later QoS 1 one.
+        let marker = Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone());
+        client.publish_message(marker).await.expect("acknowledged");
+    }
+    client.flush().await.expect("every message acknowledged");
+}
+
 mod ours {
-    use super::{Bytes, Mark, Message, QoS, Row, STALL, TOPIC, TopicName, WINDOW, qos};
+    use super::{Mark, Row, STALL, TOPIC, WINDOW, publish, qos};
     use mqtt_tokio::{Client, Options, connect};
 
     async fn client(port: u16, id: &str) -> (Client, mqtt_tokio::Messages) {
@@ -390,22 +441,6 @@ mod ours {
         options.command_capacity = super::QUEUE;
         let (client, messages, _events) = connect(options).await.expect("connected");
         (client, messages)
-    }
-
-    /// Sends every message, then waits until all are acknowledged.
-    async fn publish(client: &Client, row: Row) {
-        let topic = TopicName::new(TOPIC).expect("a topic");
-        let payload = Bytes::from(vec![b'x'; row.size]);
-        for _ in 0..row.count {
-            let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
-            client.send(message).await.expect("sent");
-        }
-        if row.qos == 0 && !row.subscribe {
-            // The broker has read every QoS 0 message once it acknowledges a later QoS 1 one.
-            let marker = Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone());
-            client.publish_message(marker).await.expect("acknowledged");
-        }
-        client.flush().await.expect("every message acknowledged");
     }
 
     pub(super) async fn run(port: u16, row: Row) {
@@ -545,5 +580,128 @@ mod theirs {
         mark.report(received);
         producer.abort();
         driver.abort();
+    }
+}
+
+/// `mqtt-async-std` under smol: the same publisher and subscriber as [`ours`].
+mod on_smol {
+    use futures_lite::future::FutureExt as _;
+    use mqtt_async_std::{Client, Options, connect};
+
+    use super::{Mark, Row, STALL, TOPIC, WINDOW, publish, qos};
+
+    async fn client(port: u16, id: &str) -> (Client, mqtt_async_std::Messages) {
+        let mut options =
+            Options::new(&format!("mqtt://127.0.0.1:{port}"), id).expect("valid options");
+        options.config = options.config.clone().with_max_inflight(WINDOW);
+        options.command_capacity = super::QUEUE;
+        let (client, messages, _events) = connect(options).await.expect("connected");
+        (client, messages)
+    }
+
+    pub(super) fn run(port: u16, row: Row) {
+        smol::block_on(async {
+            if !row.subscribe {
+                let (client, _) = client(port, "e2e-smol-pub").await;
+                let mark = Mark::now();
+                publish(&client, row).await;
+                mark.report(row.count);
+                let _ = client.disconnect().await;
+                return;
+            }
+            let (subscriber, mut messages) = client(port, "e2e-smol-sub").await;
+            subscriber
+                .subscribe(TOPIC, qos(row.qos))
+                .await
+                .expect("subscribed");
+            let (publisher, _) = client(port, "e2e-smol-pub").await;
+            let mark = Mark::now();
+            let sending = smol::spawn(async move {
+                publish(&publisher, row).await;
+                publisher
+            });
+            let mut received = 0;
+            while received < row.count {
+                let next = messages.recv().or(async {
+                    async_io::Timer::after(STALL).await;
+                    None
+                });
+                if next.await.is_none() {
+                    break;
+                }
+                received += 1;
+            }
+            mark.report(received);
+            let publisher = sending.await;
+            let _ = publisher.disconnect().await;
+            let _ = subscriber.disconnect().await;
+        });
+    }
+}
+
+/// `mqtt-blocking` on threads: the same publisher and subscriber as [`ours`].
+mod on_threads {
+    use mqtt_blocking::{Client, Options, connect};
+
+    use super::{Bytes, Mark, Message, QoS, Row, STALL, TOPIC, TopicName, WINDOW, qos};
+
+    fn client(port: u16, id: &str) -> (Client, mqtt_blocking::Messages) {
+        let mut options =
+            Options::new(&format!("mqtt://127.0.0.1:{port}"), id).expect("valid options");
+        options.config = options.config.clone().with_max_inflight(WINDOW);
+        options.command_capacity = super::QUEUE;
+        let (client, messages, _events) = connect(options).expect("connected");
+        (client, messages)
+    }
+
+    fn publish(client: &Client, row: Row) {
+        let topic = TopicName::new(TOPIC).expect("a topic");
+        let payload = Bytes::from(vec![b'x'; row.size]);
+        for _ in 0..row.count {
+            let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
+            client.send(message).expect("sent");
+        }
+        if row.qos == 0 && !row.subscribe {
+            let marker = Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone());
+            client
+                .publish_message(marker)
+                .expect("queued")
+                .wait()
+                .expect("acknowledged");
+        }
+        client.flush().expect("every message acknowledged");
+    }
+
+    pub(super) fn run(port: u16, row: Row) {
+        if !row.subscribe {
+            let (client, _) = client(port, "e2e-blocking-pub");
+            let mark = Mark::now();
+            publish(&client, row);
+            mark.report(row.count);
+            let _ = client.disconnect();
+            return;
+        }
+        let (subscriber, messages) = client(port, "e2e-blocking-sub");
+        subscriber
+            .subscribe(TOPIC, qos(row.qos))
+            .expect("subscribed");
+        let (publisher, _) = client(port, "e2e-blocking-pub");
+        let mark = Mark::now();
+        let sending = std::thread::spawn(move || {
+            publish(&publisher, row);
+            publisher
+        });
+        let mut received = 0;
+        while received < row.count {
+            if messages.recv_timeout(STALL).is_none() {
+                break;
+            }
+            received += 1;
+        }
+        mark.report(received);
+        if let Ok(publisher) = sending.join() {
+            let _ = publisher.disconnect();
+        }
+        let _ = subscriber.disconnect();
     }
 }

@@ -154,18 +154,13 @@ impl State {
         let Some(messages) = &self.messages else {
             return;
         };
-        let inbox = self.session.inbox();
-        while let Some(message) = inbox.pop_front() {
-            match messages.try_send(message) {
-                Ok(()) => {}
-                Err(TrySendError::Full(message)) => {
-                    inbox.push_front(message);
-                    break;
-                }
+        self.session
+            .deliver(|message| match messages.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => Err(Some(message)),
                 // Nobody takes messages any more.
-                Err(TrySendError::Disconnected(_)) => inbox.clear(),
-            }
-        }
+                Err(TrySendError::Disconnected(_)) => Err(None),
+            });
     }
 
     /// How long until the session's next deadline.

@@ -1,11 +1,15 @@
 //! Each public method of the blocking client against Mosquitto, beyond the shared suite:
 //! tokens, `send` / `try_send` / `flush`, several filters at once, unsubscribing, manual acks,
-//! `disconnect_within`, the last handle's drop, the message iterator, refusals and errors after
-//! the client stopped.
+//! `disconnect_within`, the last handle's drop, the message iterator, the credentials hook,
+//! refusals, a connect timeout and errors after the client stopped.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use mqtt_blocking::{ConnectionEvent, Error, Message, Options, connect};
+use mqtt_blocking::{
+    ConnectionEvent, Credentials, CredentialsHook, Error, Message, Options, connect,
+};
 use mqtt_proto::{
     LastWill, MqttString, ProtocolVersion, QoS, ReasonCode, SubscribeProperties, Subscription,
     TopicFilter, TopicName, UnsubscribeProperties,
@@ -255,4 +259,37 @@ fn a_refusal_is_the_first_error() {
     let mut options = Options::new(&format!("mqtt://127.0.0.1:{port}"), "nobody").unwrap();
     options.connect_timeout = Duration::from_secs(2);
     assert!(matches!(connect(options), Err(Error::Io(_))));
+}
+
+#[test]
+fn the_credentials_hook_runs_before_each_attempt() {
+    let broker = Mosquitto::with_password("alice", "secret");
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut options = options(&broker, "hooked", ProtocolVersion::V5);
+    options.credentials = Some(CredentialsHook::from_fn({
+        let calls = calls.clone();
+        move || {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Credentials::new(MqttString::new("alice").unwrap(), "secret")
+        }
+    }));
+    let (client, _messages, _events) = connect(options).unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(broker.connections(), 1, "{}", broker.log());
+    client.disconnect().unwrap();
+}
+
+#[test]
+fn a_silent_server_is_a_connect_timeout() {
+    // Accepts the connection and never answers CONNECT.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("mqtt://{}", listener.local_addr().unwrap());
+    let mut options = Options::new(&url, "unanswered").unwrap();
+    options.config.connack_timeout = Duration::from_millis(300);
+    options.policy.reconnect = false;
+    let started = std::time::Instant::now();
+    let error = connect(options).unwrap_err();
+    assert!(matches!(error, Error::ConnectTimeout), "{error:?}");
+    assert!(started.elapsed() < WAIT, "{:?}", started.elapsed());
+    drop(listener);
 }

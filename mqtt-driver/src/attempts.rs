@@ -1,5 +1,5 @@
 //! What a driver does between connections besides sleeping: credentials from the hook before
-//! each attempt, and what [`Supervisor::next`](mqtt_sansio::Supervisor::next) needs after one.
+//! each attempt, and what [`Supervisor::handle_end`](mqtt_sansio::Supervisor::handle_end) needs after one.
 
 use mqtt_sansio::End;
 

@@ -349,18 +349,12 @@ impl<R: Runtime> Driver<R> {
     /// Hands received messages to the application while its stream has room.
     fn deliver(&mut self) {
         let messages = &self.channels.messages;
-        let inbox = self.session.inbox();
-        while let Some(message) = inbox.pop_front() {
-            match messages.try_send(message) {
-                Ok(()) => {}
-                Err(TrySendError::Full(message)) => {
-                    inbox.push_front(message);
-                    break;
-                }
-                // Nobody takes messages any more.
-                Err(TrySendError::Closed(_)) => inbox.clear(),
-            }
-        }
+        self.session
+            .deliver(|message| match messages.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => Err(Some(message)),
+                Err(TrySendError::Closed(_)) => Err(None),
+            });
     }
 }
 

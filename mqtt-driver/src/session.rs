@@ -201,6 +201,22 @@ impl Session {
         &mut self.inbox
     }
 
+    /// Hands the received messages to the application's stream, oldest first, while `offer`
+    /// takes them: `Ok` taken, `Err(Some(message))` no room (it waits for the next time),
+    /// `Err(None)` nobody takes messages any more (the rest is dropped).
+    pub fn deliver(&mut self, mut offer: impl FnMut(Publish) -> Result<(), Option<Publish>>) {
+        while let Some(message) = self.inbox.pop_front() {
+            match offer(message) {
+                Ok(()) => {}
+                Err(Some(message)) => {
+                    self.inbox.push_front(message);
+                    break;
+                }
+                Err(None) => self.inbox.clear(),
+            }
+        }
+    }
+
     /// Whether to read the transport: not while messages wait for room in the application's
     /// stream, nor while the application paused reading (TCP then slows the broker down).
     /// Tells the session when that changes, so that it keeps pinging without expecting a

@@ -1,109 +1,38 @@
 //! The client, the fake broker and a simulated network on one virtual clock: latency, seeded
 //! chunking and a cut link. The driver loop here is what an adapter does with a socket.
 
+mod common;
+
 use core::time::Duration;
 
-use bytes::BytesMut;
+use common::pair::Pair;
 use mqtt_proto::{MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
-use mqtt_sansio::{Client, Config, DisconnectReason, Event, Instant, Message};
-use mqtt_test::{BrokerConfig, FakeBroker, Link, LinkConfig};
+use mqtt_sansio::{Config, DisconnectReason, Event, Message};
+use mqtt_test::{BrokerConfig, LinkConfig};
 
-struct Net {
-    client: Client,
-    broker: FakeBroker,
-    up: Link,
-    down: Link,
-    now: Duration,
-    events: Vec<(Duration, Event)>,
-}
-
-impl Net {
-    fn new(seed: u64) -> Self {
-        let latency = Duration::from_millis(40);
-        let config = Config::new(MqttString::new("net").unwrap())
-            .with_version(ProtocolVersion::V5)
-            .with_clean_start(false)
-            .with_session_expiry(Duration::from_secs(600))
-            .with_keep_alive(Duration::from_secs(10));
-        let mut net = Self {
-            client: Client::new(config),
-            broker: FakeBroker::new(BrokerConfig::new()),
-            up: Link::new(LinkConfig::new(latency).with_seed(seed).with_max_chunk(7)),
-            down: Link::new(
-                LinkConfig::new(latency)
-                    .with_seed(seed + 1)
-                    .with_max_chunk(5),
-            ),
-            now: Duration::ZERO,
-            events: Vec::new(),
-        };
-        net.client.handle_transport_open(net.instant());
-        net
-    }
-
-    fn instant(&self) -> Instant {
-        Instant::from_nanos(u64::try_from(self.now.as_nanos()).unwrap())
-    }
-
-    /// Everything due at the current moment: transmit, deliver, read, events, timers. Returns
-    /// whether anything moved.
-    fn step(&mut self) -> bool {
-        let now = self.instant();
-        let mut moved = false;
-        self.client.handle_timeout(now);
-        let mut out = BytesMut::new();
-        while self.client.poll_transmit(now, &mut out) {}
-        if !out.is_empty() {
-            self.up.send(self.now, &out);
-            moved = true;
-        }
-        while let Some(chunk) = self.up.poll_deliver(self.now) {
-            self.broker.handle_read(&chunk);
-            moved = true;
-        }
-        if let Some(bytes) = self.broker.poll_transmit() {
-            self.down.send(self.now, &bytes);
-            moved = true;
-        }
-        while let Some(chunk) = self.down.poll_deliver(self.now) {
-            self.client.handle_read(now, &chunk);
-            moved = true;
-        }
-        while let Some(event) = self.client.poll_event() {
-            self.events.push((self.now, event));
-            moved = true;
-        }
-        moved
-    }
-
-    /// Runs the world until `until`, from one due moment to the next.
-    fn run_until(&mut self, until: Duration) {
-        loop {
-            while self.step() {}
-            let next = [
-                self.client
-                    .poll_timeout()
-                    .map(|t| Duration::from_nanos(t.as_nanos())),
-                self.up.next_delivery(),
-                self.down.next_delivery(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|t| *t > self.now)
-            .min();
-            match next {
-                Some(t) if t <= until => self.now = t,
-                _ => break,
-            }
-        }
-        self.now = until;
-    }
+/// Links of 40 ms each way that cut the bytes into seeded chunks of at most 7 (up) and 5
+/// (down) bytes.
+fn net(seed: u64) -> Pair {
+    let latency = Duration::from_millis(40);
+    let config = Config::new(MqttString::new("net").unwrap())
+        .with_version(ProtocolVersion::V5)
+        .with_clean_start(false)
+        .with_session_expiry(Duration::from_secs(600))
+        .with_keep_alive(Duration::from_secs(10));
+    Pair::new(
+        config,
+        BrokerConfig::new(),
+        LinkConfig::new(latency).with_seed(seed).with_max_chunk(7),
+        LinkConfig::new(latency)
+            .with_seed(seed + 1)
+            .with_max_chunk(5),
+    )
 }
 
 #[test]
 fn messages_cross_a_slow_chunked_link() {
     for seed in 0..20 {
-        let mut net = Net::new(seed);
+        let mut net = net(seed);
         net.run_until(Duration::from_secs(1));
         assert!(net.client.is_connected(), "seed {seed}");
         let mut ids = Vec::new();
@@ -135,7 +64,7 @@ fn messages_cross_a_slow_chunked_link() {
 /// the ping deadline; reconnecting with the session completes what was in flight.
 #[test]
 fn a_cut_link_is_detected_and_the_session_resumes() {
-    let mut net = Net::new(7);
+    let mut net = net(7);
     net.run_until(Duration::from_secs(1));
     let id = net
         .client
@@ -166,12 +95,7 @@ fn a_cut_link_is_detected_and_the_session_resumes() {
             .any(|(_, e)| matches!(e, Event::Published { .. }))
     );
 
-    net.client.handle_transport_closed(net.instant());
-    net.broker.connection_closed();
-    net.up.restore();
-    net.down.restore();
-    net.broker.new_connection();
-    net.client.handle_transport_open(net.instant());
+    net.reconnect();
     net.run_until(Duration::from_secs(42));
     assert!(net.events.iter().any(|(_, e)| matches!(
         e,

@@ -2,12 +2,15 @@
 //! deadline counts from when it goes out, and while the driver keeps writing the link is alive.
 //! A link on which nothing can be written for a ping timeout is dead.
 
+mod common;
+
 use core::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
+use common::pair::Pair;
 use mqtt_proto::{MqttString, Packet, QoS, TopicName};
-use mqtt_sansio::{Chunks, Client, Config, DisconnectReason, Event, Instant, Message};
-use mqtt_test::{BrokerConfig, FakeBroker, Link, LinkConfig};
+use mqtt_sansio::{Config, DisconnectReason, Event, Message};
+use mqtt_test::{BrokerConfig, LinkConfig};
 
 /// 16 MiB.
 const PAYLOAD: usize = 16 * 1024 * 1024;
@@ -15,106 +18,36 @@ const PAYLOAD: usize = 16 * 1024 * 1024;
 const BANDWIDTH: u64 = 100 * 1024;
 /// What the driver hands the socket at once (its send buffer).
 const WRITE: usize = 64 * 1024;
-const STEP: Duration = Duration::from_millis(20);
 
-struct World {
-    client: Client,
-    broker: FakeBroker,
-    up: Link,
-    down: Link,
-    /// Bytes the driver took from the client and has not written yet.
-    pending: Chunks,
-    now: Instant,
-    events: Vec<(Duration, Event)>,
-    /// Whether the socket accepts bytes (a stalled server stops reading).
-    writable: bool,
+/// Connected over a slow uplink, through a driver that writes 64 KiB at a time.
+fn world() -> Pair {
+    let config =
+        Config::new(MqttString::from_static("slow")).with_keep_alive(Duration::from_secs(60));
+    let ms = Duration::from_millis;
+    let mut w = Pair::new(
+        config,
+        BrokerConfig::new(),
+        LinkConfig::new(ms(10)).with_bandwidth(BANDWIDTH),
+        LinkConfig::new(ms(10)),
+    );
+    w.write_size = WRITE;
+    w.run_until(Duration::from_secs(1));
+    assert!(w.client.is_connected());
+    w
 }
 
-impl World {
-    fn new() -> Self {
-        let config =
-            Config::new(MqttString::from_static("slow")).with_keep_alive(Duration::from_secs(60));
-        let ms = Duration::from_millis;
-        let mut world = Self {
-            client: Client::new(config),
-            broker: FakeBroker::new(BrokerConfig::new()),
-            up: Link::new(LinkConfig::new(ms(10)).with_bandwidth(BANDWIDTH)),
-            down: Link::new(LinkConfig::new(ms(10))),
-            pending: Chunks::new(),
-            now: Instant::ZERO,
-            events: Vec::new(),
-            writable: true,
-        };
-        world.client.handle_transport_open(world.now);
-        world.run_until(Duration::from_secs(1));
-        assert!(world.client.is_connected());
-        world
-    }
-
-    fn elapsed(&self) -> Duration {
-        self.now.saturating_duration_since(Instant::ZERO)
-    }
-
-    /// One step of a driver on a socket with a small send buffer: it writes while the link has
-    /// room, takes the client's next bytes only once it wrote the last, and reports progress.
-    fn step(&mut self) {
-        let now = self.elapsed();
-        while self.writable && self.up.busy_until() <= now {
-            if self.pending.is_empty()
-                && !self
-                    .client
-                    .poll_transmit_chunks(self.now, &mut self.pending)
-            {
-                break;
-            }
-            let piece = self.pending.copy_to_bytes(self.pending.len().min(WRITE));
-            self.up.send(now, &piece);
-            self.client.handle_write_progress(self.now);
-        }
-        while let Some(bytes) = self.up.poll_deliver(now) {
-            self.broker.handle_read(&bytes);
-        }
-        while let Some(bytes) = self.broker.poll_transmit() {
-            self.down.send(now, &bytes);
-        }
-        while let Some(bytes) = self.down.poll_deliver(now) {
-            self.client.handle_read(self.now, &bytes);
-        }
-        if self.client.poll_timeout().is_some_and(|t| t <= self.now) {
-            self.client.handle_timeout(self.now);
-        }
-        while let Some(event) = self.client.poll_event() {
-            self.events.push((now, event));
-        }
-    }
-
-    fn run_until(&mut self, until: Duration) {
-        while self.elapsed() < until {
-            self.step();
-            self.now = self.now + STEP;
-        }
-    }
-
-    fn publish_16_mib(&mut self) {
-        let payload = Bytes::from(vec![7; PAYLOAD]);
-        let topic = TopicName::new("big").unwrap();
-        self.client
-            .publish(Message::new(topic, QoS::AtLeastOnce, payload))
-            .unwrap();
-    }
-
-    fn disconnected(&self) -> Option<(Duration, &DisconnectReason)> {
-        self.events.iter().find_map(|(at, e)| match e {
-            Event::Disconnected(reason) => Some((*at, reason)),
-            _ => None,
-        })
-    }
+fn publish_16_mib(w: &mut Pair) {
+    let payload = Bytes::from(vec![7; PAYLOAD]);
+    let topic = TopicName::new("big").unwrap();
+    w.client
+        .publish(Message::new(topic, QoS::AtLeastOnce, payload))
+        .unwrap();
 }
 
 #[test]
 fn a_pingreq_behind_16_mib_on_a_slow_link_is_not_a_timeout() {
-    let mut w = World::new();
-    w.publish_16_mib();
+    let mut w = world();
+    publish_16_mib(&mut w);
     w.run_until(Duration::from_secs(400));
     assert_eq!(w.disconnected(), None, "no false keep alive timeout");
     assert!(
@@ -140,8 +73,8 @@ fn a_pingreq_behind_16_mib_on_a_slow_link_is_not_a_timeout() {
 
 #[test]
 fn a_link_that_takes_nothing_for_a_ping_timeout_is_dead() {
-    let mut w = World::new();
-    w.publish_16_mib();
+    let mut w = world();
+    publish_16_mib(&mut w);
     w.run_until(Duration::from_secs(5));
     // The server stops reading: nothing more can be written.
     w.writable = false;

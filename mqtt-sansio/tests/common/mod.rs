@@ -2,6 +2,7 @@
 //! `mqtt-proto`.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod pair;
 pub mod rig;
 
 use core::time::Duration;

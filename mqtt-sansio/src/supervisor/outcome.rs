@@ -1,0 +1,151 @@
+//! What the supervisor gives back: the outcome of each command with its tag, received
+//! messages, and the connection's events.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use mqtt_proto::{
+    AckProperties, AuthProperties, ConnAck, PacketId, Publish, ReasonCode, TopicFilter,
+};
+
+use crate::{ClientError, DisconnectReason, ServerLimits, SessionReset};
+
+/// What a finished publish reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Published {
+    /// The packet identifier (QoS 1 and 2).
+    pub packet_id: Option<PacketId>,
+    /// The broker's reason code (MQTT 5.0); success for 3.x and QoS 0.
+    pub reason_code: ReasonCode,
+    /// The properties of the PUBACK or PUBCOMP (MQTT 5.0): a Reason String, User Properties.
+    pub properties: AckProperties,
+}
+
+/// What a finished subscribe or unsubscribe reports: the SUBACK's or UNSUBACK's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Acked {
+    /// One code per filter, in order: the granted QoS (0x00 to 0x02) or a failure. None for an
+    /// UNSUBACK of MQTT 3.1.1, which has no codes.
+    pub reason_codes: Vec<ReasonCode>,
+    /// The acknowledgement's properties (MQTT 5.0): a Reason String, User Properties.
+    pub properties: AckProperties,
+}
+
+/// Why a command did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The session refused it.
+    Client(ClientError),
+    /// The broker answered with a failure reason code.
+    Failed(ReasonCode),
+    /// The connection ended before a QoS 0 message was written (it is not sent again).
+    Disconnected(DisconnectReason),
+    /// The client stopped first.
+    Closed,
+}
+
+/// The outcome of a command, with the tag it came with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Done {
+    /// A publish: acknowledged (QoS 1, 2) or written (QoS 0).
+    Published(Result<Published, Failure>),
+    /// A subscribe or unsubscribe: one code per filter, and the acknowledgement's properties.
+    Codes(Result<Acked, Failure>),
+    /// A flush, a disconnect or an abort.
+    Unit(Result<(), Failure>),
+}
+
+/// A change in the connection, for the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectionEvent {
+    /// Connected; whether the broker resumed the session, and its limits.
+    Connected {
+        /// Whether the broker had a session.
+        session_present: bool,
+        /// The broker's limits for this connection.
+        limits: ServerLimits,
+        /// The CONNACK, with every property (MQTT 5.0): an Assigned Client Identifier, Server
+        /// Keep Alive, Response Information, a Reason String, User Properties, …
+        connack: ConnAck,
+    },
+    /// An AUTH from the broker while no [`Authenticator`] is set (MQTT 5.0 enhanced
+    /// authentication): the application answers with [`Supervisor::auth`] unless it reports
+    /// success.
+    Auth {
+        /// Continue Authentication, Re-authenticate or Success.
+        reason_code: ReasonCode,
+        /// The Authentication Method and Data, a Reason String, User Properties.
+        properties: AuthProperties,
+    },
+    /// The broker had no session: what was subscribed again and queued again.
+    SessionReset(SessionReset),
+    /// The connection ended.
+    Disconnected(DisconnectReason),
+    /// The server answered the subscriptions made again after it lost the session: each
+    /// filter with its granted QoS or failure code (see
+    /// [`Event::Resubscribed`](crate::Event::Resubscribed)).
+    Resubscribed(Vec<(TopicFilter, ReasonCode)>),
+    /// The duplicate guard held back a QoS 2 message the broker sent again after it was
+    /// completed (see [`Event::DuplicateSuppressed`](crate::Event::DuplicateSuppressed)).
+    DuplicateSuppressed {
+        /// The broker's packet identifier.
+        packet_id: PacketId,
+    },
+    /// Another connection with the same client identifier took the session over (MQTT 5.0
+    /// DISCONNECT 0x8E); [`Policy::takeover`] says whether the client stops or comes back
+    /// later (then [`Reconnecting`](Self::Reconnecting) follows).
+    SessionTakenOver,
+    /// Waiting before the next attempt.
+    Reconnecting {
+        /// The attempt that comes next, from 1.
+        attempt: u32,
+        /// How long the client waits first.
+        delay: Duration,
+    },
+    /// The client stopped: a fatal refusal, or `disconnect`.
+    Stopped,
+    /// The application read events more slowly than they came: this many were dropped (the
+    /// oldest) before the ones that follow. Made by the adapters' event queues, never by the
+    /// supervisor.
+    Lagged {
+        /// How many events were dropped.
+        missed: u64,
+    },
+}
+
+/// What the driver takes from [`Supervisor::poll_output`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Output<T> {
+    /// A command finished: answer whoever `T` stands for.
+    Done(T, Done),
+    /// A received message for the application.
+    Message(Publish),
+    /// A change in the connection; after `Disconnected` the driver writes what is left (a
+    /// DISCONNECT), closes the transport and calls
+    /// [`Supervisor::handle_closed`](super::Supervisor::handle_closed).
+    Event(ConnectionEvent),
+}
+
+/// Who waits for a message.
+#[derive(Debug)]
+pub(super) enum Waiter<T> {
+    /// A publish with a tag.
+    Tagged(T),
+    /// A message given to `send`, by number.
+    Sent(u64),
+}
+
+impl<T> Waiter<T> {
+    pub(super) fn sent(&self) -> Option<u64> {
+        match self {
+            Self::Sent(number) => Some(*number),
+            Self::Tagged(_) => None,
+        }
+    }
+}
