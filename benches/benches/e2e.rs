@@ -18,7 +18,8 @@
 //!
 //! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
 //! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it,
-//! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table). The tables are
+//! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table),
+//! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration. The tables are
 //! printed as Markdown, ready for `BENCHMARKS.md`: the first compares `mqtt-tokio` with
 //! `rumqttc`, the second every adapter's rate with `rumqttc`'s.
 
@@ -180,11 +181,13 @@ impl Broker {
         std::fs::create_dir_all(&dir).expect("a temporary directory");
         let config = dir.join("mosquitto.conf");
         // No limit on queued messages: a subscriber that falls behind must lose nothing.
+        // `E2E_BROKER_CONFIG` adds lines (`set_tcp_nodelay true`, say).
+        let extra = std::env::var("E2E_BROKER_CONFIG").unwrap_or_default();
         std::fs::write(
             &config,
             format!(
                 "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_inflight_messages {WINDOW}\nmax_queued_messages 0\nlog_dest none\n"
+                 max_inflight_messages {WINDOW}\nmax_queued_messages 0\nlog_dest none\n{extra}\n"
             ),
         )
         .expect("the broker's configuration");

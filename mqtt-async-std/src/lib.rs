@@ -5,8 +5,8 @@
 //! [`Runtime`]): the connection task owns the socket (async-net; TLS with futures-rustls) and
 //! runs on a thread of its own under `async_io::block_on`, so no executor has to be chosen for
 //! it; the cloneable [`Client`] and the bounded [`Messages`] and [`Events`] streams talk to it
-//! over async-channel, which any executor awaits. The API is the one of `mqtt-tokio`: the same
-//! types.
+//! over tokio's runtime-agnostic `sync::mpsc` channels (no tokio runtime involved), which any
+//! executor awaits. The API is the one of `mqtt-tokio`: the same types.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), mqtt_async_std::Error> {

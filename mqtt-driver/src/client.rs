@@ -17,6 +17,7 @@ use crate::driver::{Channels, Driver};
 use crate::runtime::Runtime;
 use crate::session::{Command, Control, Farewell, Reply, Session};
 use crate::{Error, EventQueue, Options, event_queue};
+use tokio::sync::mpsc;
 
 /// Connects to the broker and starts the connection task on `runtime`.
 ///
@@ -41,17 +42,17 @@ pub async fn connect<R: Runtime>(
         Some(tls) => Some(tls.client_config(options.host())?),
         None => None,
     };
-    let (command_tx, commands) = async_channel::bounded(options.command_capacity.max(1));
-    let (control_tx, control) = async_channel::bounded(4);
-    let (message_tx, message_rx) = async_channel::bounded(options.message_capacity.max(1));
+    let (command_tx, commands) = mpsc::channel(options.command_capacity.max(1));
+    let (control_tx, control) = mpsc::channel(4);
+    let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
     let (event_tx, event_rx) = event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     let taken = Arc::new(Event::new());
     let disconnect_timeout = options.policy.disconnect_timeout;
     let session = Session::new(&options, event_tx, first_tx);
     let channels = Channels {
-        commands: Box::pin(commands),
-        control: Box::pin(control),
+        commands,
+        control,
         messages: message_tx,
         taken: taken.clone(),
     };
@@ -98,8 +99,8 @@ pub async fn connect<R: Runtime>(
 /// ```
 #[derive(Clone, Debug)]
 pub struct Client {
-    commands: async_channel::Sender<Command>,
-    control: async_channel::Sender<Control>,
+    commands: mpsc::Sender<Command>,
+    control: mpsc::Sender<Control>,
     /// [`Policy::disconnect_timeout`](mqtt_sansio::Policy::disconnect_timeout).
     disconnect_timeout: Duration,
 }
@@ -184,10 +185,10 @@ impl Client {
         self.commands
             .try_send(Command::Send(message))
             .map_err(|e| match e {
-                async_channel::TrySendError::Full(_) => Error::Client(ClientError::QueueFull(
-                    self.commands.capacity().unwrap_or_default(),
-                )),
-                async_channel::TrySendError::Closed(_) => Error::Closed,
+                mpsc::error::TrySendError::Full(_) => {
+                    Error::Client(ClientError::QueueFull(self.commands.max_capacity()))
+                }
+                mpsc::error::TrySendError::Closed(_) => Error::Closed,
             })
     }
 
@@ -407,7 +408,7 @@ pub fn granted(codes: &[ReasonCode]) -> Result<QoS, Error> {
 /// take them, the client stops reading the socket and TCP slows the broker down.
 #[derive(Debug)]
 pub struct Messages {
-    rx: async_channel::Receiver<Publish>,
+    rx: mpsc::Receiver<Publish>,
     /// Tells the connection task that there is room again.
     taken: Arc<Event>,
 }
@@ -424,7 +425,7 @@ impl Messages {
     ///
     /// Cancel safe: a message is never lost by dropping this future.
     pub async fn recv(&mut self) -> Option<Publish> {
-        let message = self.rx.recv().await.ok();
+        let message = self.rx.recv().await;
         self.taken(message)
     }
 

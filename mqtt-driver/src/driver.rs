@@ -10,12 +10,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_channel::{Receiver, Sender, TrySendError};
 use bytes::{Buf, BytesMut};
 use event_listener::{Event, EventListener};
-use futures_lite::{Future, Stream};
+use futures_lite::Future;
 use mqtt_proto::Publish;
 use mqtt_sansio::{Chunks, End, Instant};
+use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::mpsc::{Receiver, Sender};
 
 use crate::runtime::{FuturesIo, Runtime, Timer, Transport};
 use crate::session::{Command, Control, Session};
@@ -50,9 +51,8 @@ const FAR: Duration = Duration::from_secs(86_400);
 
 /// The channels between the handles and the connection task.
 pub(crate) struct Channels {
-    /// Pinned: a receiver polled as a stream keeps its listener inside.
-    pub(crate) commands: Pin<Box<Receiver<Command>>>,
-    pub(crate) control: Pin<Box<Receiver<Control>>>,
+    pub(crate) commands: Receiver<Command>,
+    pub(crate) control: Receiver<Control>,
     pub(crate) messages: Sender<Publish>,
     /// Notified when the application takes a message: room in the stream.
     pub(crate) taken: Arc<Event>,
@@ -299,14 +299,14 @@ impl<R: Runtime> Driver<R> {
     /// Polls the handles' channels: control always, commands while the session has room.
     fn poll_handles(&mut self, cx: &mut Context<'_>, accepting: bool, ready: &mut Ready) {
         if self.control_open {
-            if let Poll::Ready(control) = self.channels.control.as_mut().poll_next(cx) {
+            if let Poll::Ready(control) = self.channels.control.poll_recv(cx) {
                 self.control_open = control.is_some();
                 ready.abandoned |= control.is_none();
                 ready.control = control;
             }
         }
         if accepting && self.commands_open {
-            if let Poll::Ready(command) = self.channels.commands.as_mut().poll_next(cx) {
+            if let Poll::Ready(command) = self.channels.commands.poll_recv(cx) {
                 self.commands_open = command.is_some();
                 ready.abandoned |= command.is_none();
                 ready.command = command;
@@ -390,7 +390,7 @@ fn ready_value<T>(poll: Poll<T>) -> Option<T> {
 /// looking, so that room made in between is not missed.
 fn poll_room(cx: &mut Context<'_>, room: &mut Option<EventListener>, channels: &Channels) -> bool {
     let listener = room.get_or_insert_with(|| channels.taken.listen());
-    if !channels.messages.is_full() {
+    if channels.messages.capacity() > 0 {
         return true;
     }
     Pin::new(listener).poll(cx).is_ready()
