@@ -70,7 +70,7 @@ impl From<mqtt_sansio::Failure> for Error {
             mqtt_sansio::Failure::Client(e) => Self::Client(e),
             mqtt_sansio::Failure::Failed(code) => Self::Failed(code),
             mqtt_sansio::Failure::Disconnected(reason) => Self::Disconnected(reason),
-            _ => Self::Closed,
+            mqtt_sansio::Failure::Closed => Self::Closed,
         }
     }
 }
@@ -88,7 +88,7 @@ impl Error {
             End::Reason(DisconnectReason::Refused(connack)) => Self::Refused(connack.reason_code),
             End::Reason(DisconnectReason::ConnAckTimeout) => Self::ConnectTimeout,
             End::Reason(reason) => Self::Disconnected(reason),
-            _ => Self::Closed,
+            End::Stop => Self::Closed,
         }
     }
 }

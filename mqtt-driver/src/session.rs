@@ -47,8 +47,11 @@ impl Tag {
             (Self::Unit(tx), Done::Unit(result)) => {
                 let _ = tx.send(result.map_err(Error::from));
             }
-            // The supervisor answers each tag with the kind it was given for.
-            _ => {}
+            // The supervisor answers each tag with the outcome of the command it was given
+            // with: these pairs do not occur.
+            (Self::Publish(_), Done::Codes(_) | Done::Unit(_))
+            | (Self::Codes(_), Done::Published(_) | Done::Unit(_))
+            | (Self::Unit(_), Done::Published(_) | Done::Codes(_)) => {}
         }
     }
 }
@@ -189,8 +192,7 @@ impl Session {
                     // A full event queue makes room and says so: the application lags.
                     self.events.send(event);
                 }
-                // Outputs a later supervisor adds reach no caller until a driver handles them.
-                _ => {}
+
             }
         }
         Dispatched { outputs, ended }

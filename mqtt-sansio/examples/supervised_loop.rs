@@ -122,7 +122,6 @@ fn connection(
                     println!("connected (session present: {session_present})");
                 }
                 Output::Event(event) => println!("{event:?}"),
-                _ => {}
             }
         }
         if let Some(reason) = ended {

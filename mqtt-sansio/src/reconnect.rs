@@ -78,8 +78,10 @@ pub enum Takeover {
 }
 
 /// How a connection ended, for [`Reconnect::next`].
+///
+/// Exhaustive on purpose: a new variant is a change every driver has to handle, so it breaks
+/// their builds instead of reaching a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum End {
     /// The session ended it, for this reason.
     Reason(DisconnectReason),

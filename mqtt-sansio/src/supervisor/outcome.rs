@@ -34,8 +34,9 @@ pub struct Acked {
 }
 
 /// Why a command did not succeed.
+/// Exhaustive on purpose: a new variant is a change every driver has to handle, so it breaks
+/// their builds instead of reaching a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Failure {
     /// The session refused it.
     Client(ClientError),
@@ -48,8 +49,9 @@ pub enum Failure {
 }
 
 /// The outcome of a command, with the tag it came with.
+/// Exhaustive on purpose: a new variant is a change every driver has to handle, so it breaks
+/// their builds instead of reaching a wildcard arm.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Done {
     /// A publish: acknowledged (QoS 1, 2) or written (QoS 0).
     Published(Result<Published, Failure>),
@@ -119,8 +121,9 @@ pub enum ConnectionEvent {
 }
 
 /// What the driver takes from [`Supervisor::poll_output`].
+/// Exhaustive on purpose: a new variant is a change every driver has to handle, so it breaks
+/// their builds instead of reaching a wildcard arm.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum Output<T> {
     /// A command finished: answer whoever `T` stands for.
     Done(T, Done),
