@@ -75,7 +75,8 @@ impl World {
                 moved = true;
             }
             if let Some(bytes) = self.broker.poll_transmit() {
-                self.s.handle_read(self.now, &mut BytesMut::from(&bytes[..]));
+                self.s
+                    .handle_read(self.now, &mut BytesMut::from(&bytes[..]));
                 moved = true;
             }
             self.outputs();
@@ -367,7 +368,8 @@ fuzz_target!(|data: &[u8]| {
         w.pump();
         w.record_completions();
         if w.s.must_stop() && !w.stopped {
-            let end = w.s.handle_closed(mqtt_sansio::DisconnectReason::ByClient, true);
+            let end =
+                w.s.handle_closed(mqtt_sansio::DisconnectReason::ByClient, true);
             assert_eq!(end, End::Stop);
             w.stop();
         }

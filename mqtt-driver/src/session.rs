@@ -192,7 +192,6 @@ impl Session {
                     // A full event queue makes room and says so: the application lags.
                     self.events.send(event);
                 }
-
             }
         }
         Dispatched { outputs, ended }

@@ -21,7 +21,12 @@
 //!   [`Retry`], which classifies the reason code that refused or ended a connection as fatal,
 //!   throttling, a session taken over, or transient. The backoff comes down only as
 //!   connections stay up ([`Policy::stable_after`]), never on CONNACK alone.
-//! - [`Supervisor`]: the session with the bookkeeping every driver needs around it.
+//! - [`Supervisor`]: the session with the bookkeeping every driver needs around it, in the
+//!   session's own vocabulary (inputs `handle_*` with `now`, outputs `poll_*`). It is a layer of
+//!   its own rather than a mode of [`Client`]: a loop that needs neither tags nor the reconnect
+//!   decision (a microcontroller with one publish at a time) keeps the smaller `Client`, and the
+//!   two hand-written loops of the examples read the same way, `custom_loop.rs` on the
+//!   `Client`, `supervised_loop.rs` on the `Supervisor`.
 //!
 //! Nothing is dropped without a word: a command the session accepted and cannot carry out any
 //! more (the limits of a new connection, a QoS 0 message whose connection ended first) ends with
