@@ -75,8 +75,8 @@ pub enum ConnectionEvent {
         /// Keep Alive, Response Information, a Reason String, User Properties, …
         connack: ConnAck,
     },
-    /// An AUTH from the broker while no [`Authenticator`] is set (MQTT 5.0 enhanced
-    /// authentication): the application answers with [`Supervisor::auth`] unless it reports
+    /// An AUTH from the broker while no [`Authenticator`](crate::Authenticator) is set (MQTT 5.0 enhanced
+    /// authentication): the application answers with [`Supervisor::auth`](super::Supervisor::auth) unless it reports
     /// success.
     Auth {
         /// Continue Authentication, Re-authenticate or Success.
@@ -99,7 +99,7 @@ pub enum ConnectionEvent {
         packet_id: PacketId,
     },
     /// Another connection with the same client identifier took the session over (MQTT 5.0
-    /// DISCONNECT 0x8E); [`Policy::takeover`] says whether the client stops or comes back
+    /// DISCONNECT 0x8E); [`Policy::takeover`](crate::Policy::takeover) says whether the client stops or comes back
     /// later (then [`Reconnecting`](Self::Reconnecting) follows).
     SessionTakenOver,
     /// Waiting before the next attempt.
@@ -120,7 +120,7 @@ pub enum ConnectionEvent {
     },
 }
 
-/// What the driver takes from [`Supervisor::poll_output`].
+/// What the driver takes from [`Supervisor::poll_output`](super::Supervisor::poll_output).
 /// Exhaustive on purpose: a new variant is a change every driver has to handle, so it breaks
 /// their builds instead of reaching a wildcard arm.
 #[derive(Debug)]
