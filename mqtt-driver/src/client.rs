@@ -131,6 +131,16 @@ impl Client {
     ///
     /// While disconnected, the message waits in the session and goes out after reconnecting.
     ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// use mqtt_proto::QoS;
+    ///
+    /// let published = client.publish("sensors/7/t", QoS::AtLeastOnce, false, "21.5").await?;
+    /// println!("PUBACK {:?} for {:?}", published.reason_code, published.packet_id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidTopic`], [`Error::Client`] (queue full, QoS or retain not supported,
     /// too large), [`Error::Failed`] for a failure reason code from the broker, [`Error::Closed`].
@@ -208,6 +218,16 @@ impl Client {
 
     /// Subscribes to `filter` at `qos`; resolves with the QoS the broker granted.
     ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// use mqtt_proto::QoS;
+    ///
+    /// let granted = client.subscribe("sensors/+/t", QoS::ExactlyOnce).await?;
+    /// assert!(granted <= QoS::ExactlyOnce);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidTopic`], [`Error::Failed`] when the broker refused the filter,
     /// [`Error::Client`], [`Error::Closed`].
@@ -249,6 +269,20 @@ impl Client {
     }
 
     /// Acknowledges a received QoS 1 or 2 message (with manual acks configured).
+    ///
+    /// ```no_run
+    /// # async fn run(
+    /// #     client: mqtt_driver::Client,
+    /// #     mut messages: mqtt_driver::Messages,
+    /// # ) -> Result<(), mqtt_driver::Error> {
+    /// // With `options.config.manual_acks` set: acknowledge once the message is stored.
+    /// while let Some(message) = messages.recv().await {
+    ///     // ... store it ...
+    ///     client.ack(&message).await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Client`] for an unknown identifier or automatic acks, [`Error::Closed`].
@@ -305,6 +339,15 @@ impl Client {
     /// down) until [`resume`](Self::resume), as when the application does not take them from
     /// [`Messages`]. The session goes on sending, and keeps the connection alive without
     /// expecting the PINGRESP it does not read. Also across reconnections.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// client.pause().await?; // the database is being migrated: hold the messages back
+    /// // ...
+    /// client.resume().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// [`Error::Closed`] when the task already stopped.
