@@ -181,17 +181,11 @@ impl<R: Runtime> Driver<R> {
                 return false;
             }
             let accepting = self.session.supervisor_ref().has_room();
-            let ready = std::future::poll_fn(|cx| {
-                let mut ready = Ready::default();
-                self.poll_handles(cx, accepting, &mut ready);
-                ready.timer = timer.poll_elapsed(cx).is_ready();
-                if ready.any() {
-                    Poll::Ready(ready)
-                } else {
-                    Poll::Pending
-                }
-            })
-            .await;
+            let ready = self
+                .turn(accepting, |cx, ready, _| {
+                    ready.timer = timer.poll_elapsed(cx).is_ready();
+                })
+                .await;
             let elapsed = ready.timer;
             // What was taken from the channels in this turn is applied, elapsed or not.
             self.handle(ready);
@@ -246,29 +240,22 @@ impl<R: Runtime> Driver<R> {
             }
             let accepting = self.session.supervisor_ref().has_room();
             let waiting = !self.session.inbox().is_empty();
-            let ready = std::future::poll_fn(|cx| {
-                let mut ready = Ready::default();
-                self.poll_handles(cx, accepting, &mut ready);
-                if waiting {
-                    ready.room = poll_room(cx, &mut room, &self.channels);
-                }
-                if !conn.write_buf.is_empty() || conn.unflushed {
-                    ready.written = ready_value(poll_write(cx, &mut conn));
-                }
-                if reading {
-                    ready.read = ready_value(poll_read(cx, &mut conn));
-                }
-                if deadline.is_some() {
-                    ready.timer = timer.poll_elapsed(cx).is_ready();
-                }
-                if ready.any() {
-                    Poll::Ready(ready)
-                } else {
-                    Poll::Pending
-                }
-            })
-            .await;
-            let mut ready = ready;
+            let mut ready = self
+                .turn(accepting, |cx, ready, channels| {
+                    if waiting {
+                        ready.room = poll_room(cx, &mut room, channels);
+                    }
+                    if !conn.write_buf.is_empty() || conn.unflushed {
+                        ready.written = ready_value(poll_write(cx, &mut conn));
+                    }
+                    if reading {
+                        ready.read = ready_value(poll_read(cx, &mut conn));
+                    }
+                    if deadline.is_some() {
+                        ready.timer = timer.poll_elapsed(cx).is_ready();
+                    }
+                })
+                .await;
             let now = self.now();
             let failed = matches!(ready.written, Some(Err(_)));
             match ready.written.take() {
@@ -294,6 +281,26 @@ impl<R: Runtime> Driver<R> {
             }
             self.handle(ready);
         }
+    }
+
+    /// Waits until something is ready: the handles' channels, or what `poll` looks at (the
+    /// transport, the timer, room in the message stream).
+    async fn turn(
+        &mut self,
+        accepting: bool,
+        mut poll: impl FnMut(&mut Context<'_>, &mut Ready, &Channels),
+    ) -> Ready {
+        std::future::poll_fn(|cx| {
+            let mut ready = Ready::default();
+            self.poll_handles(cx, accepting, &mut ready);
+            poll(cx, &mut ready, &self.channels);
+            if ready.any() {
+                Poll::Ready(ready)
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     }
 
     /// Polls the handles' channels: control always, commands while the session has room.
