@@ -431,3 +431,38 @@ fn fatal_ends_are_those_fresh_credentials_may_cure() {
     ));
     assert!(auth.is_fatal());
 }
+
+#[test]
+fn credentials_and_read_pauses_reach_the_session() {
+    let config = Config::new(MqttString::from_static("sup"))
+        .with_version(ProtocolVersion::V5)
+        .with_keep_alive(Duration::from_secs(10));
+    let mut rig = Rig::unopened(config, BrokerConfig::new(), Policy::default());
+    // Fresh credentials go into the next CONNECT.
+    rig.s.set_credentials(
+        Some(MqttString::from_static("alice")),
+        Some(Bytes::from_static(b"secret")),
+    );
+    rig.s.handle_transport_open(rig.now);
+    rig.pump();
+    let received = rig.broker.take_received();
+    let Some(Packet::Connect(connect)) = received.first() else {
+        panic!("{received:?}")
+    };
+    assert_eq!(connect.username, Some(MqttString::from_static("alice")));
+    assert_eq!(connect.password, Some(Bytes::from_static(b"secret")));
+    rig.outputs();
+
+    // While reading is paused, a PINGREQ goes out without a PINGRESP deadline; resuming brings
+    // the deadline back.
+    rig.s.handle_read_paused(rig.now);
+    rig.now = rig.now + Duration::from_secs(10);
+    rig.s.handle_timeout(rig.now);
+    while rig.s.poll_transmit(rig.now, &mut rig.out) {
+        rig.out.clear();
+        rig.s.handle_written();
+    }
+    assert_eq!(rig.s.client().timer(), Some(Timer::KeepAlive));
+    rig.s.handle_read_resumed(rig.now);
+    assert_eq!(rig.s.client().timer(), Some(Timer::PingResp));
+}
