@@ -1,8 +1,8 @@
 //! Each public method of the async-std / smol client against Mosquitto, beyond the shared
 //! suite: `publish_message` at every QoS, `send` / `try_send` / `flush`, several filters at once,
-//! unsubscribing, manual acks, `abort` against `disconnect_within`, the message stream's end,
-//! refusals and errors after the client stopped. Run under smol; the shared suite runs both
-//! executors.
+//! unsubscribing, manual acks, `abort` against `disconnect_within`, the message stream's end
+//! (with the messages it had no room for), refusals and errors after the client stopped. Run
+//! under smol; the shared suite runs both executors.
 
 use std::future::Future;
 use std::time::Duration;
@@ -282,5 +282,49 @@ fn a_refusal_is_the_first_error() {
             };
             assert!(code.is_error(), "{version}: {code:?}");
         }
+    });
+}
+
+#[test]
+fn messages_the_stream_had_no_room_for_follow_its_end() {
+    smol::block_on(async {
+        let broker = Mosquitto::start();
+        let mut o = options(&broker, "full-stream", ProtocolVersion::V5);
+        o.message_capacity = 1;
+        let (client, mut messages, _events) = step("connect", connect(o)).await.unwrap();
+        step("subscribe", client.subscribe("full/#", QoS::AtLeastOnce))
+            .await
+            .unwrap();
+        let (publisher, _m, _e) = step(
+            "the publisher connects",
+            connect(options(&broker, "filler", ProtocolVersion::V5)),
+        )
+        .await
+        .unwrap();
+        for n in 0..5 {
+            step(
+                "publish",
+                publisher.publish("full/n", QoS::AtLeastOnce, false, n.to_string()),
+            )
+            .await
+            .unwrap();
+        }
+        // One message in the stream; the next, received and acknowledged, waits in the
+        // connection task, which stopped reading.
+        async_io::Timer::after(Duration::from_millis(300)).await;
+        step("disconnect", client.disconnect()).await.unwrap();
+        let mut received = Vec::new();
+        while let Some(message) = within(WAIT, messages.recv()).await.flatten() {
+            received.push(String::from_utf8(message.payload().to_vec()).unwrap());
+        }
+        assert!(
+            received.len() >= 2,
+            "the held message is delivered: {received:?}"
+        );
+        let expected: Vec<String> = (0..received.len()).map(|n| n.to_string()).collect();
+        assert_eq!(received, expected);
+        step("the publisher disconnects", publisher.disconnect())
+            .await
+            .unwrap();
     });
 }

@@ -3,7 +3,8 @@
 //! task on a [`Runtime`].
 
 use core::time::Duration;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use event_listener::Event;
@@ -48,6 +49,7 @@ pub async fn connect<R: Runtime>(
     let (event_tx, event_rx) = event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     let taken = Arc::new(Event::new());
+    let leftover = Arc::new(Mutex::new(VecDeque::new()));
     let disconnect_timeout = options.policy.disconnect_timeout;
     let session = Session::new(&options, event_tx, first_tx);
     let channels = Channels {
@@ -55,6 +57,7 @@ pub async fn connect<R: Runtime>(
         control,
         messages: message_tx,
         taken: taken.clone(),
+        leftover: leftover.clone(),
     };
     let driver = Driver::new(runtime.clone(), options, tls, session, channels);
     runtime.spawn(Box::pin(driver.run()));
@@ -68,6 +71,7 @@ pub async fn connect<R: Runtime>(
         Messages {
             rx: message_rx,
             taken,
+            leftover,
         },
         Events(event_rx),
     ))
@@ -454,29 +458,44 @@ pub struct Messages {
     rx: mpsc::Receiver<Publish>,
     /// Tells the connection task that there is room again.
     taken: Arc<Event>,
+    /// What the connection task received and the stream had no room for when the client
+    /// stopped: it follows the stream's last message.
+    leftover: Arc<Mutex<VecDeque<Publish>>>,
 }
 
 impl Messages {
-    fn taken(&self, message: Option<Publish>) -> Option<Publish> {
-        if message.is_some() {
-            self.taken.notify(1);
-        }
-        message
+    fn taken(&self, message: Publish) -> Option<Publish> {
+        self.taken.notify(1);
+        Some(message)
     }
 
-    /// The next message; `None` when the client stopped and every message was taken.
+    /// After the stream's end: the next message the stream had no room for.
+    fn leftover(&self) -> Option<Publish> {
+        self.leftover
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+
+    /// The next message; `None` when the client stopped and every message was taken, those
+    /// the stream had no room for when it stopped included.
     ///
     /// Cancel safe: a message is never lost by dropping this future.
     pub async fn recv(&mut self) -> Option<Publish> {
-        let message = self.rx.recv().await;
-        self.taken(message)
+        match self.rx.recv().await {
+            Some(message) => self.taken(message),
+            None => self.leftover(),
+        }
     }
 
     /// The next message if one is waiting, without waiting; `None` when none is (or the client
-    /// stopped).
+    /// stopped and every message was taken).
     pub fn try_recv(&mut self) -> Option<Publish> {
-        let message = self.rx.try_recv().ok();
-        self.taken(message)
+        match self.rx.try_recv() {
+            Ok(message) => self.taken(message),
+            Err(mpsc::error::TryRecvError::Disconnected) => self.leftover(),
+            Err(mpsc::error::TryRecvError::Empty) => None,
+        }
     }
 }
 

@@ -4,9 +4,10 @@
 //! deadline), then waits for whatever comes first: the transport writable or readable, room in
 //! the message stream, a command, the deadline.
 
+use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -56,6 +57,8 @@ pub(crate) struct Channels {
     pub(crate) messages: Sender<Publish>,
     /// Notified when the application takes a message: room in the stream.
     pub(crate) taken: Arc<Event>,
+    /// Where the messages the stream has no room for go when the client stops.
+    pub(crate) leftover: Arc<Mutex<VecDeque<Publish>>>,
 }
 
 pub(crate) struct Driver<R: Runtime> {
@@ -163,6 +166,15 @@ impl<R: Runtime> Driver<R> {
             }
         }
         self.session.stop();
+        // Received messages the stream has no room for follow its last message: none is lost
+        // because the client stopped.
+        self.deliver();
+        let held = std::mem::take(self.session.inbox());
+        *self
+            .channels
+            .leftover
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = held;
         // A command sent after the last answer would otherwise wait for ever: the channels
         // keep what is queued while any sender lives, and the handles hold senders. Closing
         // makes later sends fail; dropping what is queued answers `Closed`.
