@@ -464,9 +464,10 @@ pub struct Messages {
 }
 
 impl Messages {
-    fn taken(&self, message: Publish) -> Option<Publish> {
+    /// A message taken: room in the stream, which the connection task learns.
+    fn taken(&self, message: Publish) -> Publish {
         self.taken.notify(1);
-        Some(message)
+        message
     }
 
     /// After the stream's end: the next message the stream had no room for.
@@ -483,7 +484,7 @@ impl Messages {
     /// Cancel safe: a message is never lost by dropping this future.
     pub async fn recv(&mut self) -> Option<Publish> {
         match self.rx.recv().await {
-            Some(message) => self.taken(message),
+            Some(message) => Some(self.taken(message)),
             None => self.leftover(),
         }
     }
@@ -492,7 +493,7 @@ impl Messages {
     /// stopped and every message was taken).
     pub fn try_recv(&mut self) -> Option<Publish> {
         match self.rx.try_recv() {
-            Ok(message) => self.taken(message),
+            Ok(message) => Some(self.taken(message)),
             Err(mpsc::error::TryRecvError::Disconnected) => self.leftover(),
             Err(mpsc::error::TryRecvError::Empty) => None,
         }
