@@ -81,7 +81,7 @@ impl Shared {
             if state.stopped {
                 return None;
             }
-            if state.session.supervisor_ref().has_room() {
+            if state.session.supervisor().has_room() {
                 return Some(state);
             }
             state = self
@@ -106,7 +106,7 @@ impl State {
             let mut moved = false;
             if self
                 .session
-                .supervisor()
+                .supervisor_mut()
                 .poll_transmit(now, &mut self.write_buf)
             {
                 moved = true;
@@ -116,9 +116,9 @@ impl State {
                 };
                 self.write_buf.clear();
                 if sent {
-                    self.session.supervisor().handle_written();
+                    self.session.supervisor_mut().handle_written();
                 } else {
-                    self.session.supervisor().handle_transport_closed(now);
+                    self.session.supervisor_mut().handle_transport_closed(now);
                 }
             }
             let dispatched = self.session.dispatch();
@@ -166,7 +166,7 @@ impl State {
     /// How long until the session's next deadline.
     fn until_deadline(&self) -> Duration {
         self.session
-            .supervisor_ref()
+            .supervisor()
             .poll_timeout()
             .map_or(Duration::from_secs(3600), |t| {
                 t.saturating_duration_since(self.now())
@@ -204,7 +204,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         if let Some(delay) = next {
             // Sleep, unless `disconnect` or `abort` comes first.
             let deadline = std::time::Instant::now() + delay;
-            while !state.session.supervisor_ref().must_stop() {
+            while !state.session.supervisor().must_stop() {
                 if state.session.take_reconnect_now() {
                     break;
                 }
@@ -218,7 +218,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
             }
-            if !state.session.supervisor_ref().must_stop() {
+            if !state.session.supervisor().must_stop() {
                 continue;
             }
         }
@@ -239,13 +239,13 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
     let now = state.now();
     // A wish to reconnect at once was for the wait this connection ends.
     let _ = state.session.take_reconnect_now();
-    state.session.supervisor().handle_transport_open(now);
+    state.session.supervisor_mut().handle_transport_open(now);
     state.pump(&shared.changed);
     let mut raw = vec![0_u8; READ_CHUNK];
     let mut plain = BytesMut::new();
     let mut reading = true;
     loop {
-        if state.session.supervisor_ref().must_stop() {
+        if state.session.supervisor().must_stop() {
             if let Some(mut link) = state.link.take() {
                 link.shutdown();
             }
@@ -254,7 +254,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         }
         if let Some(reason) = state.ended.take() {
             state.link = None;
-            let end = state.session.supervisor().handle_closed(reason, true);
+            let end = state.session.supervisor_mut().handle_closed(reason, true);
             state.pump(&shared.changed);
             return end;
         }
@@ -265,7 +265,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
             reading = !reading;
             if reading && !plain.is_empty() {
                 // What was read while reading was paused.
-                state.session.supervisor().handle_read(now, &mut plain);
+                state.session.supervisor_mut().handle_read(now, &mut plain);
             }
             state.pump(&shared.changed);
             continue;
@@ -278,7 +278,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
             let now = state.now();
-            state.session.supervisor().handle_timeout(now);
+            state.session.supervisor_mut().handle_timeout(now);
             state.deliver();
             state.pump(&shared.changed);
             continue;
@@ -290,7 +290,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
         state = shared.lock();
         let now = state.now();
         match read {
-            Ok(0) => state.session.supervisor().handle_transport_closed(now),
+            Ok(0) => state.session.supervisor_mut().handle_transport_closed(now),
             Ok(n) => {
                 let received = match state.link.as_mut() {
                     Some(link) => link.receive(&raw[..n], &mut plain),
@@ -299,14 +299,14 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 match received {
                     // Paused meanwhile: the bytes wait in `plain` until reading resumes.
                     Ok(()) if !state.session.reading(now) => {}
-                    Ok(()) => state.session.supervisor().handle_read(now, &mut plain),
-                    Err(_) => state.session.supervisor().handle_transport_closed(now),
+                    Ok(()) => state.session.supervisor_mut().handle_read(now, &mut plain),
+                    Err(_) => state.session.supervisor_mut().handle_transport_closed(now),
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => state.session.supervisor().handle_transport_closed(now),
+            Err(_) => state.session.supervisor_mut().handle_transport_closed(now),
         }
-        state.session.supervisor().handle_timeout(now);
+        state.session.supervisor_mut().handle_timeout(now);
         state.pump(&shared.changed);
     }
 }

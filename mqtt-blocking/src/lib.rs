@@ -230,9 +230,9 @@ impl Client {
         if state.stopped {
             return Err(Error::Closed);
         }
-        if !state.session.supervisor_ref().has_room() {
+        if !state.session.supervisor().has_room() {
             return Err(Error::Client(ClientError::QueueFull(
-                state.session.supervisor_ref().client().pending(),
+                state.session.supervisor().client().pending(),
             )));
         }
         state.session.command(Command::Send(message));

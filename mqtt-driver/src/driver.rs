@@ -189,10 +189,10 @@ impl<R: Runtime> Driver<R> {
         let mut timer = self.runtime.timer(self.runtime.now() + delay);
         loop {
             let _ = self.session.dispatch();
-            if self.session.supervisor_ref().must_stop() {
+            if self.session.supervisor().must_stop() {
                 return false;
             }
-            let accepting = self.session.supervisor_ref().has_room();
+            let accepting = self.session.supervisor().has_room();
             let ready = self
                 .turn(accepting, |cx, ready, _| {
                     ready.timer = timer.poll_elapsed(cx).is_ready();
@@ -202,7 +202,7 @@ impl<R: Runtime> Driver<R> {
             // What was taken from the channels in this turn is applied, elapsed or not.
             self.handle(ready);
             if elapsed || self.session.take_reconnect_now() {
-                return !self.session.supervisor_ref().must_stop();
+                return !self.session.supervisor().must_stop();
             }
         }
     }
@@ -219,38 +219,41 @@ impl<R: Runtime> Driver<R> {
         let now = self.now();
         // A wish to reconnect at once was for the wait this connection ends.
         let _ = self.session.take_reconnect_now();
-        self.session.supervisor().handle_transport_open(now);
+        self.session.supervisor_mut().handle_transport_open(now);
         let mut timer = self.runtime.timer(self.runtime.now() + FAR);
+        // The deadline the timer is set to: set again only when it moves (an async-io timer
+        // goes through the reactor each time).
+        let mut armed = None;
         let mut room: Option<EventListener> = None;
         loop {
-            if self.session.supervisor_ref().must_stop() {
+            if self.session.supervisor().must_stop() {
                 let _ = self.session.dispatch();
                 return End::Stop;
             }
             // Bytes, then outputs, then the deadline: the drain order of the session.
             if conn.write_buf.is_empty() && !conn.unflushed {
-                self.session.supervisor().handle_written();
+                self.session.supervisor_mut().handle_written();
             }
             let now = self.now();
             // The bytes are in the write buffer, which says whether there are any.
             let _ = self
                 .session
-                .supervisor()
+                .supervisor_mut()
                 .poll_transmit(now, &mut conn.write_buf);
             if let Some(reason) = self.session.dispatch().ended {
                 let written = close(&self.runtime, &mut conn).await;
-                let end = self.session.supervisor().handle_closed(reason, written);
+                let end = self.session.supervisor_mut().handle_closed(reason, written);
                 let _ = self.session.dispatch();
                 return end;
             }
             self.deliver();
-            let now = self.now();
             let reading = self.session.reading(now);
-            let deadline = self.session.supervisor_ref().poll_timeout();
-            if let Some(deadline) = deadline {
+            let deadline = self.session.supervisor().poll_timeout();
+            if let Some(deadline) = deadline.filter(|d| armed != Some(*d)) {
                 timer.reset(self.at(deadline));
+                armed = Some(deadline);
             }
-            let accepting = self.session.supervisor_ref().has_room();
+            let accepting = self.session.supervisor().has_room();
             let waiting = !self.session.inbox().is_empty();
             let mut ready = self
                 .turn(accepting, |cx, ready, channels| {
@@ -271,25 +274,27 @@ impl<R: Runtime> Driver<R> {
             let now = self.now();
             let failed = matches!(ready.written, Some(Err(_)));
             match ready.written.take() {
-                Some(Ok(())) => self.session.supervisor().handle_write_progress(now),
-                Some(Err(_)) => self.session.supervisor().handle_transport_closed(now),
+                Some(Ok(())) => self.session.supervisor_mut().handle_write_progress(now),
+                Some(Err(_)) => self.session.supervisor_mut().handle_transport_closed(now),
                 None => {}
             }
             // Bytes read after the transport failed belong to a connection that is over.
             match ready.read.take().filter(|_| !failed) {
-                Some(Ok(0) | Err(_)) => self.session.supervisor().handle_transport_closed(now),
+                Some(Ok(0) | Err(_)) => self.session.supervisor_mut().handle_transport_closed(now),
                 Some(Ok(_)) => self
                     .session
-                    .supervisor()
+                    .supervisor_mut()
                     .handle_read(now, &mut conn.read_buf),
                 None => {}
             }
             if ready.room {
+                // The next turn hands the held messages over.
                 room = None;
-                self.deliver();
             }
             if ready.timer {
-                self.session.supervisor().handle_timeout(now);
+                self.session.supervisor_mut().handle_timeout(now);
+                // A timer that fired is set again, whatever the next deadline.
+                armed = None;
             }
             self.handle(ready);
         }
@@ -339,7 +344,7 @@ impl<R: Runtime> Driver<R> {
             self.session.command(command);
             // Take what else is waiting, so that many small publishes leave in one write.
             for _ in 0..BATCH {
-                if !self.session.supervisor_ref().has_room() {
+                if !self.session.supervisor().has_room() {
                     break;
                 }
                 let Ok(command) = self.channels.commands.try_recv() else {

@@ -158,15 +158,15 @@ impl Session {
         }
     }
 
-    /// The supervisor, for its inputs and outputs.
-    pub fn supervisor(&mut self) -> &mut Supervisor<Tag> {
-        &mut self.sup
-    }
-
     /// The supervisor's getters.
     #[must_use]
-    pub const fn supervisor_ref(&self) -> &Supervisor<Tag> {
+    pub const fn supervisor(&self) -> &Supervisor<Tag> {
         &self.sup
+    }
+
+    /// The supervisor, for its inputs and outputs.
+    pub fn supervisor_mut(&mut self) -> &mut Supervisor<Tag> {
+        &mut self.sup
     }
 
     /// Answers finished commands, holds received messages for the application and reports

@@ -207,8 +207,8 @@ impl<T> Supervisor<T> {
 
     // ---- between connections ----
 
-    /// Whether and when to connect again after `end`, at `now` ([`Reconnect::next`](crate::Reconnect::next) under the
-    /// policy): `first` says that no connection was accepted yet (the caller of connect waits:
+    /// Whether and when to connect again after `end`, at `now`
+    /// ([`Reconnect::next`](crate::Reconnect::next) under the policy): `first` says that no connection was accepted yet (the caller of connect waits:
     /// it gets the failure instead of a retry); `fresh_credentials` that the driver's
     /// credentials hook has new ones (a fatal refusal is then worth another attempt); `jitter`
     /// is a fresh uniformly random number. A takeover is reported as
