@@ -60,6 +60,11 @@ impl<V> IdMap<V> {
         self.entries.iter().map(|(_, v)| v)
     }
 
+    /// The entries, in identifier order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u16, &V)> {
+        self.entries.iter().map(|(k, v)| (*k, v))
+    }
+
     /// Takes every value out, in identifier order.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = V> + '_ {
         self.entries.drain(..).map(|(_, v)| v)

@@ -88,6 +88,7 @@ mod event;
 mod id_map;
 mod ids;
 mod reconnect;
+mod stats;
 mod supervisor;
 mod time;
 
@@ -101,5 +102,6 @@ pub use event::{
     CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,
 };
 pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
+pub use stats::{PacketInfo, RoundTrip, Stats, Traffic};
 pub use supervisor::{Acked, ConnectionEvent, Done, Failure, Output, Published, Supervisor};
 pub use time::Instant;

@@ -400,6 +400,37 @@ impl Packet {
         }
     }
 
+    /// The packet identifier the packet carries: a PUBLISH at QoS 1 or 2, its
+    /// acknowledgements, SUBSCRIBE, UNSUBSCRIBE and theirs; `None` for the others.
+    ///
+    /// ```
+    /// use mqtt_proto::{Packet, PacketId, PubAck};
+    ///
+    /// let id = PacketId::new(7).unwrap();
+    /// assert_eq!(Packet::from(PubAck::new(id)).packet_id(), Some(id));
+    /// assert_eq!(Packet::PingReq.packet_id(), None);
+    /// ```
+    #[must_use]
+    pub fn packet_id(&self) -> Option<crate::PacketId> {
+        match self {
+            Self::Publish(p) => p.qos_pid.packet_id(),
+            Self::PubAck(p) => Some(p.packet_id),
+            Self::PubRec(p) => Some(p.packet_id),
+            Self::PubRel(p) => Some(p.packet_id),
+            Self::PubComp(p) => Some(p.packet_id),
+            Self::Subscribe(p) => Some(p.packet_id),
+            Self::SubAck(p) => Some(p.packet_id),
+            Self::Unsubscribe(p) => Some(p.packet_id),
+            Self::UnsubAck(p) => Some(p.packet_id),
+            Self::Connect(_)
+            | Self::ConnAck(_)
+            | Self::PingReq
+            | Self::PingResp
+            | Self::Disconnect(_)
+            | Self::Auth(_) => None,
+        }
+    }
+
     /// Encodes the packet for `version` into `buf`, returning the number of bytes written.
     ///
     /// # Errors

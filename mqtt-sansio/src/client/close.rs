@@ -64,9 +64,10 @@ impl Client {
                 error: ClientError::Disconnected,
             });
         }
-        self.clear_transmit();
+        self.discard_transmit();
         self.ping_deadline = None;
         self.ping_queued = None;
+        self.meter.ping_sent = None;
         // Acknowledgements owed on this connection are moot: the server sends the messages
         // again. QoS 2 identifiers stay, so that a redelivery is not delivered twice.
         self.inbound.clear();

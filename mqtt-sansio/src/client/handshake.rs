@@ -65,6 +65,7 @@ impl Client {
             }
         }
         self.phase = Phase::Connected;
+        self.meter.stats.connected += 1;
         // Keep alive counts from the last packet sent (CONNECT, or what goes out with the
         // CONNACK's resends), not from this receipt ([MQTT-3.1.2-23] of 3.1.1).
         let session_present = connack.session_present;

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use bytes::Bytes;
+use mqtt_proto::PacketType;
 
 use super::{Client, Phase};
 use crate::event::DisconnectReason;
@@ -53,6 +54,7 @@ impl Client {
                     // deadline starts when the driver takes it: a PINGREQ behind a large
                     // PUBLISH on a slow link is not a missing PINGRESP.
                     self.chunks.push_front(Bytes::from_static(&PINGREQ));
+                    self.meter.encoded(PacketType::PingReq, None, PINGREQ.len());
                     self.ping_queued = Some(now);
                     self.ping_deadline = None;
                 }

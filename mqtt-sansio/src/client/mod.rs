@@ -15,7 +15,9 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use mqtt_proto::{ConnAck, Limits, MqttString, Packet, PacketId, ProtocolVersion, ReasonCode};
+use mqtt_proto::{
+    ConnAck, Limits, MqttString, Packet, PacketId, PacketType, ProtocolVersion, ReasonCode,
+};
 
 pub use keepalive::Timer;
 pub use publish::Message;
@@ -27,6 +29,7 @@ use crate::error::ClientError;
 use crate::event::{DisconnectReason, Event, ServerLimits};
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
+use crate::stats::{Meter, PacketInfo, Stats};
 use crate::time::Instant;
 use duplicates::Completed;
 use publish::{Outgoing, Queued};
@@ -170,6 +173,10 @@ pub struct Client {
     /// The topics outbound Topic Aliases stand for on this connection: what went out (MQTT
     /// 5.0), index alias − 1.
     out_aliases: Vec<Option<mqtt_proto::TopicName>>,
+    /// The instant of the latest input: when a packet a command encodes counts as sent.
+    clock: Instant,
+    /// The figures of [`stats`](Client::stats), and the packet log.
+    meter: Meter,
     /// The number of the last QoS 0 message accepted.
     qos0_accepted: u64,
     /// The number of the last QoS 0 message handed to the driver.
@@ -219,6 +226,8 @@ impl Client {
             aliases: Vec::new(),
             alias_topics: Vec::new(),
             out_aliases: Vec::new(),
+            clock: Instant::ZERO,
+            meter: Meter::default(),
             qos0_accepted: 0,
             qos0_transmitted: 0,
             qos0_unhanded: VecDeque::new(),
@@ -329,6 +338,83 @@ impl Client {
         &self.server
     }
 
+    /// The session's figures: packets and bytes by type each way, messages in flight and
+    /// waiting, round-trip times, refusals and failures. A copy, cheap enough to take on every
+    /// message.
+    ///
+    /// ```
+    /// use mqtt_proto::{MqttString, PacketType, QoS, TopicName};
+    /// use mqtt_sansio::{Client, Config, Instant, Message};
+    /// use core::time::Duration;
+    ///
+    /// let mut client = Client::new(Config::new(MqttString::from_static("meter")));
+    /// let mut wire = bytes::BytesMut::new();
+    /// client.handle_transport_open(Instant::ZERO);
+    /// client.handle_read(Instant::ZERO, &[0x20, 0x02, 0x00, 0x00]); // CONNACK
+    /// let topic = TopicName::new("t").unwrap();
+    /// client.publish(Message::new(topic, QoS::AtLeastOnce, "x")).unwrap();
+    /// assert!(client.poll_transmit(Instant::ZERO, &mut wire));
+    /// assert_eq!(client.stats().inflight_out, 1);
+    ///
+    /// let later = Instant::ZERO + Duration::from_millis(3);
+    /// client.handle_read(later, &[0x40, 0x02, 0x00, 0x01]); // PUBACK
+    /// let stats = client.stats();
+    /// assert_eq!(stats.sent.packets(PacketType::Publish), 1);
+    /// assert_eq!(stats.received.packets(PacketType::PubAck), 1);
+    /// assert_eq!(stats.puback.recent, Some(Duration::from_millis(3)));
+    /// assert_eq!(stats.inflight_out, 0);
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        Stats {
+            inflight_out: self.inflight.len(),
+            inflight_in: self.unacknowledged_inbound(),
+            awaiting_pubrel: self.awaiting_pubrel().count(),
+            pending: self.pending.len(),
+            pending_bytes: self.pending_bytes,
+            requests: self.requests.len(),
+            duplicates_suppressed: self.completed.suppressed(),
+            ..self.meter.stats
+        }
+    }
+
+    /// The server's packet identifiers of the inbound QoS 2 messages acknowledged with PUBREC
+    /// and waiting for PUBREL.
+    pub fn awaiting_pubrel(&self) -> impl Iterator<Item = PacketId> + '_ {
+        self.inbound_qos2.iter().filter_map(|(id, entry)| {
+            (entry.state == receive::Qos2State::Received)
+                .then(|| PacketId::new(id))
+                .flatten()
+        })
+    }
+
+    /// Starts (`true`) or stops keeping a log of the packets encoded and decoded, for a driver
+    /// that traces them: [`poll_packet`](Self::poll_packet) takes them. Off by default; while
+    /// on, the log keeps the latest 1,024 packets the driver has not taken.
+    pub fn set_packet_log(&mut self, on: bool) {
+        self.meter.set_log(on);
+    }
+
+    /// The oldest packet of the log not yet taken ([`set_packet_log`](Self::set_packet_log)).
+    ///
+    /// ```
+    /// use mqtt_proto::{MqttString, PacketType};
+    /// use mqtt_sansio::{Client, Config, Instant};
+    ///
+    /// let mut client = Client::new(Config::new(MqttString::from_static("logged")));
+    /// client.set_packet_log(true);
+    /// client.handle_transport_open(Instant::ZERO);
+    /// client.handle_read(Instant::ZERO, &[0x20, 0x02, 0x00, 0x00]);
+    /// let connect = client.poll_packet().unwrap();
+    /// assert!(connect.outgoing);
+    /// assert_eq!(connect.packet_type, PacketType::Connect);
+    /// assert_eq!(client.poll_packet().unwrap().packet_type, PacketType::ConnAck);
+    /// assert_eq!(client.poll_packet(), None);
+    /// ```
+    pub fn poll_packet(&mut self) -> Option<PacketInfo> {
+        self.meter.poll_log()
+    }
+
     // ---- inputs ----
 
     /// The transport is open: queues CONNECT and starts the CONNACK timer.
@@ -339,10 +425,13 @@ impl Client {
         if matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             self.close(DisconnectReason::TransportClosed);
         }
+        self.clock = now;
+        self.meter.stats.connection += 1;
         self.read_buf.clear();
-        self.clear_transmit();
+        self.discard_transmit();
         self.ping_deadline = None;
         self.ping_queued = None;
+        self.meter.ping_sent = None;
         self.write_progress = now;
         self.reading = true;
         self.aliases.clear();
@@ -371,7 +460,8 @@ impl Client {
     /// Bytes arrived from the server, in any chunking.
     ///
     /// The bytes are copied; [`handle_read_buf`](Self::handle_read_buf) avoids that.
-    pub fn handle_read(&mut self, _now: Instant, bytes: &[u8]) {
+    pub fn handle_read(&mut self, now: Instant, bytes: &[u8]) {
+        self.clock = now;
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return;
         }
@@ -399,6 +489,7 @@ impl Client {
     /// assert_eq!(&buf[..], &[0xd0]); // a PINGRESP, once its second byte arrives
     /// ```
     pub fn handle_read_buf(&mut self, now: Instant, buf: &mut BytesMut) {
+        self.clock = now;
         if !self.read_buf.is_empty() {
             // Bytes of an earlier `handle_read` come first.
             self.handle_read(now, buf);
@@ -427,14 +518,24 @@ impl Client {
                 // return code 0x01 ([MQTT-3.1.2-2] of 3.1.1), which is not a 5.0 CONNACK: it
                 // means what 5.0 says with 0x84, and the application may retry with 3.1.1.
                 bytes::Buf::advance(buf, V3_UNACCEPTABLE_VERSION.len());
+                self.meter
+                    .decoded(PacketType::ConnAck, None, V3_UNACCEPTABLE_VERSION.len());
                 self.handle_connack(ConnAck::new(
                     false,
                     ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
                 ));
                 continue;
             }
+            let before = buf.len();
             match Packet::decode(self.version, buf, &self.limits) {
-                Ok(Some(packet)) => self.handle_packet(packet),
+                Ok(Some(packet)) => {
+                    self.meter.decoded(
+                        packet.packet_type(),
+                        packet.packet_id(),
+                        before - buf.len(),
+                    );
+                    self.handle_packet(packet);
+                }
                 Ok(None) => break,
                 Err(e) => {
                     let code = e.reason_code();
@@ -453,7 +554,7 @@ impl Client {
             Phase::Closing => self.phase = Phase::Closed,
             Phase::Closed => {}
         }
-        self.clear_transmit();
+        self.discard_transmit();
         self.read_buf.clear();
     }
 
@@ -491,14 +592,21 @@ impl Client {
     /// The next event, if any.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        if let Some(Event::Failed { .. }) = event {
+            self.meter.stats.failed += 1;
+        }
+        event
     }
 
     // ---- internals ----
 
     /// Encodes `packet` into the outgoing bytes.
     fn encode(&mut self, packet: &Packet) -> Result<usize, mqtt_proto::EncodeError> {
-        packet.encode(self.version, &mut self.out)
+        let size = packet.encode(self.version, &mut self.out)?;
+        self.meter
+            .encoded(packet.packet_type(), packet.packet_id(), size);
+        Ok(size)
     }
 
     /// Encodes a packet the client built itself and knows to be valid.
@@ -552,7 +660,15 @@ impl Client {
             Packet::PubRel(rel) => self.handle_pubrel(rel.packet_id),
             Packet::SubAck(ack) => self.handle_suback(ack),
             Packet::UnsubAck(ack) => self.handle_unsuback(ack),
-            Packet::PingResp => self.ping_deadline = None,
+            Packet::PingResp => {
+                self.ping_deadline = None;
+                if let Some(sent) = self.meter.ping_sent.take() {
+                    self.meter
+                        .stats
+                        .ping
+                        .sample(self.clock.saturating_duration_since(sent));
+                }
+            }
             // Packets only a client sends ([MQTT-3.1.0-2] and the direction of each packet).
             Packet::Connect(_)
             | Packet::Subscribe(_)
@@ -578,6 +694,14 @@ impl Client {
     /// success, goes instead: for the unknown identifiers it reports, the server loses nothing.
     fn reason_code_fits(&self) -> bool {
         self.version.is_v5() && self.check_size(5).is_ok()
+    }
+
+    /// Counts a command refused at once.
+    fn counted<T>(&mut self, result: Result<T, ClientError>) -> Result<T, ClientError> {
+        if result.is_err() {
+            self.meter.stats.refused += 1;
+        }
+        result
     }
 
     /// Takes a packet identifier for a new exchange.

@@ -4,14 +4,15 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 use mqtt_proto::{
-    AckProperties, Packet, PacketId, PropertyBox, PubRel, Publish, PublishProperties, QoS, QosPid,
-    ReasonCode, TopicName,
+    AckProperties, Packet, PacketId, PacketType, PropertyBox, PubRel, Publish, PublishProperties,
+    QoS, QosPid, ReasonCode, TopicName,
 };
 
 use super::Client;
 use crate::config::InDoubt;
 use crate::error::ClientError;
 use crate::event::{CommandId, Event, Renumbered, SessionReset};
+use crate::time::Instant;
 
 /// An application message to publish.
 ///
@@ -77,6 +78,8 @@ pub(super) struct Outgoing {
     /// The message with its full topic name, whatever form it last went out in.
     pub(super) publish: Publish,
     pub(super) stage: Stage,
+    /// When the PUBLISH last went out: its round trip ends at PUBACK or PUBCOMP.
+    pub(super) sent_at: Instant,
 }
 
 impl Outgoing {
@@ -119,6 +122,11 @@ impl Client {
     /// [`ClientError::PacketTooLarge`], [`ClientError::TopicAliasInvalid`];
     /// [`ClientError::Encode`] for a message the protocol version cannot carry.
     pub fn publish(&mut self, message: Message) -> Result<Option<PacketId>, ClientError> {
+        let accepted = self.accept(message);
+        self.counted(accepted)
+    }
+
+    fn accept(&mut self, message: Message) -> Result<Option<PacketId>, ClientError> {
         let Message {
             topic,
             qos,
@@ -278,7 +286,11 @@ impl Client {
             QoS::AtLeastOnce => Stage::Qos1Sent,
             QoS::ExactlyOnce => Stage::Qos2Sent,
         };
-        self.inflight.push_back(Outgoing { publish, stage });
+        self.inflight.push_back(Outgoing {
+            publish,
+            stage,
+            sent_at: self.clock,
+        });
     }
 
     /// A message that will not be sent: its identifier is free again, and the application
@@ -346,13 +358,18 @@ impl Client {
     /// large one ([`BY_REFERENCE`] or more) follows its packet's head as a chunk of its own,
     /// shared with the message.
     fn encode_publish(&mut self, publish: &Publish) {
+        let id = publish.qos_pid.packet_id();
         if publish.payload().len() < BY_REFERENCE {
-            let _ = publish.encode(self.version, &mut self.out);
+            if let Ok(size) = publish.encode(self.version, &mut self.out) {
+                self.meter.encoded(PacketType::Publish, id, size);
+            }
             return;
         }
-        if publish.encode_head(self.version, &mut self.out).is_ok() {
+        if let Ok(head) = publish.encode_head(self.version, &mut self.out) {
             self.chunks.push(self.out.split().freeze());
             self.chunks.push(publish.payload_bytes());
+            let size = head + publish.payload().len();
+            self.meter.encoded(PacketType::Publish, id, size);
         }
     }
 
@@ -382,6 +399,13 @@ impl Client {
     /// Ends the exchange of the in-flight message at `index`.
     fn complete(&mut self, index: usize, reason_code: ReasonCode, properties: AckProperties) {
         if let Some(done) = self.inflight.remove(index) {
+            let rtt = self.clock.saturating_duration_since(done.sent_at);
+            match done.stage {
+                _ if reason_code.is_error() => self.meter.stats.rejected += 1,
+                Stage::Qos1Sent => self.meter.stats.puback.sample(rtt),
+                Stage::Released => self.meter.stats.pubcomp.sample(rtt),
+                Stage::Qos2Sent => {}
+            }
             if let Some(packet_id) = done.id() {
                 self.ids.release(packet_id);
                 self.events.push_back(Event::Published {
@@ -458,7 +482,10 @@ impl Client {
                         continue;
                     }
                     match self.encode_message(&outgoing.publish, false, false) {
-                        Ok(()) => self.inflight.push_back(outgoing),
+                        Ok(()) => {
+                            outgoing.sent_at = self.clock;
+                            self.inflight.push_back(outgoing);
+                        }
                         Err(error) => self.fail_message(&outgoing.publish, 0, error),
                     }
                 }

@@ -185,7 +185,7 @@ impl Client {
     }
 
     /// QoS 1 messages not yet acknowledged and QoS 2 messages before PUBCOMP.
-    fn unacknowledged_inbound(&self) -> usize {
+    pub(super) fn unacknowledged_inbound(&self) -> usize {
         let qos1 = self
             .inbound
             .iter()

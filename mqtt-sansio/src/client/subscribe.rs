@@ -49,6 +49,15 @@ impl Client {
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
     ) -> Result<PacketId, ClientError> {
+        let result = self.checked_subscribe(subscriptions, properties);
+        self.counted(result)
+    }
+
+    fn checked_subscribe(
+        &mut self,
+        subscriptions: Vec<Subscription>,
+        properties: SubscribeProperties,
+    ) -> Result<PacketId, ClientError> {
         let s = &self.server;
         if !s.wildcard_subscription_available
             && subscriptions.iter().any(|x| x.filter.has_wildcards())
@@ -82,7 +91,8 @@ impl Client {
     ) -> Result<PacketId, ClientError> {
         let mut unsubscribe = Unsubscribe::new(PacketId::MAX, filters);
         unsubscribe.properties = PropertyBox::new(properties);
-        self.request(Packet::Unsubscribe(unsubscribe), false)
+        let result = self.request(Packet::Unsubscribe(unsubscribe), false);
+        self.counted(result)
     }
 
     /// Checks, numbers and queues (or sends) a SUBSCRIBE or UNSUBSCRIBE.

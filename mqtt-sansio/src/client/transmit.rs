@@ -85,10 +85,13 @@ impl Client {
     }
 
     pub(super) fn end_transmit(&mut self, now: Instant) {
+        self.clock = now;
         self.last_sent = now;
         self.write_progress = now;
+        self.meter.handed();
         if self.ping_queued.take().is_some() {
             self.ping_deadline = Some(now + self.ping_timeout());
+            self.meter.ping_sent = Some(now);
         }
         if let Some(&last) = self.qos0_unhanded.back() {
             self.qos0_transmitted = last;
@@ -102,5 +105,11 @@ impl Client {
     pub(super) fn clear_transmit(&mut self) {
         self.chunks.clear();
         self.out.clear();
+    }
+
+    /// Drops the bytes not handed over: their connection is gone, they were never sent.
+    pub(super) fn discard_transmit(&mut self) {
+        self.clear_transmit();
+        self.meter.staged.discard();
     }
 }
