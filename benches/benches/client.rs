@@ -1,6 +1,7 @@
 //! The client state machine in memory: publishes at QoS 0, 1 and 2, with the acknowledgements
-//! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker; and
-//! inbound QoS 2 exchanges with the duplicate guard on and off.
+//! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker, and
+//! QoS 0 with the figures (`Client::stats`) read after every message; and inbound QoS 2
+//! exchanges with the duplicate guard on and off.
 //!
 //! Run: `cargo bench -p mqtt-benches --bench client`. Before the criterion groups it prints the
 //! allocations per publish, counted by a global allocator wrapper.
@@ -143,6 +144,17 @@ fn client_alone(c: &mut Criterion) {
             });
         });
     }
+    // The figures read after every message, as an application watching them would.
+    let mut client = connected(16);
+    let mut wire = BytesMut::with_capacity(4096);
+    group.bench_function("qos0+stats", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                one_message(&mut client, QoS::AtMostOnce, &payload, &mut wire, &[]);
+                black_box(client.stats());
+            }
+        });
+    });
     group.finish();
 }
 

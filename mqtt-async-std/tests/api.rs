@@ -43,7 +43,10 @@ fn message(topic: &str, qos: QoS, payload: &str) -> Message {
 }
 
 async fn next(messages: &mut mqtt_async_std::Messages) -> Option<Publish> {
-    within(WAIT, messages.recv()).await.flatten()
+    within(WAIT, messages.recv())
+        .await
+        .flatten()
+        .map(mqtt_async_std::Numbered::into_inner)
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use mqtt_driver::session::{Reply, Session};
-use mqtt_driver::{Attempts, Error, EventSink, Options};
+use mqtt_driver::{Attempts, Error, EventSink, Numbered, Options, TaskFigures};
 use mqtt_proto::Publish;
 use mqtt_sansio::{Chunks, DisconnectReason, End, Instant};
 
@@ -31,7 +31,8 @@ pub(crate) struct State {
     write_buf: Chunks,
     /// Dropped when the connection thread stops, so that the application's stream ends once
     /// it has taken the messages in it (and then those left in `inbox`).
-    messages: Option<SyncSender<Publish>>,
+    messages: Option<SyncSender<Numbered<Publish>>>,
+
     /// Set when the session ended the connection, until the connection thread closes it.
     ended: Option<DisconnectReason>,
     /// The connection thread has finished: commands fail with `Closed`.
@@ -48,7 +49,7 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(
         options: &Options,
-        messages: SyncSender<Publish>,
+        messages: SyncSender<Numbered<Publish>>,
         events: EventSink,
         first: Reply<()>,
     ) -> Self {
@@ -138,11 +139,16 @@ impl State {
                 break;
             }
         }
+        self.session.set_task_figures(TaskFigures {
+            commands_queued: 0,
+            write_buffered: self.write_buf.len(),
+        });
+        self.session.publish_stats();
         changed.notify_all();
     }
 
     /// After the client stopped: the next received message the stream had no room for.
-    pub(crate) fn leftover(&mut self) -> Option<Publish> {
+    pub(crate) fn leftover(&mut self) -> Option<Numbered<Publish>> {
         if self.messages.is_some() {
             return None;
         }

@@ -42,12 +42,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use mqtt_driver::EventQueue;
 pub use mqtt_driver::session::Farewell;
 use mqtt_driver::session::{Command, Control, Reply};
 pub use mqtt_driver::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Options, Roots, TlsOptions,
+    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Numbered, Options, Roots,
+    Stats, TlsOptions,
 };
+use mqtt_driver::{EventQueue, StatsCell};
 use mqtt_proto::{
     AuthProperties, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
     TopicName, UnsubscribeProperties,
@@ -82,6 +83,7 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
     let (event_tx, event_rx) = mqtt_driver::event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
     let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
+    let stats = shared.lock().session.stats_cell();
     let disconnect_timeout = options.policy.disconnect_timeout;
     std::thread::Builder::new()
         .name("mqtt-connection".into())
@@ -97,10 +99,12 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
         Client {
             handle,
             disconnect_timeout,
+            stats: stats.clone(),
         },
         Messages {
             rx: message_rx,
             changed: shared.clone(),
+            stats,
         },
         Events(event_rx),
     ))
@@ -125,6 +129,8 @@ impl Drop for Handle {
 pub struct Client {
     handle: Arc<Handle>,
     disconnect_timeout: Duration,
+    /// Where the session publishes its figures.
+    stats: StatsCell,
 }
 
 impl core::fmt::Debug for Client {
@@ -163,6 +169,13 @@ impl Token {
 impl Client {
     fn shared(&self) -> &Shared {
         &self.handle.shared
+    }
+
+    /// The client's figures, as they stood after the latest change of the session: a lock and
+    /// a copy, cheap enough to call on every message (see [`Stats`]).
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.stats.get()
     }
 
     /// Applies a command once the session has room (blocking until it has) and writes.
@@ -416,8 +429,10 @@ impl Client {
 /// reading the socket and TCP slows the broker down.
 #[derive(Debug)]
 pub struct Messages {
-    rx: Receiver<Publish>,
+    rx: Receiver<Numbered<Publish>>,
     changed: Arc<Shared>,
+    /// Counts the messages taken.
+    stats: StatsCell,
 }
 
 impl core::fmt::Debug for Shared {
@@ -429,8 +444,9 @@ impl core::fmt::Debug for Shared {
 impl Messages {
     /// A message taken, or the end of the stream: once the client stopped, the messages the
     /// stream had no room for come after those in it, and then `None`.
-    fn taken(&self, message: Option<Publish>, ended: bool) -> Option<Publish> {
+    fn taken(&self, message: Option<Numbered<Publish>>, ended: bool) -> Option<Numbered<Publish>> {
         if message.is_some() {
+            self.stats.message_taken();
             // Room in the stream: the connection thread may read again.
             self.changed.changed.notify_all();
             return message;
@@ -443,7 +459,7 @@ impl Messages {
 
     /// The next message; `None` when the client stopped and every message was taken.
     #[must_use]
-    pub fn recv(&self) -> Option<Publish> {
+    pub fn recv(&self) -> Option<Numbered<Publish>> {
         let next = self.rx.recv();
         let ended = next.is_err();
         self.taken(next.ok(), ended)
@@ -452,7 +468,7 @@ impl Messages {
     /// The next message within `timeout`; `None` on timeout, or when the client stopped and
     /// every message was taken.
     #[must_use]
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Publish> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Numbered<Publish>> {
         let next = self.rx.recv_timeout(timeout);
         let ended = matches!(next, Err(RecvTimeoutError::Disconnected));
         self.taken(next.ok(), ended)
@@ -460,14 +476,14 @@ impl Messages {
 
     /// The next message if one is waiting.
     #[must_use]
-    pub fn try_recv(&self) -> Option<Publish> {
+    pub fn try_recv(&self) -> Option<Numbered<Publish>> {
         let next = self.rx.try_recv();
         let ended = matches!(next, Err(mpsc::TryRecvError::Disconnected));
         self.taken(next.ok(), ended)
     }
 
     /// Every message, blocking for each, until the client stops.
-    pub fn iter(&self) -> impl Iterator<Item = Publish> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = Numbered<Publish>> + '_ {
         std::iter::from_fn(|| self.recv())
     }
 }
@@ -481,19 +497,19 @@ pub struct Events(EventQueue);
 impl Events {
     /// The next event; `None` when the client stopped and every event was taken.
     #[must_use]
-    pub fn recv(&self) -> Option<ConnectionEvent> {
+    pub fn recv(&self) -> Option<Numbered<ConnectionEvent>> {
         self.0.recv_blocking()
     }
 
     /// The next event within `timeout`.
     #[must_use]
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<ConnectionEvent> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>> {
         self.0.recv_timeout(timeout)
     }
 
     /// The next event if one is waiting.
     #[must_use]
-    pub fn try_recv(&self) -> Option<ConnectionEvent> {
+    pub fn try_recv(&self) -> Option<Numbered<ConnectionEvent>> {
         self.0.try_recv()
     }
 }

@@ -225,7 +225,7 @@ fn dropping_the_last_handle_disconnects_and_ends_the_streams() {
         // The events say the client stopped.
         assert!(
             std::iter::from_fn(|| events.recv_timeout(Duration::from_secs(2)))
-                .any(|e| matches!(e, ConnectionEvent::Stopped)),
+                .any(|e| matches!(e.item, ConnectionEvent::Stopped)),
             "no Stopped event"
         );
         let will = wills.recv_timeout(Duration::from_secs(2));

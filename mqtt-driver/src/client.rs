@@ -17,7 +17,7 @@ use mqtt_sansio::{Acked, ClientError, ConnectionEvent, Message, Published};
 use crate::driver::{Channels, Driver};
 use crate::runtime::Runtime;
 use crate::session::{Command, Control, Farewell, Reply, Session};
-use crate::{Error, EventQueue, Options, event_queue};
+use crate::{Error, EventQueue, Numbered, Options, Stats, StatsCell, event_queue};
 use tokio::sync::mpsc;
 
 /// Connects to the broker and starts the connection task on `runtime`.
@@ -38,6 +38,18 @@ pub async fn connect<R: Runtime>(
     runtime: R,
     options: Options,
 ) -> Result<(Client, Messages, Events), Error> {
+    let (handles, first) = start(&runtime, options)?;
+    first.await.map_err(|_| Error::Closed)??;
+    Ok(handles)
+}
+
+/// Starts the connection task; the handles, and where the first connection's outcome comes.
+/// Not async: the task's state goes straight into its box, never into the caller's future.
+#[allow(clippy::type_complexity)]
+fn start<R: Runtime>(
+    runtime: &R,
+    options: Options,
+) -> Result<((Client, Messages, Events), oneshot::Receiver<Result<(), Error>>), Error> {
     // Certificate files are read once, here: a missing one fails at once.
     let tls = match &options.tls {
         Some(tls) => Some(tls.client_config(options.host())?),
@@ -52,6 +64,7 @@ pub async fn connect<R: Runtime>(
     let leftover = Arc::new(Mutex::new(VecDeque::new()));
     let disconnect_timeout = options.policy.disconnect_timeout;
     let session = Session::new(&options, event_tx, first_tx);
+    let stats = session.stats_cell();
     let channels = Channels {
         commands,
         control,
@@ -61,20 +74,22 @@ pub async fn connect<R: Runtime>(
     };
     let driver = Driver::new(runtime.clone(), options, tls, session, channels);
     runtime.spawn(Box::pin(driver.run()));
-    first_rx.await.map_err(|_| Error::Closed)??;
-    Ok((
+    let handles = (
         Client {
             commands: command_tx,
             control: control_tx,
             disconnect_timeout,
+            stats: stats.clone(),
         },
         Messages {
             rx: message_rx,
             taken,
             leftover,
+            stats,
         },
         Events(event_rx),
-    ))
+    );
+    Ok((handles, first_rx))
 }
 
 /// A cloneable handle to the connection task.
@@ -107,9 +122,33 @@ pub struct Client {
     control: mpsc::Sender<Control>,
     /// [`Policy::disconnect_timeout`](mqtt_sansio::Policy::disconnect_timeout).
     disconnect_timeout: Duration,
+    /// Where the connection task publishes its figures.
+    stats: StatsCell,
 }
 
 impl Client {
+    /// The client's figures, as the connection task published them after its latest turn: a
+    /// lock and a copy, cheap enough to call on every message.
+    ///
+    /// ```no_run
+    /// # fn run(client: mqtt_driver::Client) {
+    /// use mqtt_proto::PacketType;
+    ///
+    /// let stats = client.stats();
+    /// println!(
+    ///     "connection {}, {} reconnects, {} PUBLISH in, PINGRESP after {:?}",
+    ///     stats.session.connection,
+    ///     stats.reconnects,
+    ///     stats.session.received.packets(PacketType::Publish),
+    ///     stats.session.ping.recent,
+    /// );
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.stats.get()
+    }
+
     /// Sends a command with a reply and waits for the reply.
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
         let (tx, rx) = oneshot::channel();
@@ -455,34 +494,37 @@ pub fn granted(codes: &[ReasonCode]) -> Result<QoS, Error> {
 /// take them, the client stops reading the socket and TCP slows the broker down.
 #[derive(Debug)]
 pub struct Messages {
-    rx: mpsc::Receiver<Publish>,
+    rx: mpsc::Receiver<Numbered<Publish>>,
     /// Tells the connection task that there is room again.
     taken: Arc<Event>,
     /// What the connection task received and the stream had no room for when the client
     /// stopped: it follows the stream's last message.
-    leftover: Arc<Mutex<VecDeque<Publish>>>,
+    leftover: Arc<Mutex<VecDeque<Numbered<Publish>>>>,
+    /// Counts the messages taken.
+    stats: StatsCell,
 }
 
 impl Messages {
     /// A message taken: room in the stream, which the connection task learns.
-    fn taken(&self, message: Publish) -> Publish {
+    fn taken(&self, message: Numbered<Publish>) -> Numbered<Publish> {
+        self.stats.message_taken();
         self.taken.notify(1);
         message
     }
 
     /// After the stream's end: the next message the stream had no room for.
-    fn leftover(&self) -> Option<Publish> {
+    fn leftover(&self) -> Option<Numbered<Publish>> {
         self.leftover
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop_front()
     }
 
-    /// The next message; `None` when the client stopped and every message was taken, those
+    /// The next message, with the number of the connection it came on; `None` when the client stopped and every message was taken, those
     /// the stream had no room for when it stopped included.
     ///
     /// Cancel safe: a message is never lost by dropping this future.
-    pub async fn recv(&mut self) -> Option<Publish> {
+    pub async fn recv(&mut self) -> Option<Numbered<Publish>> {
         match self.rx.recv().await {
             Some(message) => Some(self.taken(message)),
             None => self.leftover(),
@@ -491,7 +533,7 @@ impl Messages {
 
     /// The next message if one is waiting, without waiting; `None` when none is (or the client
     /// stopped and every message was taken).
-    pub fn try_recv(&mut self) -> Option<Publish> {
+    pub fn try_recv(&mut self) -> Option<Numbered<Publish>> {
         match self.rx.try_recv() {
             Ok(message) => Some(self.taken(message)),
             Err(mpsc::error::TryRecvError::Disconnected) => self.leftover(),
@@ -510,12 +552,12 @@ impl Events {
     /// The next event; `None` when the client stopped and every event was taken.
     ///
     /// Cancel safe.
-    pub async fn recv(&mut self) -> Option<ConnectionEvent> {
+    pub async fn recv(&mut self) -> Option<Numbered<ConnectionEvent>> {
         self.0.recv().await
     }
 
     /// The next event if one is waiting, without waiting.
-    pub fn try_recv(&mut self) -> Option<ConnectionEvent> {
+    pub fn try_recv(&mut self) -> Option<Numbered<ConnectionEvent>> {
         self.0.try_recv()
     }
 }

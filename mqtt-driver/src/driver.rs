@@ -21,7 +21,7 @@ use tokio::sync::mpsc::{Receiver, Sender};
 
 use crate::runtime::{FuturesIo, Runtime, Timer, Transport};
 use crate::session::{Command, Control, Session};
-use crate::{Attempts, Error, Options};
+use crate::{Attempts, Error, Numbered, Options, TaskFigures};
 
 /// What a TLS connection needs: the rustls configuration and the name to verify.
 pub(crate) type TlsSetup = Option<(
@@ -54,11 +54,11 @@ const FAR: Duration = Duration::from_secs(86_400);
 pub(crate) struct Channels {
     pub(crate) commands: Receiver<Command>,
     pub(crate) control: Receiver<Control>,
-    pub(crate) messages: Sender<Publish>,
+    pub(crate) messages: Sender<Numbered<Publish>>,
     /// Notified when the application takes a message: room in the stream.
     pub(crate) taken: Arc<Event>,
     /// Where the messages the stream has no room for go when the client stops.
-    pub(crate) leftover: Arc<Mutex<VecDeque<Publish>>>,
+    pub(crate) leftover: Arc<Mutex<VecDeque<Numbered<Publish>>>>,
 }
 
 pub(crate) struct Driver<R: Runtime> {
@@ -166,6 +166,7 @@ impl<R: Runtime> Driver<R> {
             }
         }
         self.session.stop();
+        self.publish_stats(0);
         // Received messages the stream has no room for follow its last message: none is lost
         // because the client stopped.
         self.deliver();
@@ -192,6 +193,7 @@ impl<R: Runtime> Driver<R> {
             if self.session.supervisor().must_stop() {
                 return false;
             }
+            self.publish_stats(0);
             let accepting = self.session.supervisor().has_room();
             let ready = self
                 .turn(accepting, |cx, ready, _| {
@@ -244,6 +246,7 @@ impl<R: Runtime> Driver<R> {
                 let written = close(&self.runtime, &mut conn).await;
                 let end = self.session.supervisor_mut().handle_closed(reason, written);
                 let _ = self.session.dispatch();
+                self.publish_stats(0);
                 return end;
             }
             self.deliver();
@@ -253,6 +256,7 @@ impl<R: Runtime> Driver<R> {
                 timer.reset(self.at(deadline));
                 armed = Some(deadline);
             }
+            self.publish_stats(conn.write_buf.len());
             let accepting = self.session.supervisor().has_room();
             let waiting = !self.session.inbox().is_empty();
             let mut ready = self
@@ -368,6 +372,15 @@ impl<R: Runtime> Driver<R> {
             let now = self.now();
             self.session.control(now, None);
         }
+    }
+
+    /// Publishes the figures for the handles.
+    fn publish_stats(&mut self, write_buffered: usize) {
+        self.session.set_task_figures(TaskFigures {
+            commands_queued: self.channels.commands.len(),
+            write_buffered,
+        });
+        self.session.publish_stats();
     }
 
     /// Hands received messages to the application while its stream has room.

@@ -9,6 +9,11 @@ use std::time::{Duration, Instant};
 use event_listener::Listener as _;
 use mqtt_sansio::ConnectionEvent;
 
+use crate::Numbered;
+
+/// An event with the number of its connection.
+type Item = Numbered<ConnectionEvent>;
+
 /// Creates the two ends of an event queue that holds at most `capacity` events (at least 2).
 ///
 /// The driver never waits: when the application lags behind, the oldest events give way and a
@@ -17,18 +22,21 @@ use mqtt_sansio::ConnectionEvent;
 /// always there to read.
 ///
 /// ```
-/// use mqtt_driver::event_queue;
+/// use mqtt_driver::{Numbered, event_queue};
 /// use mqtt_sansio::ConnectionEvent;
 ///
 /// let (sink, events) = event_queue(3);
 /// for attempt in 1..=5 {
-///     sink.send(ConnectionEvent::Reconnecting { attempt, delay: Default::default() });
+///     let event = ConnectionEvent::Reconnecting { attempt, delay: Default::default() };
+///     sink.send(Numbered::new(u64::from(attempt), event));
 /// }
-/// sink.send(ConnectionEvent::Stopped);
+/// sink.send(Numbered::new(5, ConnectionEvent::Stopped));
 /// drop(sink);
-/// assert_eq!(events.try_recv(), Some(ConnectionEvent::Lagged { missed: 4 }));
-/// assert!(matches!(events.try_recv(), Some(ConnectionEvent::Reconnecting { attempt: 5, .. })));
-/// assert_eq!(events.recv_blocking(), Some(ConnectionEvent::Stopped));
+/// let lagged = events.try_recv().unwrap();
+/// assert_eq!(lagged.item, ConnectionEvent::Lagged { missed: 4 });
+/// assert_eq!(lagged.connection, 4, "the last connection it missed an event of");
+/// assert!(matches!(*events.try_recv().unwrap(), ConnectionEvent::Reconnecting { attempt: 5, .. }));
+/// assert_eq!(events.recv_blocking().map(Numbered::into_inner), Some(ConnectionEvent::Stopped));
 /// assert_eq!(events.recv_blocking(), None, "the driver is gone");
 /// ```
 #[must_use]
@@ -61,7 +69,7 @@ impl Shared {
 }
 
 struct State {
-    queue: VecDeque<ConnectionEvent>,
+    queue: VecDeque<Item>,
     capacity: usize,
     /// The driver is gone: once the queue is empty, there is nothing more.
     closed: bool,
@@ -75,23 +83,31 @@ pub struct EventSink {
 impl EventSink {
     /// Queues `event` without waiting: when the queue is full, the oldest events make room and
     /// a [`ConnectionEvent::Lagged`] at the front counts them.
-    pub fn send(&self, event: ConnectionEvent) {
+    /// The count carries the number of the connection of the last event it stands for.
+    pub fn send(&self, event: Item) {
         let mut state = self.shared.lock();
         if state.queue.len() >= state.capacity {
             let mut missed = 0;
+            let mut connection = 0;
             // Room for the event and for the count in front of the rest.
             while state.queue.len() + 2 > state.capacity {
-                match state.queue.pop_front() {
-                    Some(ConnectionEvent::Lagged { missed: earlier }) => missed += earlier,
-                    Some(_) => missed += 1,
-                    None => break,
+                let Some(dropped) = state.queue.pop_front() else {
+                    break;
+                };
+                connection = dropped.connection;
+                match dropped.item {
+                    ConnectionEvent::Lagged { missed: earlier } => missed += earlier,
+                    _ => missed += 1,
                 }
             }
-            if let Some(ConnectionEvent::Lagged { missed: earlier }) = state.queue.front() {
+            if let Some(ConnectionEvent::Lagged { missed: earlier }) =
+                state.queue.front().map(|e| &e.item)
+            {
                 missed += earlier;
                 state.queue.pop_front();
             }
-            state.queue.push_front(ConnectionEvent::Lagged { missed });
+            let lagged = Numbered::new(connection, ConnectionEvent::Lagged { missed });
+            state.queue.push_front(lagged);
         }
         state.queue.push_back(event);
         drop(state);
@@ -121,13 +137,13 @@ impl EventQueue {
     /// The next event if one is waiting, without waiting; `None` when none is (or the driver
     /// is gone).
     #[must_use]
-    pub fn try_recv(&self) -> Option<ConnectionEvent> {
+    pub fn try_recv(&self) -> Option<Item> {
         self.shared.lock().queue.pop_front()
     }
 
     /// Done with the next event, or with `None` when the driver is gone and every event was
     /// taken; to go on waiting while there is nothing to say yet.
-    fn ready(&self) -> ControlFlow<Option<ConnectionEvent>> {
+    fn ready(&self) -> ControlFlow<Option<Item>> {
         let mut state = self.shared.lock();
         match state.queue.pop_front() {
             Some(event) => ControlFlow::Break(Some(event)),
@@ -139,7 +155,7 @@ impl EventQueue {
     /// The next event; `None` once the driver is gone and every event was taken.
     ///
     /// Cancel safe: an event is never lost by dropping this future.
-    pub async fn recv(&self) -> Option<ConnectionEvent> {
+    pub async fn recv(&self) -> Option<Item> {
         loop {
             if let ControlFlow::Break(ready) = self.ready() {
                 return ready;
@@ -155,18 +171,18 @@ impl EventQueue {
 
     /// [`recv`](Self::recv), blocking the thread.
     #[must_use]
-    pub fn recv_blocking(&self) -> Option<ConnectionEvent> {
+    pub fn recv_blocking(&self) -> Option<Item> {
         self.recv_until(None)
     }
 
     /// The next event within `timeout`, blocking the thread; `None` when none came (or the
     /// driver is gone).
     #[must_use]
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<ConnectionEvent> {
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Item> {
         self.recv_until(Some(Instant::now() + timeout))
     }
 
-    fn recv_until(&self, deadline: Option<Instant>) -> Option<ConnectionEvent> {
+    fn recv_until(&self, deadline: Option<Instant>) -> Option<Item> {
         loop {
             if let ControlFlow::Break(ready) = self.ready() {
                 return ready;

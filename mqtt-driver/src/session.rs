@@ -18,7 +18,7 @@ use mqtt_sansio::{
 
 #[cfg(doc)]
 use crate::Attempts;
-use crate::{Credentials, Error, EventSink, Options};
+use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
 
 /// Where the outcome of a command goes: a one-shot channel its caller awaits (or blocks on).
 pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -118,7 +118,13 @@ pub struct Dispatched {
 /// taken, the caller of `connect`, and where events go.
 pub struct Session {
     sup: Supervisor<Tag>,
-    inbox: VecDeque<Publish>,
+    inbox: VecDeque<Numbered<Publish>>,
+    /// Where the handles read the figures.
+    stats: StatsCell,
+    /// The driver's figures, as it last gave them.
+    task: TaskFigures,
+    /// When the broker accepted the current connection.
+    connected_since: Option<std::time::Instant>,
     /// The caller of `connect`, until the first connection is accepted or given up.
     first: Option<Reply<()>>,
     /// Why the transport could not be opened, for the caller of `connect`.
@@ -149,6 +155,9 @@ impl Session {
         Self {
             sup: options.supervisor(),
             inbox: VecDeque::new(),
+            stats: StatsCell::default(),
+            task: TaskFigures::default(),
+            connected_since: None,
             first: Some(first),
             unreachable: None,
             events,
@@ -171,44 +180,102 @@ impl Session {
 
     /// Answers finished commands, holds received messages for the application and reports
     /// events.
+    ///
+    /// Messages and events carry the number of the connection they came on: every output of
+    /// a connection is dispatched before the next one opens.
     pub fn dispatch(&mut self) -> Dispatched {
-        let mut ended = None;
-        let mut outputs = 0;
+        let mut dispatched = Dispatched {
+            outputs: 0,
+            ended: None,
+        };
+        let connection = self.sup.client().connection();
+        // The figures are published before any caller learns of an outcome, so that those it
+        // reads next include it.
+        let mut published = false;
         while let Some(output) = self.sup.poll_output() {
-            outputs += 1;
+            dispatched.outputs += 1;
             match output {
-                Output::Done(tag, done) => tag.answer(done),
-                Output::Message(publish) => self.inbox.push_back(publish),
+                Output::Done(tag, done) => {
+                    if !core::mem::replace(&mut published, true) {
+                        self.publish_stats();
+                    }
+                    tag.answer(done);
+                }
+                Output::Message(publish) => {
+                    self.inbox.push_back(Numbered::new(connection, publish));
+                }
                 Output::Event(event) => {
                     match &event {
                         ConnectionEvent::Connected { .. } => {
+                            self.connected_since = Some(std::time::Instant::now());
                             if let Some(first) = self.first.take() {
+                                self.publish_stats();
+                                published = true;
                                 let _ = first.send(Ok(()));
                             }
                         }
-                        ConnectionEvent::Disconnected(reason) => ended = Some(reason.clone()),
+                        ConnectionEvent::Disconnected(reason) => {
+                            self.connected_since = None;
+                            dispatched.ended = Some(reason.clone());
+                        }
                         _ => {}
                     }
                     // A full event queue makes room and says so: the application lags.
-                    self.events.send(event);
+                    self.events.send(Numbered::new(connection, event));
                 }
             }
         }
-        Dispatched { outputs, ended }
+        if dispatched.outputs > 0 && !published {
+            self.publish_stats();
+        }
+        dispatched
+    }
+
+    /// Where the handles read the figures.
+    #[must_use]
+    pub fn stats_cell(&self) -> StatsCell {
+        self.stats.clone()
+    }
+
+    /// Gives the driver's own figures, for the next [`publish_stats`](Self::publish_stats).
+    pub fn set_task_figures(&mut self, task: TaskFigures) {
+        self.task = task;
+    }
+
+    /// Publishes the figures for the handles: the session's, with the driver's. [`dispatch`]
+    /// does it too, before it answers anyone.
+    ///
+    /// [`dispatch`]: Self::dispatch
+    pub fn publish_stats(&self) {
+        let task = self.task;
+        let session = self.sup.client().stats();
+        let client = self.sup.client();
+        self.stats.set(&Stats {
+            session,
+            connected_since: self.connected_since,
+            reconnects: session.connected.saturating_sub(1),
+            reading_paused: !self.reading,
+            messages_waiting: self.inbox.len(),
+            commands_queued: task.commands_queued,
+            bytes_queued: client.transmit_len() + task.write_buffered,
+        });
     }
 
     /// Received messages the application's stream had no room for yet, oldest first.
-    pub fn inbox(&mut self) -> &mut VecDeque<Publish> {
+    pub fn inbox(&mut self) -> &mut VecDeque<Numbered<Publish>> {
         &mut self.inbox
     }
 
     /// Hands the received messages to the application's stream, oldest first, while `offer`
     /// takes them: `Ok` taken, `Err(Some(message))` no room (it waits for the next time),
     /// `Err(None)` nobody takes messages any more (the rest is dropped).
-    pub fn deliver(&mut self, mut offer: impl FnMut(Publish) -> Result<(), Option<Publish>>) {
+    pub fn deliver(
+        &mut self,
+        mut offer: impl FnMut(Numbered<Publish>) -> Result<(), Option<Numbered<Publish>>>,
+    ) {
         while let Some(message) = self.inbox.pop_front() {
             match offer(message) {
-                Ok(()) => {}
+                Ok(()) => self.stats.message_queued(),
                 Err(Some(message)) => {
                     self.inbox.push_front(message);
                     break;

@@ -3,14 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use mqtt_driver::event_queue;
+use mqtt_driver::{Numbered, event_queue};
 use mqtt_sansio::ConnectionEvent;
 
-fn reconnecting(attempt: u32) -> ConnectionEvent {
-    ConnectionEvent::Reconnecting {
+fn reconnecting(attempt: u32) -> Numbered<ConnectionEvent> {
+    let event = ConnectionEvent::Reconnecting {
         attempt,
         delay: Duration::ZERO,
-    }
+    };
+    Numbered::new(u64::from(attempt), event)
 }
 
 /// Whatever the capacity and however many events, the count and the events kept add up, and
@@ -27,7 +28,7 @@ fn counts_add_up_and_the_newest_stay() {
             let mut missed = 0;
             let mut kept = Vec::new();
             while let Some(event) = events.recv_blocking() {
-                match event {
+                match event.item {
                     ConnectionEvent::Lagged { missed: m } => {
                         assert!(kept.is_empty(), "the count comes first");
                         missed += m;
@@ -57,11 +58,11 @@ fn a_waiting_reader_wakes_for_an_event_and_for_the_end() {
         (first, second)
     });
     std::thread::sleep(Duration::from_millis(50));
-    sink.send(ConnectionEvent::Stopped);
+    sink.send(Numbered::new(1, ConnectionEvent::Stopped));
     std::thread::sleep(Duration::from_millis(50));
     drop(sink);
     let (first, second) = reader.join().unwrap();
-    assert_eq!(first, Some(ConnectionEvent::Stopped));
+    assert_eq!(first, Some(Numbered::new(1, ConnectionEvent::Stopped)));
     assert_eq!(second, None);
 }
 

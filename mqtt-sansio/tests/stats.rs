@@ -9,8 +9,7 @@ use core::time::Duration;
 use bytes::BytesMut;
 use common::{Harness, pid, publish_packet, topic};
 use mqtt_proto::{
-    ConnAck, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, QoS,
-    ReasonCode,
+    ConnAck, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, QoS, ReasonCode,
 };
 use mqtt_sansio::{Client, ClientError, Config, Instant, Message};
 
@@ -64,7 +63,10 @@ fn bytes_never_handed_over_are_not_counted_as_sent() {
     // The next connection sends it (DUP): now it counts, once.
     h.connect(true);
     let sent = h.sent();
-    assert!(matches!(&sent[..], [Packet::Publish(p)] if p.dup), "{sent:?}");
+    assert!(
+        matches!(&sent[..], [Packet::Publish(p)] if p.dup),
+        "{sent:?}"
+    );
     let stats = h.client.stats();
     assert_eq!(stats.sent.packets(PacketType::Publish), 1);
     assert_eq!(stats.sent.packets(PacketType::Connect), 2);
@@ -73,7 +75,9 @@ fn bytes_never_handed_over_are_not_counted_as_sent() {
 
 #[test]
 fn round_trips_are_measured_on_the_clock_of_the_inputs() {
-    let mut h = Harness::new(Harness::config(ProtocolVersion::V3_1_1).with_keep_alive(Duration::from_secs(10)));
+    let mut h = Harness::new(
+        Harness::config(ProtocolVersion::V3_1_1).with_keep_alive(Duration::from_secs(10)),
+    );
     h.connect(false);
     h.client.publish(message(QoS::AtLeastOnce)).unwrap();
     h.client.publish(message(QoS::ExactlyOnce)).unwrap();
@@ -163,8 +167,15 @@ fn inbound_qos2_waiting_for_pubrel_is_listed() {
     assert_eq!(h.sent().len(), 3);
     let stats = h.client.stats();
     assert_eq!(stats.awaiting_pubrel, 2);
-    assert_eq!(stats.inflight_in, 2, "QoS 1 acknowledged at once; QoS 2 until PUBREL");
-    let ids: Vec<u16> = h.client.awaiting_pubrel().map(mqtt_proto::PacketId::get).collect();
+    assert_eq!(
+        stats.inflight_in, 2,
+        "QoS 1 acknowledged at once; QoS 2 until PUBREL"
+    );
+    let ids: Vec<u16> = h
+        .client
+        .awaiting_pubrel()
+        .map(mqtt_proto::PacketId::get)
+        .collect();
     assert_eq!(ids, [5, 9]);
 
     h.server_sends(&PubRel::new(pid(5)).into());
@@ -187,7 +198,13 @@ fn the_packet_log_names_each_packet_without_its_payload() {
     let log: Vec<_> = std::iter::from_fn(|| client.poll_packet()).collect();
     let kinds: Vec<_> = log
         .iter()
-        .map(|p| (p.outgoing, p.packet_type, p.packet_id.map(mqtt_proto::PacketId::get)))
+        .map(|p| {
+            (
+                p.outgoing,
+                p.packet_type,
+                p.packet_id.map(mqtt_proto::PacketId::get),
+            )
+        })
         .collect();
     assert_eq!(
         kinds,

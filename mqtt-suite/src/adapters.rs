@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use mqtt_driver::session::Farewell;
-use mqtt_driver::{Error, Options};
+use mqtt_driver::{Error, Numbered, Options, Stats};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
 
@@ -37,19 +37,22 @@ impl Connection for TokioConnection {
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         self.runtime.block_on(self.client.subscribe(filter, qos))
     }
-    fn next_message(&self, timeout: Duration) -> Option<Publish> {
+    fn next_numbered_message(&self, timeout: Duration) -> Option<Numbered<Publish>> {
         let mut messages = self.messages.lock().unwrap();
         self.runtime
             .block_on(async { tokio::time::timeout(timeout, messages.recv()).await })
             .ok()
             .flatten()
     }
-    fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent> {
+    fn next_numbered_event(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>> {
         let mut events = self.events.lock().unwrap();
         self.runtime
             .block_on(async { tokio::time::timeout(timeout, events.recv()).await })
             .ok()
             .flatten()
+    }
+    fn stats(&self) -> Stats {
+        self.client.stats()
     }
     fn disconnect(&self) -> Result<(), Error> {
         self.runtime.block_on(self.client.disconnect())
@@ -132,15 +135,18 @@ macro_rules! futures_io_adapter {
             fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
                 $block_on(self.client.subscribe(filter, qos))
             }
-            fn next_message(&self, timeout: Duration) -> Option<Publish> {
+            fn next_numbered_message(&self, timeout: Duration) -> Option<Numbered<Publish>> {
                 let mut messages = self.messages.lock().unwrap();
                 $block_on(within(timeout, messages.recv()))
             }
-            fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent> {
+            fn next_numbered_event(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>> {
                 let mut events = self.events.lock().unwrap();
                 $block_on(within(timeout, events.recv()))
             }
-            fn disconnect(&self) -> Result<(), Error> {
+            fn stats(&self) -> Stats {
+        self.client.stats()
+    }
+    fn disconnect(&self) -> Result<(), Error> {
                 $block_on(self.client.disconnect())
             }
             fn abort(&self) -> Result<(), Error> {
@@ -215,11 +221,14 @@ impl Connection for BlockingConnection {
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
         self.client.subscribe(filter, qos)
     }
-    fn next_message(&self, timeout: Duration) -> Option<Publish> {
+    fn next_numbered_message(&self, timeout: Duration) -> Option<Numbered<Publish>> {
         self.messages.recv_timeout(timeout)
     }
-    fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent> {
+    fn next_numbered_event(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>> {
         self.events.recv_timeout(timeout)
+    }
+    fn stats(&self) -> Stats {
+        self.client.stats()
     }
     fn disconnect(&self) -> Result<(), Error> {
         self.client.disconnect()

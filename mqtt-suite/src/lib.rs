@@ -26,7 +26,7 @@ mod scripted;
 use std::time::Duration;
 
 pub use mosquitto::{Mosquitto, Pki};
-use mqtt_driver::{Error, Options};
+use mqtt_driver::{Error, Numbered, Options, Stats};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
 pub use scripted::{AfterConnack, Scripted};
@@ -41,10 +41,21 @@ pub trait Connection: Send {
     fn flush(&self) -> Result<(), Error>;
     /// Subscribes; the granted QoS.
     fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error>;
+    /// The next received message within `timeout`, with the number of its connection.
+    fn next_numbered_message(&self, timeout: Duration) -> Option<Numbered<Publish>>;
+    /// The next connection event within `timeout`, with the number of its connection.
+    fn next_numbered_event(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>>;
     /// The next received message within `timeout`.
-    fn next_message(&self, timeout: Duration) -> Option<Publish>;
+    fn next_message(&self, timeout: Duration) -> Option<Publish> {
+        self.next_numbered_message(timeout)
+            .map(Numbered::into_inner)
+    }
     /// The next connection event within `timeout`.
-    fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent>;
+    fn next_event(&self, timeout: Duration) -> Option<ConnectionEvent> {
+        self.next_numbered_event(timeout).map(Numbered::into_inner)
+    }
+    /// The client's figures.
+    fn stats(&self) -> Stats;
     /// Disconnects cleanly (draining) and stops.
     fn disconnect(&self) -> Result<(), Error>;
     /// Closes without DISCONNECT and stops.
@@ -88,6 +99,7 @@ macro_rules! scenarios {
             reconnect_now_skips_the_backoff,
             pause_holds_messages_until_resume,
             connack_properties_and_disconnect_with_will,
+            figures_and_connection_numbers,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

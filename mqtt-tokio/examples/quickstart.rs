@@ -14,7 +14,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use mqtt_proto::QoS;
-use mqtt_tokio::{ConnectionEvent, Options, connect};
+use mqtt_tokio::{ConnectionEvent, Numbered, Options, connect};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -24,11 +24,14 @@ async fn main() -> Result<(), Box<dyn Error>> {
     };
     println!("broker: {url}");
     let (client, mut messages, mut events) = connect(Options::new(&url, "quickstart")?).await?;
-    if let Some(ConnectionEvent::Connected {
-        session_present, ..
+    if let Some(Numbered {
+        connection,
+        item: ConnectionEvent::Connected {
+            session_present, ..
+        },
     }) = events.recv().await
     {
-        println!("connected (session present: {session_present})");
+        println!("connected (connection {connection}, session present: {session_present})");
     }
 
     let granted = client.subscribe("quickstart/#", QoS::ExactlyOnce).await?;

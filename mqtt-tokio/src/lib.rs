@@ -56,7 +56,7 @@ mod runtime;
 pub use mqtt_driver::session::Farewell;
 pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
-    Options, Roots, Runtime, TlsOptions,
+    Numbered, Options, Roots, Runtime, Stats, TlsOptions,
 };
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,

@@ -111,7 +111,9 @@ async fn a_persistent_session_collects_messages_while_offline() {
 
         let (client, mut messages, mut events) =
             within("reconnect", connect(options())).await.unwrap();
-        let event = within("event", events.recv()).await;
+        let event = within("event", events.recv())
+            .await
+            .map(mqtt_tokio::Numbered::into_inner);
         assert!(
             matches!(
                 event,

@@ -177,7 +177,7 @@ async fn without_an_authenticator_challenges_are_events_and_auth_answers_them() 
     options.config.authentication_method = Some(MqttString::from_static(METHOD));
     let (client, _messages, mut events) = connect(options).await.unwrap();
     assert!(matches!(
-        events.recv().await,
+        events.recv().await.map(mqtt_tokio::Numbered::into_inner),
         Some(ConnectionEvent::Connected { .. })
     ));
     let mut start = AuthProperties::default();
@@ -191,7 +191,8 @@ async fn without_an_authenticator_challenges_are_events_and_auth_answers_them() 
     served.with(challenge);
     let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
         .await
-        .expect("the challenge, not dropped");
+        .expect("the challenge, not dropped")
+        .map(mqtt_tokio::Numbered::into_inner);
     let Some(ConnectionEvent::Auth {
         reason_code,
         properties,

@@ -87,7 +87,7 @@ async fn survives_cuts(qos: QoS) {
                 tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
             );
         };
-        record(&mut seen, message.unwrap());
+        record(&mut seen, message.unwrap().into_inner());
     }
     within("every acknowledgement", sending)
         .await
@@ -96,7 +96,7 @@ async fn survives_cuts(qos: QoS) {
     // Anything sent again after the last cut has arrived by now.
     tokio::time::sleep(Duration::from_millis(300)).await;
     while let Some(message) = messages.try_recv() {
-        record(&mut seen, message);
+        record(&mut seen, message.into_inner());
     }
 
     assert_eq!(seen.len(), COUNT as usize, "every message arrived");
@@ -120,7 +120,7 @@ async fn survives_cuts(qos: QoS) {
 }
 
 fn drain(events: &mut Events) -> Vec<ConnectionEvent> {
-    std::iter::from_fn(|| events.try_recv()).collect()
+    std::iter::from_fn(|| events.try_recv().map(mqtt_tokio::Numbered::into_inner)).collect()
 }
 
 #[tokio::test]

@@ -16,12 +16,16 @@ async fn a_silent_broker_is_detected() {
     options.policy.reconnect = false;
     let (_client, _messages, mut events) = within("connect", connect(options)).await.unwrap();
     assert!(matches!(
-        within("connected", events.recv()).await,
+        within("connected", events.recv())
+            .await
+            .map(mqtt_tokio::Numbered::into_inner),
         Some(ConnectionEvent::Connected { .. })
     ));
     broker.pause();
     let started = std::time::Instant::now();
-    let event = within("disconnected", events.recv()).await;
+    let event = within("disconnected", events.recv())
+        .await
+        .map(mqtt_tokio::Numbered::into_inner);
     broker.resume();
     assert_eq!(
         event,

@@ -56,7 +56,7 @@ async fn dropping_every_handle_disconnects_and_ends_the_streams() {
     assert!(within("stream end", messages.recv()).await.is_none());
     let mut last = None;
     while let Some(event) = within("events end", events.recv()).await {
-        last = Some(event);
+        last = Some(event.into_inner());
     }
     assert_eq!(
         last,

@@ -18,12 +18,16 @@ async fn reconnects_after_the_broker_restarts() {
     options.config.keep_alive = Duration::from_secs(5);
     let (client, _messages, mut events) = within("connect", connect(options)).await.unwrap();
     assert!(matches!(
-        within("event", events.recv()).await,
+        within("event", events.recv())
+            .await
+            .map(mqtt_tokio::Numbered::into_inner),
         Some(ConnectionEvent::Connected { .. })
     ));
 
     broker.kill();
-    let event = within("disconnected", events.recv()).await;
+    let event = within("disconnected", events.recv())
+        .await
+        .map(mqtt_tokio::Numbered::into_inner);
     assert!(
         matches!(
             event,
@@ -48,7 +52,10 @@ async fn reconnects_after_the_broker_restarts() {
 
     let mut attempts = 0;
     loop {
-        match within("reconnect", events.recv()).await {
+        match within("reconnect", events.recv())
+            .await
+            .map(mqtt_tokio::Numbered::into_inner)
+        {
             Some(ConnectionEvent::Reconnecting { attempt, delay }) => {
                 attempts = attempt;
                 assert!(delay <= Duration::from_millis(400));
@@ -104,7 +111,7 @@ async fn nothing_is_lost_when_the_broker_dies_mid_stream() {
     let mut disconnected = false;
     while let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(50), events.recv()).await
     {
-        disconnected |= matches!(event, ConnectionEvent::Disconnected(_));
+        disconnected |= matches!(event.item, ConnectionEvent::Disconnected(_));
     }
     assert!(disconnected, "the connection did break in the middle");
     within("disconnect", client.disconnect()).await.unwrap();

@@ -38,7 +38,10 @@ const fn ms(n: u64) -> Duration {
 const SLACK: Duration = Duration::from_secs(1);
 
 async fn next(events: &mut Events) -> ConnectionEvent {
-    within("an event", events.recv()).await.expect("an event")
+    within("an event", events.recv())
+        .await
+        .expect("an event")
+        .into_inner()
 }
 
 fn publishes(received: &[Packet]) -> usize {
@@ -307,7 +310,7 @@ async fn disconnect_gives_up_waiting_after_its_timeout() {
     assert!(matches!(client.flush().await, Err(Error::Closed)));
     let mut stopped = false;
     while let Some(event) = events.recv().await {
-        stopped |= event == ConnectionEvent::Stopped;
+        stopped |= event.item == ConnectionEvent::Stopped;
     }
     assert!(stopped);
 }

@@ -291,6 +291,13 @@ impl Client {
         self.phase == Phase::Connected
     }
 
+    /// The number of the current (or last) connection: transports opened, from 1; 0 before
+    /// the first. What a message or event came on, for a driver that labels them.
+    #[must_use]
+    pub fn connection(&self) -> u64 {
+        self.meter.stats.connection
+    }
+
     /// Outbound QoS 1 and 2 messages sent and not yet acknowledged.
     #[must_use]
     pub fn inflight(&self) -> usize {

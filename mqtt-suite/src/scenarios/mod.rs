@@ -234,3 +234,5 @@ mod control;
 mod v5;
 pub use control::{pause_holds_messages_until_resume, reconnect_now_skips_the_backoff};
 pub use v5::connack_properties_and_disconnect_with_will;
+mod figures;
+pub use figures::figures_and_connection_numbers;
