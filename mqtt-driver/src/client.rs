@@ -49,7 +49,13 @@ pub async fn connect<R: Runtime>(
 fn start<R: Runtime>(
     runtime: &R,
     options: Options,
-) -> Result<((Client, Messages, Events), oneshot::Receiver<Result<(), Error>>), Error> {
+) -> Result<
+    (
+        (Client, Messages, Events),
+        oneshot::Receiver<Result<(), Error>>,
+    ),
+    Error,
+> {
     // Certificate files are read once, here: a missing one fails at once.
     let tls = match &options.tls {
         Some(tls) => Some(tls.client_config(options.host())?),
@@ -140,7 +146,7 @@ impl Client {
     ///     stats.session.connection,
     ///     stats.reconnects,
     ///     stats.session.received.packets(PacketType::Publish),
-    ///     stats.session.ping.recent,
+    ///     stats.session.ping.recent(),
     /// );
     /// # }
     /// ```

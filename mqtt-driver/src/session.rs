@@ -248,10 +248,16 @@ impl Session {
     /// [`dispatch`]: Self::dispatch
     pub fn publish_stats(&self) {
         let task = self.task;
-        let session = self.sup.client().stats();
         let client = self.sup.client();
+        let session = *client.stats();
         self.stats.set(&Stats {
             session,
+            inflight_out: client.inflight(),
+            inflight_in: client.inflight_in(),
+            awaiting_pubrel: client.awaiting_pubrel().count(),
+            pending: client.pending(),
+            pending_bytes: client.pending_bytes(),
+            requests: client.requests(),
             connected_since: self.connected_since,
             reconnects: session.connected.saturating_sub(1),
             reading_paused: !self.reading,

@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// A snapshot of the client's figures ([`Client::stats`](crate::Client::stats)): the
-/// session's (packets and bytes by type each way, messages in flight and waiting, round-trip
-/// times, refusals and failures) and the connection task's (since when it is connected, the
-/// reconnects, the state of the message stream and of the command queue).
+/// session's counters (packets and bytes by type each way, round-trip times, refusals and
+/// failures), what stands in the session (messages in flight and waiting), and the connection
+/// task's own (since when it is connected, the reconnects, the state of the message stream and
+/// of the command queue).
 ///
 /// The connection task publishes it after each of its turns, so reading it takes a lock and a
 /// copy, never a round trip to the task: cheap enough on every message.
@@ -21,8 +22,8 @@ use std::time::Instant;
 ///     format!(
 ///         "{} PUBLISH out, {} in flight, PUBACK in {:?}, {} waiting for the application",
 ///         stats.session.sent.packets(PacketType::Publish),
-///         stats.session.inflight_out,
-///         stats.session.puback.smoothed,
+///         stats.inflight_out,
+///         stats.session.puback.smoothed(),
 ///         stats.messages_waiting,
 ///     )
 /// }
@@ -31,8 +32,20 @@ use std::time::Instant;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// The session's figures.
+    /// The session's counters.
     pub session: mqtt_sansio::Stats,
+    /// Outbound QoS 1 and 2 messages sent and not yet acknowledged.
+    pub inflight_out: usize,
+    /// Inbound QoS 1 messages not yet acknowledged and QoS 2 messages before PUBCOMP.
+    pub inflight_in: usize,
+    /// Inbound QoS 2 messages acknowledged with PUBREC and waiting for PUBREL.
+    pub awaiting_pubrel: usize,
+    /// Messages waiting in the session for a connection or for room in the window.
+    pub pending: usize,
+    /// Their encoded size.
+    pub pending_bytes: usize,
+    /// SUBSCRIBE and UNSUBSCRIBE requests waiting for their acknowledgement.
+    pub requests: usize,
     /// When the broker accepted the current connection; `None` while not connected.
     pub connected_since: Option<Instant>,
     /// Connections the broker accepted after the first.

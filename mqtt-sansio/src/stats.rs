@@ -76,7 +76,12 @@ impl Traffic {
     }
 
     pub(crate) fn add(&mut self, packet_type: PacketType, size: usize) {
-        let index = packet_type as usize;
+        self.add_index(packet_type as usize, size);
+    }
+
+    /// Counts a packet of type number `index`.
+    #[inline]
+    pub(crate) fn add_index(&mut self, index: usize, size: usize) {
         if let (Some(packets), Some(bytes)) =
             (self.packets.get_mut(index), self.bytes.get_mut(index))
         {
@@ -140,27 +145,51 @@ impl Staged {
 /// SRTT, RFC 6298).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RoundTrip {
-    /// The latest sample.
-    pub recent: Option<Duration>,
-    /// Each sample moves it an eighth of the way from where it was.
-    pub smoothed: Option<Duration>,
-    /// How many samples there were.
-    pub samples: u64,
+    /// Nanoseconds, as the clock of the inputs counts them: a sample is a subtraction, a shift
+    /// and an addition.
+    recent: u64,
+    smoothed: u64,
+    samples: u64,
 }
 
 impl RoundTrip {
-    pub(crate) fn sample(&mut self, rtt: Duration) {
-        self.recent = Some(rtt);
-        self.smoothed = Some(match self.smoothed {
-            None => rtt,
-            Some(s) if rtt >= s => s + rtt.saturating_sub(s) / 8,
-            Some(s) => s.saturating_sub(s.saturating_sub(rtt) / 8),
-        });
+    /// The latest sample; `None` before the first.
+    #[must_use]
+    pub fn recent(&self) -> Option<Duration> {
+        (self.samples > 0).then(|| Duration::from_nanos(self.recent))
+    }
+
+    /// The smoothed value: each sample moves it an eighth of the way from where it was (the
+    /// first sets it); `None` before the first sample.
+    #[must_use]
+    pub fn smoothed(&self) -> Option<Duration> {
+        (self.samples > 0).then(|| Duration::from_nanos(self.smoothed))
+    }
+
+    /// How many samples there were.
+    #[must_use]
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// A round trip from `sent` to `answered`.
+    #[inline]
+    pub(crate) fn sample(&mut self, sent: Instant, answered: Instant) {
+        let rtt = answered.as_nanos().saturating_sub(sent.as_nanos());
+        self.recent = rtt;
+        self.smoothed = if self.samples == 0 {
+            rtt
+        } else if rtt >= self.smoothed {
+            self.smoothed + (rtt - self.smoothed) / 8
+        } else {
+            self.smoothed - (self.smoothed - rtt) / 8
+        };
         self.samples += 1;
     }
 }
 
-/// A snapshot of the session's figures ([`Client::stats`](crate::Client::stats)).
+/// The session's counters ([`Client::stats`](crate::Client::stats)); what stands now
+/// (messages in flight, waiting) has getters of its own on the client.
 ///
 /// Packets count as sent when the driver takes them from `poll_transmit`, and as received when
 /// they are decoded; a round trip is measured from the instant of the input that encoded the
@@ -177,18 +206,6 @@ pub struct Stats {
     pub sent: Traffic,
     /// Packets decoded, by type.
     pub received: Traffic,
-    /// Outbound QoS 1 and 2 messages sent and not yet acknowledged.
-    pub inflight_out: usize,
-    /// Inbound QoS 1 messages not yet acknowledged and QoS 2 messages before PUBCOMP.
-    pub inflight_in: usize,
-    /// Inbound QoS 2 messages acknowledged with PUBREC and waiting for PUBREL.
-    pub awaiting_pubrel: usize,
-    /// Messages waiting for a connection or for room in the window.
-    pub pending: usize,
-    /// Their encoded size.
-    pub pending_bytes: usize,
-    /// SUBSCRIBE and UNSUBSCRIBE requests waiting for their acknowledgement.
-    pub requests: usize,
     /// PINGREQ → PINGRESP.
     pub ping: RoundTrip,
     /// PUBLISH (QoS 1) → PUBACK.
@@ -236,26 +253,23 @@ pub(crate) struct Meter {
 impl Meter {
     /// A packet was encoded into the output.
     #[inline]
-    pub(crate) fn encoded(
-        &mut self,
-        packet_type: PacketType,
-        packet_id: Option<PacketId>,
-        size: usize,
-    ) {
+    pub(crate) fn encoded(&mut self, packet_type: PacketType, size: usize) {
         self.staged.stage(packet_type, size);
-        self.log(true, packet_type, packet_id, size);
     }
 
-    /// A packet was decoded.
+    /// A packet of the type in the high four bits of `first_byte` was decoded.
     #[inline]
-    pub(crate) fn decoded(
-        &mut self,
-        packet_type: PacketType,
-        packet_id: Option<PacketId>,
-        size: usize,
-    ) {
-        self.stats.received.add(packet_type, size);
-        self.log(false, packet_type, packet_id, size);
+    pub(crate) fn decoded(&mut self, first_byte: u8, size: usize) {
+        self.stats
+            .received
+            .add_index(usize::from(first_byte >> 4), size);
+    }
+
+    /// Whether packets go to the log: the caller then works out what [`log`](Self::log)
+    /// takes, and not otherwise.
+    #[inline]
+    pub(crate) fn logging(&self) -> bool {
+        self.log.is_some()
     }
 
     /// The staged packets were handed to the driver.
@@ -264,7 +278,7 @@ impl Meter {
         self.staged.handed(&mut self.stats.sent);
     }
 
-    fn log(
+    pub(crate) fn log(
         &mut self,
         outgoing: bool,
         packet_type: PacketType,

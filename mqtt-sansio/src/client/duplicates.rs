@@ -25,8 +25,6 @@ pub(super) struct Completed {
     /// identifier's current one is stale.
     order: VecDeque<(u16, u32)>,
     stamp: u32,
-    /// How many messages the guard held back.
-    suppressed: u64,
 }
 
 impl Completed {
@@ -36,7 +34,6 @@ impl Completed {
             entries: IdMap::new(),
             order: VecDeque::new(),
             stamp: 0,
-            suppressed: 0,
         }
     }
 
@@ -72,21 +69,11 @@ impl Completed {
         }
     }
 
-    /// Whether a PUBLISH with DUP set, `id` and `digest` is a message completed already; counts
-    /// it when it is.
-    pub(super) fn suppress(&mut self, id: PacketId, digest: u64) -> bool {
-        let known = self
-            .entries
+    /// Whether a PUBLISH with DUP set, `id` and `digest` is a message completed already.
+    pub(super) fn suppress(&self, id: PacketId, digest: u64) -> bool {
+        self.entries
             .get(id.get())
-            .is_some_and(|&(d, _)| d == digest);
-        if known {
-            self.suppressed += 1;
-        }
-        known
-    }
-
-    pub(super) fn suppressed(&self) -> u64 {
-        self.suppressed
+            .is_some_and(|&(d, _)| d == digest)
     }
 
     /// The server lost the session: what it completed belongs to the old one.
@@ -129,7 +116,6 @@ mod tests {
         c.remember(id(5), 50);
         assert!(c.suppress(id(2), 21) && !c.suppress(id(2), 20));
         assert!(!c.suppress(id(3), 30), "the oldest live entry went");
-        assert_eq!(c.suppressed(), 2);
     }
 
     #[test]

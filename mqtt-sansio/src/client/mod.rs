@@ -321,7 +321,7 @@ impl Client {
     /// ([`Config::duplicate_guard`]): each was reported with [`Event::DuplicateSuppressed`].
     #[must_use]
     pub fn duplicates_suppressed(&self) -> u64 {
-        self.completed.suppressed()
+        self.meter.stats.duplicates_suppressed
     }
 
     /// Packet identifiers in use: messages in flight or pending at QoS 1 and 2, and requests
@@ -345,9 +345,12 @@ impl Client {
         &self.server
     }
 
-    /// The session's figures: packets and bytes by type each way, messages in flight and
-    /// waiting, round-trip times, refusals and failures. A copy, cheap enough to take on every
-    /// message.
+    /// The session's counters: packets and bytes by type each way, connections, round-trip
+    /// times, refusals and failures. A reference, free to read on every message; what stands
+    /// now (messages in flight and waiting) has getters of its own:
+    /// [`inflight`](Self::inflight), [`inflight_in`](Self::inflight_in),
+    /// [`awaiting_pubrel`](Self::awaiting_pubrel), [`pending`](Self::pending),
+    /// [`pending_bytes`](Self::pending_bytes), [`requests`](Self::requests).
     ///
     /// ```
     /// use mqtt_proto::{MqttString, PacketType, QoS, TopicName};
@@ -361,28 +364,32 @@ impl Client {
     /// let topic = TopicName::new("t").unwrap();
     /// client.publish(Message::new(topic, QoS::AtLeastOnce, "x")).unwrap();
     /// assert!(client.poll_transmit(Instant::ZERO, &mut wire));
-    /// assert_eq!(client.stats().inflight_out, 1);
+    /// assert_eq!(client.inflight(), 1);
     ///
     /// let later = Instant::ZERO + Duration::from_millis(3);
     /// client.handle_read(later, &[0x40, 0x02, 0x00, 0x01]); // PUBACK
     /// let stats = client.stats();
     /// assert_eq!(stats.sent.packets(PacketType::Publish), 1);
     /// assert_eq!(stats.received.packets(PacketType::PubAck), 1);
-    /// assert_eq!(stats.puback.recent, Some(Duration::from_millis(3)));
-    /// assert_eq!(stats.inflight_out, 0);
+    /// assert_eq!(stats.puback.recent(), Some(Duration::from_millis(3)));
+    /// assert_eq!(client.inflight(), 0);
     /// ```
     #[must_use]
-    pub fn stats(&self) -> Stats {
-        Stats {
-            inflight_out: self.inflight.len(),
-            inflight_in: self.unacknowledged_inbound(),
-            awaiting_pubrel: self.awaiting_pubrel().count(),
-            pending: self.pending.len(),
-            pending_bytes: self.pending_bytes,
-            requests: self.requests.len(),
-            duplicates_suppressed: self.completed.suppressed(),
-            ..self.meter.stats
-        }
+    pub fn stats(&self) -> &Stats {
+        &self.meter.stats
+    }
+
+    /// Inbound QoS 1 messages not yet acknowledged and QoS 2 messages before PUBCOMP: what
+    /// counts against the client's Receive Maximum.
+    #[must_use]
+    pub fn inflight_in(&self) -> usize {
+        self.unacknowledged_inbound()
+    }
+
+    /// SUBSCRIBE and UNSUBSCRIBE requests waiting for their acknowledgement.
+    #[must_use]
+    pub fn requests(&self) -> usize {
+        self.requests.len()
     }
 
     /// The server's packet identifiers of the inbound QoS 2 messages acknowledged with PUBREC
@@ -525,8 +532,15 @@ impl Client {
                 // return code 0x01 ([MQTT-3.1.2-2] of 3.1.1), which is not a 5.0 CONNACK: it
                 // means what 5.0 says with 0x84, and the application may retry with 3.1.1.
                 bytes::Buf::advance(buf, V3_UNACCEPTABLE_VERSION.len());
-                self.meter
-                    .decoded(PacketType::ConnAck, None, V3_UNACCEPTABLE_VERSION.len());
+                self.meter.decoded(0x20, V3_UNACCEPTABLE_VERSION.len());
+                if self.meter.logging() {
+                    self.meter.log(
+                        false,
+                        PacketType::ConnAck,
+                        None,
+                        V3_UNACCEPTABLE_VERSION.len(),
+                    );
+                }
                 self.handle_connack(ConnAck::new(
                     false,
                     ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
@@ -534,13 +548,15 @@ impl Client {
                 continue;
             }
             let before = buf.len();
+            let first_byte = buf.first().copied().unwrap_or_default();
             match Packet::decode(self.version, buf, &self.limits) {
                 Ok(Some(packet)) => {
-                    self.meter.decoded(
-                        packet.packet_type(),
-                        packet.packet_id(),
-                        before - buf.len(),
-                    );
+                    let size = before - buf.len();
+                    self.meter.decoded(first_byte, size);
+                    if self.meter.logging() {
+                        self.meter
+                            .log(false, packet.packet_type(), packet.packet_id(), size);
+                    }
                     self.handle_packet(packet);
                 }
                 Ok(None) => break,
@@ -611,8 +627,11 @@ impl Client {
     /// Encodes `packet` into the outgoing bytes.
     fn encode(&mut self, packet: &Packet) -> Result<usize, mqtt_proto::EncodeError> {
         let size = packet.encode(self.version, &mut self.out)?;
-        self.meter
-            .encoded(packet.packet_type(), packet.packet_id(), size);
+        self.meter.encoded(packet.packet_type(), size);
+        if self.meter.logging() {
+            self.meter
+                .log(true, packet.packet_type(), packet.packet_id(), size);
+        }
         Ok(size)
     }
 
@@ -670,10 +689,7 @@ impl Client {
             Packet::PingResp => {
                 self.ping_deadline = None;
                 if let Some(sent) = self.meter.ping_sent.take() {
-                    self.meter
-                        .stats
-                        .ping
-                        .sample(self.clock.saturating_duration_since(sent));
+                    self.meter.stats.ping.sample(sent, self.clock);
                 }
             }
             // Packets only a client sends ([MQTT-3.1.0-2] and the direction of each packet).

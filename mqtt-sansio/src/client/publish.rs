@@ -358,18 +358,21 @@ impl Client {
     /// large one ([`BY_REFERENCE`] or more) follows its packet's head as a chunk of its own,
     /// shared with the message.
     fn encode_publish(&mut self, publish: &Publish) {
-        let id = publish.qos_pid.packet_id();
-        if publish.payload().len() < BY_REFERENCE {
-            if let Ok(size) = publish.encode(self.version, &mut self.out) {
-                self.meter.encoded(PacketType::Publish, id, size);
-            }
-            return;
-        }
-        if let Ok(head) = publish.encode_head(self.version, &mut self.out) {
+        let size = if publish.payload().len() < BY_REFERENCE {
+            publish.encode(self.version, &mut self.out).ok()
+        } else if let Ok(head) = publish.encode_head(self.version, &mut self.out) {
             self.chunks.push(self.out.split().freeze());
             self.chunks.push(publish.payload_bytes());
-            let size = head + publish.payload().len();
-            self.meter.encoded(PacketType::Publish, id, size);
+            Some(head + publish.payload().len())
+        } else {
+            None
+        };
+        if let Some(size) = size {
+            self.meter.encoded(PacketType::Publish, size);
+            if self.meter.logging() {
+                let id = publish.qos_pid.packet_id();
+                self.meter.log(true, PacketType::Publish, id, size);
+            }
         }
     }
 
@@ -398,14 +401,17 @@ impl Client {
 
     /// Ends the exchange of the in-flight message at `index`.
     fn complete(&mut self, index: usize, reason_code: ReasonCode, properties: AckProperties) {
-        if let Some(done) = self.inflight.remove(index) {
-            let rtt = self.clock.saturating_duration_since(done.sent_at);
+        // Read in place: the round trip's figures are two fields of the message.
+        if let Some(done) = self.inflight.get(index) {
+            let (sent, now) = (done.sent_at, self.clock);
             match done.stage {
                 _ if reason_code.is_error() => self.meter.stats.rejected += 1,
-                Stage::Qos1Sent => self.meter.stats.puback.sample(rtt),
-                Stage::Released => self.meter.stats.pubcomp.sample(rtt),
+                Stage::Qos1Sent => self.meter.stats.puback.sample(sent, now),
+                Stage::Released => self.meter.stats.pubcomp.sample(sent, now),
                 Stage::Qos2Sent => {}
             }
+        }
+        if let Some(done) = self.inflight.remove(index) {
             if let Some(packet_id) = done.id() {
                 self.ids.release(packet_id);
                 self.events.push_back(Event::Published {

@@ -73,6 +73,7 @@ impl Client {
                     0
                 };
                 if publish.dup && self.completed.suppress(id, digest) {
+                    self.meter.stats.duplicates_suppressed += 1;
                     // Completed already: the server forgot (a broker restarted from a stale
                     // persistence file). Acknowledge, so that it completes again; do not deliver.
                     self.inbound_qos2.insert(

@@ -75,16 +75,20 @@ pub fn figures_and_connection_numbers<A: Adapter>() {
     assert_eq!(received.bytes(PacketType::Publish), 3 * PUBLISH_SIZE);
     assert_eq!(received.packets(PacketType::PubAck), 3);
     assert_eq!(received.packets(PacketType::SubAck), 1);
-    assert_eq!(stats.session.puback.samples, 3);
-    assert!(stats.session.puback.smoothed.is_some());
-    assert_eq!(stats.session.inflight_out, 0);
+    assert_eq!(stats.session.puback.samples(), 3);
+    assert!(stats.session.puback.smoothed().is_some());
+    assert_eq!(stats.inflight_out, 0);
     assert_eq!(stats.messages_waiting, 0);
     assert!(!stats.reading_paused);
 
     // An idle second and a half: the keep alive pings, the broker answers.
     std::thread::sleep(Duration::from_millis(1600));
     let stats = client.stats();
-    assert!(stats.session.ping.samples >= 1, "{:?}", stats.session.ping);
+    assert!(
+        stats.session.ping.samples() >= 1,
+        "{:?}",
+        stats.session.ping
+    );
     assert_eq!(
         stats.session.received.packets(PacketType::PingResp),
         stats.session.sent.packets(PacketType::PingReq)
