@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use mqtt_driver::session::{Reply, Session};
+use mqtt_driver::trace::AttemptSpan;
 use mqtt_driver::{Attempts, Error, EventSink, Numbered, Options, TaskFigures};
 use mqtt_proto::Publish;
 use mqtt_sansio::{Chunks, DisconnectReason, End, Instant};
@@ -37,6 +38,8 @@ pub(crate) struct State {
     ended: Option<DisconnectReason>,
     /// The connection thread has finished: commands fail with `Closed`.
     pub(crate) stopped: bool,
+    /// The span of the attempt under way: whichever thread moves the session enters it.
+    span: Option<AttemptSpan>,
     origin: std::time::Instant,
 }
 
@@ -61,6 +64,7 @@ impl Shared {
                 messages: Some(messages),
                 ended: None,
                 stopped: false,
+                span: None,
                 origin: std::time::Instant::now(),
             }),
             changed: Condvar::new(),
@@ -102,6 +106,8 @@ impl State {
     /// Writes what the session has to send, answers finished commands, hands messages on and
     /// reports events, until nothing moves. Then whoever waits looks again.
     pub(crate) fn pump(&mut self, changed: &Condvar) {
+        let span = self.span.clone();
+        let _entered = span.as_ref().map(AttemptSpan::enter);
         loop {
             let now = self.now();
             let mut moved = false;
@@ -189,9 +195,21 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared.lock().session.set_credentials(fresh);
         }
-        let end = match Link::open(options.host(), options.port(), options.connect_timeout, tls) {
+        let broker = format!("{}:{}", options.host(), options.port());
+        let span = {
+            let mut state = shared.lock();
+            let span = state.session.attempt(&broker);
+            state.span = Some(span.clone());
+            span
+        };
+        let opened = {
+            let _entered = span.enter();
+            Link::open(options.host(), options.port(), options.connect_timeout, tls)
+        };
+        let end = match opened {
             Ok((link, reader)) => serve(shared, link, reader),
             Err(e) => {
+                let _entered = span.enter();
                 shared.lock().session.unreachable(
                     match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
                         Some(tls) => Error::Tls(tls.clone()),
@@ -202,6 +220,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                 End::Unreachable
             }
         };
+        shared.lock().span = None;
         let (fresh, jitter) = futures_lite::future::block_on(attempts.after(&end));
         let mut state = shared.lock();
         let now = state.now();

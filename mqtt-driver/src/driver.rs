@@ -147,12 +147,23 @@ impl<R: Runtime> Driver<R> {
             if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
-            let end = match open(&self.runtime, &self.options, &self.tls).await {
-                Ok(transport) => Box::pin(self.connection(transport)).await,
-                Err(e) => {
-                    self.session.unreachable(e);
-                    End::Unreachable
+            let broker = format!("{}:{}", self.options.host(), self.options.port());
+            let span = self.session.attempt(&broker);
+            let attempt = async {
+                match open(&self.runtime, &self.options, &self.tls).await {
+                    Ok(transport) => Box::pin(self.connection(transport)).await,
+                    Err(e) => {
+                        self.session.unreachable(e);
+                        End::Unreachable
+                    }
                 }
+            };
+            #[cfg(feature = "tracing")]
+            let end = tracing::Instrument::instrument(attempt, span.span().clone()).await;
+            #[cfg(not(feature = "tracing"))]
+            let end = {
+                let _ = span;
+                attempt.await
             };
             let (fresh, jitter) = self.attempts.after(&end).await;
             let now = self.now();

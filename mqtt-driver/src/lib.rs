@@ -8,7 +8,9 @@
 //! certificates, SNI, ALPN), the [`CredentialsHook`] refreshing credentials before each
 //! attempt, the [`Jitter`] source of the reconnect delays (seedable, so that a run repeats), the
 //! [`event_queue`] of connection events (bounded, never blocking the driver, counting what a
-//! lagging application missed), and the [`Error`] type whose messages say what to fix.
+//! lagging application missed), the [`Stats`] every handle reads at any moment, the [`trace`]
+//! spans and events (feature `tracing`, on by default), and the [`Error`] type whose messages
+//! say what to fix.
 //!
 //! ```text
 //!   Client::publish / subscribe ──► commands ──┐
@@ -46,6 +48,7 @@ mod runtime;
 pub mod session;
 mod stats;
 mod tls;
+pub mod trace;
 
 pub use attempts::Attempts;
 pub use authenticator::AuthenticatorFactory;

@@ -18,6 +18,7 @@ use mqtt_sansio::{
 
 #[cfg(doc)]
 use crate::Attempts;
+use crate::trace::{self, AttemptSpan};
 use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
 
 /// Where the outcome of a command goes: a one-shot channel its caller awaits (or blocks on).
@@ -125,6 +126,8 @@ pub struct Session {
     task: TaskFigures,
     /// When the broker accepted the current connection.
     connected_since: Option<std::time::Instant>,
+    /// Connection attempts so far.
+    attempts: u64,
     /// The caller of `connect`, until the first connection is accepted or given up.
     first: Option<Reply<()>>,
     /// Why the transport could not be opened, for the caller of `connect`.
@@ -158,6 +161,7 @@ impl Session {
             stats: StatsCell::default(),
             task: TaskFigures::default(),
             connected_since: None,
+            attempts: 0,
             first: Some(first),
             unreachable: None,
             events,
@@ -192,6 +196,9 @@ impl Session {
         // The figures are published before any caller learns of an outcome, so that those it
         // reads next include it.
         let mut published = false;
+        while let Some(packet) = self.sup.poll_packet() {
+            trace::packet(&packet);
+        }
         while let Some(output) = self.sup.poll_output() {
             dispatched.outputs += 1;
             match output {
@@ -199,6 +206,7 @@ impl Session {
                     if !core::mem::replace(&mut published, true) {
                         self.publish_stats();
                     }
+                    trace::outcome(&done);
                     tag.answer(done);
                 }
                 Output::Message(publish) => {
@@ -220,6 +228,7 @@ impl Session {
                         }
                         _ => {}
                     }
+                    trace::event(connection, &event);
                     // A full event queue makes room and says so: the application lags.
                     self.events.send(Numbered::new(connection, event));
                 }
@@ -229,6 +238,17 @@ impl Session {
             self.publish_stats();
         }
         dispatched
+    }
+
+    /// A connection attempt to `broker` begins: its span, which the driver enters for as long
+    /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
+    /// them.
+    pub fn attempt(&mut self, broker: &str) -> AttemptSpan {
+        self.attempts += 1;
+        let version = self.sup.client().config().version;
+        let span = AttemptSpan::new(broker, self.attempts, version);
+        self.sup.set_packet_log(trace::packets_wanted());
+        span
     }
 
     /// Where the handles read the figures.
@@ -375,6 +395,7 @@ impl Session {
     /// The transport could not be opened: the caller of `connect` learns why if it was the
     /// first attempt.
     pub fn unreachable(&mut self, error: Error) {
+        trace::unreachable(&error);
         self.unreachable = Some(error);
     }
 
@@ -392,9 +413,11 @@ impl Session {
             .sup
             .handle_end(now, &end, self.first.is_some(), fresh, jitter);
         if let Next::Retry(delay) = next {
+            trace::decision(&end, Some(delay));
             let _ = self.dispatch();
             return Some(delay);
         }
+        trace::decision(&end, None);
         if let Some(first) = self.first.take() {
             let _ = first.send(Err(Error::first_connection(end, self.unreachable.take())));
         }

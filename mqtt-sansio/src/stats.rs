@@ -192,9 +192,8 @@ impl RoundTrip {
 /// (messages in flight, waiting) has getters of its own on the client.
 ///
 /// Packets count as sent when the driver takes them from `poll_transmit`, and as received when
-/// they are decoded; a round trip is measured from the instant of the input that encoded the
-/// request (or of `poll_transmit` for PINGREQ) to the instant of the read that brought its
-/// answer.
+/// they are decoded; a round trip is measured from the `poll_transmit` that handed the request
+/// over to the read that brought its answer, on the clock of those inputs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {

@@ -107,6 +107,30 @@ fn round_trips_are_measured_on_the_clock_of_the_inputs() {
 }
 
 #[test]
+fn a_round_trip_starts_when_the_driver_takes_the_bytes() {
+    let config = Harness::config(ProtocolVersion::V3_1_1).with_clean_start(false);
+    let mut h = Harness::new(config);
+    h.connect(false);
+    // A second without any input, then a publish: commands carry no clock, the hand-over does.
+    h.now = h.now + Duration::from_secs(1);
+    h.client.publish(message(QoS::AtLeastOnce)).unwrap();
+    h.client.publish(message(QoS::AtLeastOnce)).unwrap();
+    h.sent();
+    h.now = h.now + ms(5);
+    h.server_sends(&PubAck::new(pid(1)).into());
+    assert_eq!(h.client.stats().puback.recent(), Some(ms(5)));
+
+    // The connection ends with message 2 in flight; the next one resends it 2 s later.
+    h.client.handle_transport_closed(h.now);
+    h.now = h.now + Duration::from_secs(2);
+    h.connect(true);
+    assert!(matches!(&h.sent()[..], [Packet::Publish(p)] if p.dup));
+    h.now = h.now + ms(9);
+    h.server_sends(&PubAck::new(pid(2)).into());
+    assert_eq!(h.client.stats().puback.recent(), Some(ms(9)));
+}
+
+#[test]
 fn the_smoothed_round_trip_moves_an_eighth_of_the_way() {
     let mut h = Harness::new(Harness::config(ProtocolVersion::V3_1_1));
     h.connect(false);

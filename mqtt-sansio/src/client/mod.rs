@@ -151,6 +151,9 @@ pub struct Client {
     ids: PacketIds,
     /// Outbound QoS 1 and 2 messages sent and not yet acknowledged, in send order.
     inflight: VecDeque<Outgoing>,
+    /// How many messages at the back of `inflight` went into the output since the driver last
+    /// took it: their round trips start when it does.
+    unstamped: usize,
     /// Messages waiting for a connection or for room in the window, in order.
     pending: VecDeque<Queued>,
     /// The encoded size of the messages in `pending`.
@@ -216,6 +219,7 @@ impl Client {
             keep_alive,
             ids: PacketIds::new(),
             inflight: VecDeque::new(),
+            unstamped: 0,
             pending: VecDeque::new(),
             pending_bytes: 0,
             requests: VecDeque::new(),

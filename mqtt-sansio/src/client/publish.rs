@@ -78,7 +78,8 @@ pub(super) struct Outgoing {
     /// The message with its full topic name, whatever form it last went out in.
     pub(super) publish: Publish,
     pub(super) stage: Stage,
-    /// When the PUBLISH last went out: its round trip ends at PUBACK or PUBCOMP.
+    /// When the driver took the PUBLISH (or a PUBREL sent again) from the output: its round
+    /// trip ends at PUBACK or PUBCOMP.
     pub(super) sent_at: Instant,
 }
 
@@ -291,6 +292,7 @@ impl Client {
             stage,
             sent_at: self.clock,
         });
+        self.unstamped += 1;
     }
 
     /// A message that will not be sent: its identifier is free again, and the application
@@ -411,6 +413,10 @@ impl Client {
                 Stage::Qos2Sent => {}
             }
         }
+        if index + self.unstamped >= self.inflight.len() {
+            // Answered before the driver took it: a server acknowledging the unseen.
+            self.unstamped = self.unstamped.saturating_sub(1);
+        }
         if let Some(done) = self.inflight.remove(index) {
             if let Some(packet_id) = done.id() {
                 self.ids.release(packet_id);
@@ -488,15 +494,14 @@ impl Client {
                         continue;
                     }
                     match self.encode_message(&outgoing.publish, false, false) {
-                        Ok(()) => {
-                            outgoing.sent_at = self.clock;
-                            self.inflight.push_back(outgoing);
-                        }
+                        Ok(()) => self.inflight.push_back(outgoing),
                         Err(error) => self.fail_message(&outgoing.publish, 0, error),
                     }
                 }
             }
         }
+        // Everything left in flight went into the output again.
+        self.unstamped = self.inflight.len();
         for publish in deferred.into_iter().rev() {
             self.pending_bytes += publish.encoded_len(self.version);
             self.pending.push_front(Queued {
@@ -523,6 +528,7 @@ impl Client {
         self.inbound_qos2.clear();
         self.completed.clear();
         let inflight = core::mem::take(&mut self.inflight);
+        self.unstamped = 0;
         let mut requeue = Vec::new();
         for outgoing in inflight {
             let Some(id) = outgoing.id() else { continue };

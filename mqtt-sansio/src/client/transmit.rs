@@ -89,6 +89,10 @@ impl Client {
         self.last_sent = now;
         self.write_progress = now;
         self.meter.handed();
+        for outgoing in self.inflight.iter_mut().rev().take(self.unstamped) {
+            outgoing.sent_at = now;
+        }
+        self.unstamped = 0;
         if self.ping_queued.take().is_some() {
             self.ping_deadline = Some(now + self.ping_timeout());
             self.meter.ping_sent = Some(now);
@@ -111,5 +115,7 @@ impl Client {
     pub(super) fn discard_transmit(&mut self) {
         self.clear_transmit();
         self.meter.staged.discard();
+        // Sent again, and stamped then, on the connection that resumes the session.
+        self.unstamped = 0;
     }
 }

@@ -207,6 +207,16 @@ impl<T> Supervisor<T> {
         self.client.handle_read_resumed(now);
     }
 
+    /// Keeps (`true`) or stops keeping a log of the packets: [`Client::set_packet_log`].
+    pub fn set_packet_log(&mut self, on: bool) {
+        self.client.set_packet_log(on);
+    }
+
+    /// The oldest packet of the log not yet taken: [`Client::poll_packet`].
+    pub fn poll_packet(&mut self) -> Option<crate::PacketInfo> {
+        self.client.poll_packet()
+    }
+
     /// [`poll_timeout`](Self::poll_timeout) has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.client.poll_timeout().is_some_and(|t| t <= now) {

@@ -1,0 +1,64 @@
+//! The connection thread reports through `tracing` inside the span of its attempt: the one
+//! test of this file sets the process's subscriber, which every thread uses.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use mqtt_blocking::{Options, connect};
+use mqtt_proto::QoS;
+use mqtt_suite::Mosquitto;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_connection_thread_traces_inside_the_attempt() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer({
+            let captured = captured.clone();
+            move || captured.clone()
+        })
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let broker = Mosquitto::start();
+    let (client, _messages, _events) =
+        connect(Options::new(&broker.url(), "blocking-traced").unwrap()).unwrap();
+    client
+        .publish("traced", QoS::ExactlyOnce, false, "secret payload")
+        .unwrap();
+    client.disconnect().unwrap();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let span = format!(
+        "attempt{{broker=\"127.0.0.1:{}\" attempt=1 version=\"3.1.1\"}}",
+        broker.port
+    );
+    for line in [
+        "packet=Connect",
+        "connected connection=1",
+        "dir=\"out\" packet=Publish id=1",
+        "dir=\"in\" packet=PubRec id=1",
+        "dir=\"out\" packet=PubRel id=1",
+        "dir=\"in\" packet=PubComp id=1",
+        "disconnected connection=1",
+    ] {
+        let found = log.lines().find(|l| l.contains(line));
+        let found = found.unwrap_or_else(|| panic!("no {line:?} in:\n{log}"));
+        assert!(found.contains(&span), "{line:?} outside the span: {found}");
+    }
+    assert!(!log.contains("secret payload"), "{log}");
+}
