@@ -1,7 +1,8 @@
 //! The client state machine in memory: publishes at QoS 0, 1 and 2, with the acknowledgements
 //! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker, and
-//! QoS 0 with the figures (`Client::stats`) read after every message; and inbound QoS 2
-//! exchanges with the duplicate guard on and off.
+//! QoS 0 with the figures (`Client::stats`) read after every message; inbound QoS 2
+//! exchanges with the duplicate guard on and off; and a 100-byte topic with the session's own
+//! Topic Aliases and without (MQTT 5.0), with the bytes per message.
 //!
 //! Run: `cargo bench -p mqtt-benches --bench client`. Before the criterion groups it prints the
 //! allocations per publish, counted by a global allocator wrapper.
@@ -204,6 +205,65 @@ fn with_broker(c: &mut Criterion) {
     group.finish();
 }
 
+/// A topic of 100 bytes.
+const LONG_TOPIC: &str = "factory/plant-0042/building-07/line-03/station-12/sensor-0099/temperature/celsius/readings/012345678";
+
+/// An MQTT 5.0 client connected to a server whose Topic Alias Maximum is 10.
+fn connected_v5(auto_topic_alias: bool) -> Client {
+    let mut config =
+        Config::new(MqttString::from_static("bench")).with_version(ProtocolVersion::V5);
+    config.auto_topic_alias = auto_topic_alias;
+    let mut client = Client::new(config);
+    client.handle_transport_open(Instant::ZERO);
+    let mut connack = ConnAck::new(false, ReasonCode::SUCCESS);
+    connack.properties.topic_alias_maximum = Some(10);
+    let mut bytes = BytesMut::new();
+    Packet::ConnAck(connack)
+        .encode(ProtocolVersion::V5, &mut bytes)
+        .expect("valid");
+    client.handle_read(Instant::ZERO, &bytes);
+    let mut sink = BytesMut::new();
+    while client.poll_transmit(Instant::ZERO, &mut sink) {}
+    while client.poll_event().is_some() {}
+    client
+}
+
+/// QoS 0 messages with a 100-byte topic and a 16-byte payload, with the session's own Topic
+/// Aliases and without: the bytes on the wire per message first, then the throughput.
+fn topic_aliases(c: &mut Criterion) {
+    assert_eq!(LONG_TOPIC.len(), 100);
+    let payload = Bytes::from(vec![0x5A; 16]);
+    let topic = TopicName::from_static(LONG_TOPIC);
+    let mut group = c.benchmark_group("client/publish-100B-topic");
+    group.throughput(Throughput::Elements(BATCH));
+    for (name, on) in [("aliases-off", false), ("aliases-on", true)] {
+        let mut client = connected_v5(on);
+        let mut wire = BytesMut::with_capacity(64 * 1024);
+        let n = 1000;
+        for _ in 0..n {
+            let m = Message::new(topic.clone(), QoS::AtMostOnce, payload.clone());
+            client.publish(m).expect("room");
+            while client.poll_transmit(Instant::ZERO, &mut wire) {}
+        }
+        println!(
+            "bytes per QoS 0 message, 100-byte topic, 16-byte payload, {name}: {:.1}",
+            f64::from(u32::try_from(wire.len()).unwrap_or(u32::MAX)) / f64::from(n)
+        );
+        wire.clear();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    let m = Message::new(topic.clone(), QoS::AtMostOnce, payload.clone());
+                    client.publish(m).expect("room");
+                    while client.poll_transmit(Instant::ZERO, &mut wire) {}
+                    wire.clear();
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
 /// The server's side of `ids` inbound QoS 2 exchanges with a `size`-byte payload: PUBLISH and
 /// PUBREL for each identifier, encoded once.
 fn inbound_qos2(ids: u16, size: usize) -> Vec<(Bytes, Bytes)> {
@@ -265,5 +325,11 @@ fn duplicate_guard(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, client_alone, with_broker, duplicate_guard);
+criterion_group!(
+    benches,
+    client_alone,
+    with_broker,
+    duplicate_guard,
+    topic_aliases
+);
 criterion_main!(benches);

@@ -82,9 +82,9 @@ mod wire;
 pub use error::{DecodeError, EncodeError};
 pub use limits::{Limits, MAX_PACKET_SIZE, MAX_REMAINING_LENGTH};
 pub use packet::{
-    Auth, ConnAck, Connect, Disconnect, FixedHeader, LastWill, Packet, PacketType, PubAck, PubComp,
-    PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, SubscribeOptions, Subscription,
-    UnsubAck, Unsubscribe,
+    Aliased, Auth, ConnAck, Connect, Disconnect, FixedHeader, LastWill, Packet, PacketType, PubAck,
+    PubComp, PubRec, PubRel, Publish, RetainHandling, SubAck, Subscribe, SubscribeOptions,
+    Subscription, UnsubAck, Unsubscribe,
 };
 pub use properties::{
     AckProperties, AuthProperties, ConnAckProperties, ConnectProperties, DisconnectProperties,

@@ -421,6 +421,12 @@ macro_rules! property_list {
             /// Writes the property length and the properties; `len` is [`Self::encoded_len`].
             pub(crate) fn encode(&self, len: usize, buf: &mut impl bytes::BufMut) {
                 $crate::wire::put_vbi(buf, len);
+                self.encode_fields(buf);
+            }
+
+            /// Writes the properties without their length prefix.
+            #[inline]
+            pub(crate) fn encode_fields(&self, buf: &mut impl bytes::BufMut) {
                 $(if let Some(v) = &self.$field {
                     buf.put_u8($crate::property::PropertyId::$id as u8);
                     $crate::property::PropertyValue::write(v, buf);

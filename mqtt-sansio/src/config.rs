@@ -51,6 +51,13 @@ pub struct Config {
     /// MQTT 5.0 Topic Alias Maximum: how many topic aliases the server may use towards this
     /// client. Default: 0 (none).
     pub topic_alias_maximum: u16,
+    /// MQTT 5.0: whether the session gives messages Topic Aliases itself when the server takes
+    /// them (its Topic Alias Maximum is above 0), so that a topic goes out in full once per
+    /// connection and as a two-byte alias after that. Aliases are taken from 1 up to the
+    /// server's maximum; when all are taken, the one used least recently stands for the new
+    /// topic; each connection starts afresh. A message the application gives a Topic Alias of
+    /// its own goes as given. Default: `true`.
+    pub auto_topic_alias: bool,
     /// MQTT 5.0 Request Response Information.
     pub request_response_information: Option<bool>,
     /// MQTT 5.0 Request Problem Information.
@@ -129,6 +136,7 @@ impl Config {
             receive_maximum: None,
             maximum_packet_size: None,
             topic_alias_maximum: 0,
+            auto_topic_alias: true,
             request_response_information: None,
             request_problem_information: None,
             user_properties: Vec::new(),

@@ -100,6 +100,7 @@ macro_rules! scenarios {
             pause_holds_messages_until_resume,
             connack_properties_and_disconnect_with_will,
             figures_and_connection_numbers,
+            automatic_topic_aliases_reach_the_broker,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -1,6 +1,7 @@
 //! The fifteen control packets, the fixed header, and framing.
 
 mod ack;
+mod aliased;
 mod auth;
 mod connack;
 mod connect;
@@ -13,6 +14,7 @@ mod unsubscribe;
 use bytes::{BufMut, Bytes, BytesMut};
 
 pub use ack::{PubAck, PubComp, PubRec, PubRel};
+pub use aliased::Aliased;
 pub use auth::Auth;
 pub use connack::ConnAck;
 pub use connect::{Connect, LastWill};

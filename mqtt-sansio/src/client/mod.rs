@@ -1,5 +1,6 @@
 //! The client: connection and session state, driven by its inputs, drained through its outputs.
 
+mod aliases;
 mod close;
 mod duplicates;
 mod handshake;
@@ -180,6 +181,8 @@ pub struct Client {
     clock: Instant,
     /// The figures of [`stats`](Client::stats), and the packet log.
     meter: Meter,
+    /// The Topic Aliases the session gave on this connection ([`Config::auto_topic_alias`]).
+    auto_aliases: aliases::AutoAliases,
     /// The number of the last QoS 0 message accepted.
     qos0_accepted: u64,
     /// The number of the last QoS 0 message handed to the driver.
@@ -232,6 +235,7 @@ impl Client {
             out_aliases: Vec::new(),
             clock: Instant::ZERO,
             meter: Meter::default(),
+            auto_aliases: aliases::AutoAliases::default(),
             qos0_accepted: 0,
             qos0_transmitted: 0,
             qos0_unhanded: VecDeque::new(),
@@ -455,6 +459,8 @@ impl Client {
         self.aliases.clear();
         self.alias_topics.clear();
         self.out_aliases.clear();
+        // [MQTT-3.3.2-7]: no mapping outlives its connection.
+        self.auto_aliases.clear();
         self.last_sent = now;
         self.phase = Phase::Connecting {
             deadline: now + self.config.connack_timeout,

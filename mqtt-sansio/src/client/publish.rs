@@ -322,7 +322,9 @@ impl Client {
             if !checked {
                 self.check_limits(publish)?;
             }
-            self.encode_publish(publish);
+            if !self.encode_auto_aliased(publish) {
+                self.encode_publish(publish);
+            }
             return Ok(());
         };
         let index = usize::from(alias.get()) - 1;
@@ -347,13 +349,64 @@ impl Client {
         }
         self.check_limits(publish)?;
         self.encode_publish(publish);
+        self.auto_aliases.forget(alias.get());
+        self.set_out_alias(index, publish.topic_name());
+        Ok(())
+    }
+
+    /// What `index` (alias − 1) stands for on this connection from now on.
+    fn set_out_alias(&mut self, index: usize, topic: TopicName) {
         if self.out_aliases.len() <= index {
             self.out_aliases.resize(index + 1, None);
         }
         if let Some(slot) = self.out_aliases.get_mut(index) {
-            *slot = Some(publish.topic_name());
+            *slot = Some(topic);
         }
-        Ok(())
+    }
+
+    /// Encodes `publish`, checked as it is, under a Topic Alias of the session's own
+    /// ([`Config::auto_topic_alias`](crate::Config::auto_topic_alias)): with its topic name the
+    /// first time on this connection, without it after that. `false` when it goes as it is
+    /// instead: aliases are off, the server takes none ([MQTT-3.3.2-9]), or the alias property
+    /// would take the packet past the server's Maximum Packet Size.
+    fn encode_auto_aliased(&mut self, publish: &Publish) -> bool {
+        if !self.version.is_v5() || !self.config.auto_topic_alias {
+            return false;
+        }
+        let topic = publish.topic_name();
+        let maximum = self.server.topic_alias_maximum;
+        let Some((alias, known)) = self.auto_aliases.assign(&topic, maximum) else {
+            return false;
+        };
+        let wire = publish.aliased(alias, !known);
+        if !known && self.check_size(wire.encoded_len()).is_err() {
+            // Three bytes too many: this one goes in full, and the alias stands for nothing.
+            self.auto_aliases.forget(alias.get());
+            return false;
+        }
+        let payload = publish.payload().len();
+        let size = if payload < BY_REFERENCE {
+            wire.encode(&mut self.out).ok()
+        } else if let Ok(head) = wire.encode_head(&mut self.out) {
+            self.chunks.push(self.out.split().freeze());
+            self.chunks.push(publish.payload_bytes());
+            Some(head + payload)
+        } else {
+            None
+        };
+        let Some(size) = size else {
+            self.auto_aliases.forget(alias.get());
+            return false;
+        };
+        self.meter.encoded(PacketType::Publish, size);
+        if self.meter.logging() {
+            let id = publish.qos_pid.packet_id();
+            self.meter.log(true, PacketType::Publish, id, size);
+        }
+        if !known {
+            self.set_out_alias(usize::from(alias.get()) - 1, topic);
+        }
+        true
     }
 
     /// Encodes `publish`, checked, into the outgoing bytes: a small payload is copied in, a

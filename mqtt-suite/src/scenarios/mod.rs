@@ -233,6 +233,8 @@ pub use in_doubt::qos2_in_doubt_is_sent_again_after_a_session_loss;
 mod control;
 mod v5;
 pub use control::{pause_holds_messages_until_resume, reconnect_now_skips_the_backoff};
-pub use v5::connack_properties_and_disconnect_with_will;
+pub use v5::{
+    automatic_topic_aliases_reach_the_broker, connack_properties_and_disconnect_with_will,
+};
 mod figures;
 pub use figures::figures_and_connection_numbers;

@@ -52,3 +52,53 @@ pub fn connack_properties_and_disconnect_with_will<A: Adapter>() {
     assert_eq!(will.payload(), &b"gone on purpose"[..]);
     watcher.disconnect().unwrap();
 }
+
+/// Topic aliases the session gives itself against Mosquitto (its Topic Alias Maximum is 10):
+/// every message comes back under its own topic, and a long topic goes out in full once per
+/// topic, the alias alone after that, as the client's byte count shows.
+pub fn automatic_topic_aliases_reach_the_broker<A: Adapter>() {
+    const TOPICS: [&str; 3] = [
+        "suite/aliases/a-rather-long-topic-name/that-goes-on/and-on/0",
+        "suite/aliases/a-rather-long-topic-name/that-goes-on/and-on/1",
+        "suite/aliases/a-rather-long-topic-name/that-goes-on/and-on/2",
+    ];
+    const ROUNDS: usize = 10;
+    let broker = Mosquitto::start();
+    let mut o = options(&broker.url(), "suite-aliases");
+    o.config.version = ProtocolVersion::V5;
+    let client = A::connect(o).expect("connected");
+    let event = client.next_event(WAIT);
+    let Some(ConnectionEvent::Connected { limits, .. }) = event else {
+        panic!("{event:?}")
+    };
+    assert!(limits.topic_alias_maximum >= 3, "{limits:?}");
+    client
+        .subscribe("suite/aliases/#", QoS::AtLeastOnce)
+        .unwrap();
+    for round in 0..ROUNDS {
+        for topic in TOPICS {
+            client
+                .publish(
+                    topic,
+                    QoS::AtLeastOnce,
+                    false,
+                    &[u8::try_from(round).unwrap()],
+                )
+                .unwrap();
+            let message = client.next_message(WAIT).expect("the message comes back");
+            assert_eq!(
+                (message.topic(), message.payload()),
+                (topic, &[u8::try_from(round).unwrap()][..])
+            );
+        }
+    }
+    // In full: 2 + 2 + the topic + 2 (id) + 1 + 3 (alias) + 1 (payload) bytes; by alias: 11.
+    let stats = client.stats();
+    let full = (11 + TOPICS[0].len() as u64) * TOPICS.len() as u64;
+    let by_alias = 11 * (TOPICS.len() * (ROUNDS - 1)) as u64;
+    assert_eq!(
+        stats.session.sent.bytes(mqtt_proto::PacketType::Publish),
+        full + by_alias
+    );
+    client.disconnect().unwrap();
+}
