@@ -178,7 +178,6 @@ impl State {
     /// How long until the session's next deadline.
     fn until_deadline(&self) -> Duration {
         self.session
-            .supervisor()
             .poll_timeout()
             .map_or(Duration::from_secs(3600), |t| {
                 t.saturating_duration_since(self.now())
@@ -237,11 +236,16 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
                 if left.is_zero() {
                     break;
                 }
+                // Requests time out meanwhile.
+                let wait = left.min(state.until_deadline());
                 state = shared
                     .changed
-                    .wait_timeout(state, left)
+                    .wait_timeout(state, wait)
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .0;
+                let now = state.now();
+                state.session.handle_timeout(now);
+                state.pump(&shared.changed);
             }
             if !state.session.supervisor().must_stop() {
                 continue;
@@ -303,7 +307,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
             let now = state.now();
-            state.session.supervisor_mut().handle_timeout(now);
+            state.session.handle_timeout(now);
             state.deliver();
             state.pump(&shared.changed);
             continue;
@@ -331,7 +335,7 @@ fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(_) => state.session.supervisor_mut().handle_transport_closed(now),
         }
-        state.session.supervisor_mut().handle_timeout(now);
+        state.session.handle_timeout(now);
         state.pump(&shared.changed);
     }
 }

@@ -171,6 +171,51 @@ impl Client {
         &self.handle.shared
     }
 
+    /// Sends a request to `topic` and blocks until its response comes (MQTT 5.0
+    /// request/response), at most `timeout`: as the async adapters' `request`, which says
+    /// how the response topic is chosen.
+    ///
+    /// # Errors
+    /// [`Error::RequestTimeout`], [`Error::Client`] (`NeedsV5` before MQTT 5.0),
+    /// [`Error::ResponseTopic`], and those of
+    /// [`publish`](Self::publish).
+    pub fn request(
+        &self,
+        topic: &str,
+        payload: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        let message = Message::new(TopicName::new(topic)?, QoS::AtLeastOnce, payload);
+        self.request_message(message, timeout)
+    }
+
+    /// [`request`](Self::request) with a message of the application's own.
+    ///
+    /// # Errors
+    /// As [`request`](Self::request).
+    pub fn request_message(
+        &self,
+        message: Message,
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        self.call(|reply| Command::Request(message, timeout, reply))
+    }
+
+    /// Answers `request` with `payload` on its Response Topic, with its Correlation Data, at
+    /// its QoS; blocks as [`publish`](Self::publish) does.
+    ///
+    /// # Errors
+    /// [`Error::NoResponseTopic`] for a message without one; those of
+    /// [`publish`](Self::publish).
+    pub fn respond(
+        &self,
+        request: &Publish,
+        payload: impl Into<Bytes>,
+    ) -> Result<Published, Error> {
+        self.publish_message(mqtt_driver::response(request, payload)?)?
+            .wait()
+    }
+
     /// The client's figures, as they stood after the latest change of the session: a lock and
     /// a copy, cheap enough to call on every message (see [`Stats`]).
     #[must_use]
@@ -181,7 +226,8 @@ impl Client {
     /// Applies a command once the session has room (blocking until it has) and writes.
     fn apply(&self, command: Command) -> Result<(), Error> {
         let mut state = self.shared().with_room().ok_or(Error::Closed)?;
-        state.session.command(command);
+        let now = state.now();
+        state.session.command(now, command);
         state.pump(&self.shared().changed);
         Ok(())
     }
@@ -248,7 +294,8 @@ impl Client {
                 state.session.supervisor().client().pending(),
             )));
         }
-        state.session.command(Command::Send(message));
+        let now = state.now();
+        state.session.command(now, Command::Send(message));
         state.pump(&self.shared().changed);
         Ok(())
     }
@@ -264,7 +311,8 @@ impl Client {
         if state.stopped {
             return Err(Error::Closed);
         }
-        state.session.command(Command::Flush(tx));
+        let now = state.now();
+        state.session.command(now, Command::Flush(tx));
         state.pump(&self.shared().changed);
         drop(state);
         rx.recv().unwrap_or(Err(Error::Closed))
@@ -315,7 +363,8 @@ impl Client {
         };
         let (tx, rx) = oneshot::channel();
         let mut state = self.shared().lock();
-        state.session.command(Command::Ack(id, tx));
+        let now = state.now();
+        state.session.command(now, Command::Ack(id, tx));
         state.pump(&self.shared().changed);
         drop(state);
         rx.recv().unwrap_or(Err(Error::Closed))

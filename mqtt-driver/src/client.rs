@@ -133,6 +133,79 @@ pub struct Client {
 }
 
 impl Client {
+    /// Sends a request to `topic` and waits for its response (MQTT 5.0 request/response,
+    /// section 4.10), at most `timeout`.
+    ///
+    /// The request goes at QoS 1 with a Response Topic and Correlation Data of the client's
+    /// own: the response topic is under the broker's Response Information when it offers one
+    /// (ask with `options.config.request_response_information = Some(true)`), under
+    /// `replies/<client id>/` otherwise, and the client subscribes to it once, with the first
+    /// request. The response, matched by its correlation data, comes back here instead of in
+    /// [`Messages`]; many requests may wait at once. A responder answers with
+    /// [`respond`](Self::respond).
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client) -> Result<(), mqtt_driver::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let response = client.request("services/clock", "now?", Duration::from_secs(5)).await?;
+    /// println!("the time is {}", String::from_utf8_lossy(response.payload()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::RequestTimeout`] when no response came in time; [`Error::Client`] with
+    /// [`ClientError::NeedsV5`] before MQTT 5.0; [`Error::ResponseTopic`] when the broker refused the subscription to the
+    /// response topic; those of [`publish`](Self::publish) for the request itself.
+    pub async fn request(
+        &self,
+        topic: &str,
+        payload: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        let message = Message::new(TopicName::new(topic)?, QoS::AtLeastOnce, payload);
+        self.request_message(message, timeout).await
+    }
+
+    /// [`request`](Self::request) with a message of the application's own (its QoS, its other
+    /// properties): its Response Topic and Correlation Data are the client's.
+    ///
+    /// # Errors
+    /// As [`request`](Self::request).
+    pub async fn request_message(
+        &self,
+        message: Message,
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        self.call(|reply| Command::Request(message, timeout, reply))
+            .await
+    }
+
+    /// Answers `request` with `payload`: on its Response Topic, with its Correlation Data, at
+    /// its QoS. Resolves as [`publish`](Self::publish) does.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mqtt_driver::Client, mut messages: mqtt_driver::Messages) -> Result<(), mqtt_driver::Error> {
+    /// client.subscribe("services/clock", mqtt_proto::QoS::AtLeastOnce).await?;
+    /// while let Some(request) = messages.recv().await {
+    ///     client.respond(&request, "12:00").await?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::NoResponseTopic`] for a message without one; those of
+    /// [`publish`](Self::publish).
+    pub async fn respond(
+        &self,
+        request: &Publish,
+        payload: impl Into<Bytes>,
+    ) -> Result<Published, Error> {
+        self.publish_message(response(request, payload)?).await
+    }
+
     /// The client's figures, as the connection task published them after its latest turn: a
     /// lock and a copy, cheap enough to call on every message.
     ///
@@ -482,6 +555,25 @@ impl Client {
     pub async fn reauthenticate(&self) -> Result<(), Error> {
         self.call(Command::Reauthenticate).await
     }
+}
+
+/// The answer to `request` (MQTT 5.0): `payload` on its Response Topic, with its Correlation
+/// Data, at its QoS.
+///
+/// # Errors
+/// [`Error::NoResponseTopic`] for a request without a Response Topic.
+pub fn response(request: &Publish, payload: impl Into<Bytes>) -> Result<Message, Error> {
+    let topic = request
+        .properties
+        .response_topic
+        .clone()
+        .ok_or(Error::NoResponseTopic)?;
+    let mut message = Message::new(topic, request.qos(), payload);
+    message
+        .properties
+        .correlation_data
+        .clone_from(&request.properties.correlation_data);
+    Ok(message)
 }
 
 /// The QoS granted by the only code of a SUBACK, or its failure.

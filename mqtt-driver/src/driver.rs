@@ -196,24 +196,39 @@ impl<R: Runtime> Driver<R> {
         while self.channels.control.try_recv().is_ok() {}
     }
 
-    /// Sleeps `delay` while taking commands (they wait in the session); `false` to stop.
+    /// Sleeps `delay` while taking commands (they wait in the session) and timing requests
+    /// out; `false` to stop.
     async fn wait(&mut self, delay: Duration) -> bool {
-        let mut timer = self.runtime.timer(self.runtime.now() + delay);
+        let end = self.now() + delay;
+        let mut timer = self.runtime.timer(self.at(end));
+        let mut armed = Some(end);
         loop {
             let _ = self.session.dispatch();
             if self.session.supervisor().must_stop() {
                 return false;
             }
             self.publish_stats(0);
+            let wake = self.session.poll_timeout().map_or(end, |t| t.min(end));
+            if armed != Some(wake) {
+                timer.reset(self.at(wake));
+                armed = Some(wake);
+            }
             let accepting = self.session.supervisor().has_room();
             let ready = self
                 .turn(accepting, |cx, ready, _| {
                     ready.timer = timer.poll_elapsed(cx).is_ready();
                 })
                 .await;
-            let elapsed = ready.timer;
+            let fired = ready.timer;
             // What was taken from the channels in this turn is applied, elapsed or not.
             self.handle(ready);
+            let mut elapsed = false;
+            if fired {
+                let now = self.now();
+                self.session.handle_timeout(now);
+                elapsed = now >= end;
+                armed = None;
+            }
             if elapsed || self.session.take_reconnect_now() {
                 return !self.session.supervisor().must_stop();
             }
@@ -262,7 +277,7 @@ impl<R: Runtime> Driver<R> {
             }
             self.deliver();
             let reading = self.session.reading(now);
-            let deadline = self.session.supervisor().poll_timeout();
+            let deadline = self.session.poll_timeout();
             if let Some(deadline) = deadline.filter(|d| armed != Some(*d)) {
                 timer.reset(self.at(deadline));
                 armed = Some(deadline);
@@ -307,7 +322,7 @@ impl<R: Runtime> Driver<R> {
                 room = None;
             }
             if ready.timer {
-                self.session.supervisor_mut().handle_timeout(now);
+                self.session.handle_timeout(now);
                 // A timer that fired is set again, whatever the next deadline.
                 armed = None;
             }
@@ -355,8 +370,9 @@ impl<R: Runtime> Driver<R> {
 
     /// Applies what the handles sent.
     fn handle(&mut self, ready: Ready) {
+        let now = self.now();
         if let Some(command) = ready.command {
-            self.session.command(command);
+            self.session.command(now, command);
             // Take what else is waiting, so that many small publishes leave in one write.
             for _ in 0..BATCH {
                 if !self.session.supervisor().has_room() {
@@ -365,7 +381,7 @@ impl<R: Runtime> Driver<R> {
                 let Ok(command) = self.channels.commands.try_recv() else {
                     break;
                 };
-                self.session.command(command);
+                self.session.command(now, command);
             }
         }
         if let Some(control) = ready.control {
@@ -373,14 +389,12 @@ impl<R: Runtime> Driver<R> {
                 // What was sent before `disconnect` is part of what it waits for (past the
                 // session's room, a message fails as the queue being full).
                 while let Ok(command) = self.channels.commands.try_recv() {
-                    self.session.command(command);
+                    self.session.command(now, command);
                 }
             }
-            let now = self.now();
             self.session.control(now, Some(control));
         }
         if ready.abandoned {
-            let now = self.now();
             self.session.control(now, None);
         }
     }

@@ -62,6 +62,15 @@ pub enum Error {
     /// The client was closed: `disconnect` was called, or it gave up reconnecting.
     #[error("the client is closed")]
     Closed,
+    /// No response came to a request within its timeout.
+    #[error("no response within {0:?}")]
+    RequestTimeout(std::time::Duration),
+    /// The client could not subscribe to the topic responses come on.
+    #[error("the response topic could not be subscribed to: {0}")]
+    ResponseTopic(String),
+    /// `respond` was given a message without a Response Topic: nobody waits for an answer.
+    #[error("the message has no Response Topic to answer on")]
+    NoResponseTopic,
 }
 
 impl From<mqtt_sansio::Failure> for Error {

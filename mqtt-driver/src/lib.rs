@@ -44,6 +44,7 @@ mod events;
 mod jitter;
 mod numbered;
 mod options;
+mod requests;
 mod runtime;
 pub mod session;
 mod stats;
@@ -52,7 +53,7 @@ pub mod trace;
 
 pub use attempts::Attempts;
 pub use authenticator::AuthenticatorFactory;
-pub use client::{Client, Events, Messages, connect, granted};
+pub use client::{Client, Events, Messages, connect, granted, response};
 pub use credentials::{Credentials, CredentialsHook};
 pub use error::Error;
 pub use events::{EventQueue, EventSink, event_queue};

@@ -7,17 +7,19 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use bytes::Bytes;
 use mqtt_proto::{
-    AuthProperties, DisconnectProperties, PacketId, Publish, ReasonCode, SubscribeProperties,
-    Subscription, TopicFilter, UnsubscribeProperties,
+    AuthProperties, DisconnectProperties, MqttString, PacketId, Publish, QoS, ReasonCode,
+    SubscribeProperties, Subscription, TopicFilter, UnsubscribeProperties,
 };
 use mqtt_sansio::{
-    Acked, ConnectionEvent, DisconnectReason, Done, End, Instant, Message, Next, Output, Published,
-    Supervisor,
+    Acked, ClientError, ConnectionEvent, DisconnectReason, Done, End, Instant, Message, Next,
+    Output, Published, Supervisor,
 };
 
 #[cfg(doc)]
 use crate::Attempts;
+use crate::requests::Requests;
 use crate::trace::{self, AttemptSpan};
 use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
 
@@ -33,6 +35,10 @@ pub enum Tag {
     Codes(Reply<Acked>),
     /// A flush, a disconnect, an abort.
     Unit(Reply<()>),
+    /// The PUBLISH of a request, by its correlation data: the request fails if it does.
+    Request(Bytes),
+    /// The subscription to the response topic.
+    Responses,
 }
 
 impl Tag {
@@ -48,9 +54,10 @@ impl Tag {
             (Self::Unit(tx), Done::Unit(result)) => {
                 let _ = tx.send(result.map_err(Error::from));
             }
-            // The supervisor answers each tag with the outcome of the command it was given
-            // with: these pairs do not occur.
-            (Self::Publish(_), Done::Codes(_) | Done::Unit(_))
+            // The session handles its own; the supervisor answers each tag with the outcome of
+            // the command it was given with, so the other pairs do not occur.
+            (Self::Request(_) | Self::Responses, _)
+            | (Self::Publish(_), Done::Codes(_) | Done::Unit(_))
             | (Self::Codes(_), Done::Published(_) | Done::Unit(_))
             | (Self::Unit(_), Done::Published(_) | Done::Codes(_)) => {}
         }
@@ -77,6 +84,9 @@ pub enum Command {
     Auth(ReasonCode, AuthProperties, Reply<()>),
     /// Re-authenticate with the authenticator (MQTT 5.0).
     Reauthenticate(Reply<()>),
+    /// Publish a request (MQTT 5.0): the session sets its Response Topic and Correlation Data,
+    /// and the response goes to the reply unless the timeout passes first.
+    Request(Message, Duration, Reply<Numbered<Publish>>),
 }
 
 /// How a disconnect ends the connection.
@@ -128,6 +138,10 @@ pub struct Session {
     connected_since: Option<std::time::Instant>,
     /// Connection attempts so far.
     attempts: u64,
+    /// Requests waiting for their responses.
+    requests: Requests,
+    /// The broker's Response Information (MQTT 5.0), from the latest CONNACK.
+    response_information: Option<MqttString>,
     /// The caller of `connect`, until the first connection is accepted or given up.
     first: Option<Reply<()>>,
     /// Why the transport could not be opened, for the caller of `connect`.
@@ -162,6 +176,8 @@ impl Session {
             task: TaskFigures::default(),
             connected_since: None,
             attempts: 0,
+            requests: Requests::new(),
+            response_information: None,
             first: Some(first),
             unreachable: None,
             events,
@@ -207,14 +223,23 @@ impl Session {
                         self.publish_stats();
                     }
                     trace::outcome(&done);
-                    tag.answer(done);
+                    match tag {
+                        Tag::Request(correlation) => self.request_sent(&correlation, done),
+                        Tag::Responses => self.responses_subscribed(done),
+                        tag => tag.answer(done),
+                    }
                 }
                 Output::Message(publish) => {
-                    self.inbox.push_back(Numbered::new(connection, publish));
+                    let message = Numbered::new(connection, publish);
+                    if let Some(message) = self.requests.take(message) {
+                        self.inbox.push_back(message);
+                    }
                 }
                 Output::Event(event) => {
                     match &event {
-                        ConnectionEvent::Connected { .. } => {
+                        ConnectionEvent::Connected { connack, .. } => {
+                            self.response_information
+                                .clone_from(&connack.properties.response_information);
                             self.connected_since = Some(std::time::Instant::now());
                             if let Some(first) = self.first.take() {
                                 self.publish_stats();
@@ -328,9 +353,10 @@ impl Session {
         want
     }
 
-    /// Applies `command`.
-    pub fn command(&mut self, command: Command) {
+    /// Applies `command`, at `now`.
+    pub fn command(&mut self, now: Instant, command: Command) {
         match command {
+            Command::Request(message, timeout, reply) => self.request(now, message, timeout, reply),
             Command::Publish(message, reply) => self.sup.publish(message, Tag::Publish(reply)),
             Command::Send(message) => self.sup.send(message),
             Command::Flush(reply) => self.sup.flush(Tag::Unit(reply)),
@@ -380,6 +406,96 @@ impl Session {
         }
     }
 
+    /// Publishes a request: with the response topic (subscribed to on the first request) and
+    /// new correlation data, waiting for the response until `timeout` has passed.
+    fn request(
+        &mut self,
+        now: Instant,
+        mut message: Message,
+        timeout: Duration,
+        reply: Reply<Numbered<Publish>>,
+    ) {
+        let config = self.sup.client().config();
+        if !config.version.is_v5() {
+            let _ = reply.send(Err(Error::Client(ClientError::NeedsV5)));
+            return;
+        }
+        let client_id = config.client_id.as_str().to_owned();
+        let topic = self
+            .requests
+            .topic(self.response_information.as_ref(), &client_id);
+        let (topic, new) = match topic {
+            Ok(topic) => topic,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        if new {
+            let filter = TopicFilter::from_bytes(Bytes::copy_from_slice(topic.as_bytes()));
+            match filter {
+                Ok(filter) => {
+                    let subscription = Subscription::new(filter, QoS::AtLeastOnce);
+                    self.sup.subscribe(
+                        vec![subscription],
+                        SubscribeProperties::default(),
+                        Tag::Responses,
+                    );
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                    return;
+                }
+            }
+        }
+        let correlation = self.requests.correlation();
+        message.properties.response_topic = Some(topic);
+        message.properties.correlation_data = Some(correlation.clone());
+        self.requests.wait(correlation.clone(), now, timeout, reply);
+        self.sup.publish(message, Tag::Request(correlation));
+    }
+
+    /// The PUBLISH of a request is done: if it failed, so did the request.
+    fn request_sent(&mut self, correlation: &Bytes, done: Done) {
+        if let Done::Published(Err(failure)) = done {
+            self.requests.fail(correlation, failure.into());
+        }
+    }
+
+    /// The subscription to the response topic is done: if the broker refused it, the requests
+    /// waiting on it fail.
+    fn responses_subscribed(&mut self, done: Done) {
+        let refused = match done {
+            Done::Codes(Ok(acked)) => acked
+                .reason_codes
+                .iter()
+                .find(|code| code.is_error())
+                .map(|&code| Error::Failed(code)),
+            Done::Codes(Err(failure)) => Some(failure.into()),
+            Done::Published(_) | Done::Unit(_) => None,
+        };
+        if let Some(error) = refused {
+            self.requests.unsubscribed(&error);
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) is next due: the session's deadline, or a
+    /// request's.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.sup.poll_timeout(), self.requests.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// [`poll_timeout`](Self::poll_timeout) has passed: the session's timers, and the requests
+    /// whose time is up.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.sup.handle_timeout(now);
+        self.requests.handle_timeout(now);
+    }
+
     /// Whether the application asked for the next attempt at once since a connection was last
     /// opened; asking again needs another [`Control::ReconnectNow`].
     pub fn take_reconnect_now(&mut self) -> bool {
@@ -426,6 +542,7 @@ impl Session {
 
     /// The client stops: every waiting command is answered, `Stopped` is the last event.
     pub fn stop(&mut self) {
+        self.requests.close();
         self.sup.stop();
         let _ = self.dispatch();
     }

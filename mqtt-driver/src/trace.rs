@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `mqtt_driver` | `info` | span `attempt` (broker, attempt, version); connected, disconnected by the client, reconnect decisions (why, and the delay), stopped |
 //! | `mqtt_driver` | `warn` | a connection lost or refused, a refused command, a lost session, an unreachable broker, a taken-over session, no more attempts |
-//! | `mqtt_driver` | `debug` | failed commands, re-subscriptions, held-back duplicates, AUTH, lagging event readers |
+//! | `mqtt_driver` | `debug` | failed commands, re-subscriptions, held-back duplicates, AUTH, lagging event readers, late responses |
 //! | `mqtt_driver::packet` | `trace` | each packet in and out: `dir`, `packet`, `id`, `size` |
 //!
 //! Without the feature every function here is empty and the crate does not depend on
@@ -215,6 +215,18 @@ pub(crate) fn decision(end: &End, delay: Option<Duration>) {
     }
     #[cfg(not(feature = "tracing"))]
     let _ = (end, delay);
+}
+
+/// A response came after its request timed out (or to nobody's request): dropped.
+pub(crate) fn late_response(message: &mqtt_proto::Publish) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "mqtt_driver",
+        topic = message.topic(),
+        "a response nobody waits for any more: dropped"
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = message;
 }
 
 /// The transport could not be opened.

@@ -70,7 +70,7 @@ pub enum ClientError {
         "the server lost the session after it acknowledged the QoS 2 message with PUBREC; whether it was delivered is unknown"
     )]
     InDoubt,
-    /// The command needs MQTT 5.0 (AUTH).
+    /// The command needs MQTT 5.0 (AUTH, request/response).
     #[error("this needs MQTT 5.0")]
     NeedsV5,
     /// The command needs an open connection (AUTH), is not possible while closing, or (for

@@ -54,6 +54,20 @@ impl Connection for TokioConnection {
     fn stats(&self) -> Stats {
         self.client.stats()
     }
+    fn request(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        self.runtime
+            .block_on(self.client.request(topic, payload.to_vec(), timeout))
+    }
+    fn respond(&self, request: &Publish, payload: &[u8]) -> Result<(), Error> {
+        self.runtime
+            .block_on(self.client.respond(request, payload.to_vec()))
+            .map(|_| ())
+    }
     fn disconnect(&self) -> Result<(), Error> {
         self.runtime.block_on(self.client.disconnect())
     }
@@ -144,9 +158,20 @@ macro_rules! futures_io_adapter {
                 $block_on(within(timeout, events.recv()))
             }
             fn stats(&self) -> Stats {
-        self.client.stats()
-    }
-    fn disconnect(&self) -> Result<(), Error> {
+                self.client.stats()
+            }
+            fn request(
+                &self,
+                topic: &str,
+                payload: &[u8],
+                timeout: Duration,
+            ) -> Result<Numbered<Publish>, Error> {
+                $block_on(self.client.request(topic, payload.to_vec(), timeout))
+            }
+            fn respond(&self, request: &Publish, payload: &[u8]) -> Result<(), Error> {
+                $block_on(self.client.respond(request, payload.to_vec())).map(|_| ())
+            }
+            fn disconnect(&self) -> Result<(), Error> {
                 $block_on(self.client.disconnect())
             }
             fn abort(&self) -> Result<(), Error> {
@@ -202,7 +227,8 @@ pub struct Blocking;
 /// A connection of [`Blocking`].
 pub struct BlockingConnection {
     client: mqtt_blocking::Client,
-    messages: mqtt_blocking::Messages,
+    /// A receiver is not shared between threads.
+    messages: Mutex<mqtt_blocking::Messages>,
     events: mqtt_blocking::Events,
 }
 
@@ -222,13 +248,24 @@ impl Connection for BlockingConnection {
         self.client.subscribe(filter, qos)
     }
     fn next_numbered_message(&self, timeout: Duration) -> Option<Numbered<Publish>> {
-        self.messages.recv_timeout(timeout)
+        self.messages.lock().unwrap().recv_timeout(timeout)
     }
     fn next_numbered_event(&self, timeout: Duration) -> Option<Numbered<ConnectionEvent>> {
         self.events.recv_timeout(timeout)
     }
     fn stats(&self) -> Stats {
         self.client.stats()
+    }
+    fn request(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error> {
+        self.client.request(topic, payload.to_vec(), timeout)
+    }
+    fn respond(&self, request: &Publish, payload: &[u8]) -> Result<(), Error> {
+        self.client.respond(request, payload.to_vec()).map(|_| ())
     }
     fn disconnect(&self) -> Result<(), Error> {
         self.client.disconnect()
@@ -257,7 +294,7 @@ impl Adapter for Blocking {
         let (client, messages, events) = mqtt_blocking::connect(options)?;
         Ok(BlockingConnection {
             client,
-            messages,
+            messages: Mutex::new(messages),
             events,
         })
     }

@@ -32,7 +32,7 @@ use mqtt_sansio::{ConnectionEvent, Message};
 pub use scripted::{AfterConnack, Scripted};
 
 /// A connected client of the adapter under test.
-pub trait Connection: Send {
+pub trait Connection: Send + Sync {
     /// Publishes and waits for the acknowledgement (QoS 0: the write).
     fn publish(&self, topic: &str, qos: QoS, retain: bool, payload: &[u8]) -> Result<(), Error>;
     /// Queues a message without waiting for its acknowledgement (the adapter's `send`).
@@ -56,6 +56,15 @@ pub trait Connection: Send {
     }
     /// The client's figures.
     fn stats(&self) -> Stats;
+    /// Sends a request (QoS 1) and waits for its response (MQTT 5.0).
+    fn request(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        timeout: Duration,
+    ) -> Result<Numbered<Publish>, Error>;
+    /// Answers a request.
+    fn respond(&self, request: &Publish, payload: &[u8]) -> Result<(), Error>;
     /// Disconnects cleanly (draining) and stops.
     fn disconnect(&self) -> Result<(), Error>;
     /// Closes without DISCONNECT and stops.
@@ -101,6 +110,8 @@ macro_rules! scenarios {
             connack_properties_and_disconnect_with_will,
             figures_and_connection_numbers,
             automatic_topic_aliases_reach_the_broker,
+            requests_get_their_responses,
+            a_request_nobody_answers_times_out,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

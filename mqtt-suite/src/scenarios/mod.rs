@@ -238,3 +238,5 @@ pub use v5::{
 };
 mod figures;
 pub use figures::figures_and_connection_numbers;
+mod requests;
+pub use requests::{a_request_nobody_answers_times_out, requests_get_their_responses};
