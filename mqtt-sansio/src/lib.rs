@@ -87,6 +87,7 @@ mod error;
 mod event;
 mod id_map;
 mod ids;
+mod journal;
 mod reconnect;
 mod stats;
 mod supervisor;
@@ -101,6 +102,7 @@ pub use error::ClientError;
 pub use event::{
     CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,
 };
+pub use journal::{Divergence, Entry, Replayed, redacted, replay};
 pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
 pub use stats::{PacketInfo, RoundTrip, Stats, Traffic};
 pub use supervisor::{Acked, ConnectionEvent, Done, Failure, Output, Published, Supervisor};

@@ -38,6 +38,8 @@ impl Client {
         reason_code: ReasonCode,
         properties: DisconnectProperties,
     ) -> Result<(), ClientError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Disconnect(reason_code, properties.clone()));
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return Err(ClientError::InvalidState);
         }

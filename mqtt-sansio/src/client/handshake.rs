@@ -98,6 +98,8 @@ impl Client {
         reason_code: ReasonCode,
         properties: AuthProperties,
     ) -> Result<(), ClientError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Auth(reason_code, properties.clone()));
         if !self.version.is_v5() {
             return Err(ClientError::NeedsV5);
         }
@@ -127,6 +129,7 @@ impl Client {
     /// [`ClientError::InvalidState`] before CONNACK or while closing,
     /// [`ClientError::PacketTooLarge`] above the server's Maximum Packet Size.
     pub fn reauthenticate(&mut self) -> Result<(), ClientError> {
+        self.journal.keep(|| crate::journal::Entry::Reauthenticate);
         if !self.version.is_v5() {
             return Err(ClientError::NeedsV5);
         }

@@ -29,6 +29,7 @@ impl Client {
     /// Time has come for [`poll_timeout`](Self::poll_timeout): checks the CONNACK and PINGRESP
     /// deadlines and sends PINGREQ when the keep alive has passed without sending.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.journal.keep(|| crate::journal::Entry::Timeout(now));
         match self.phase {
             Phase::Connecting { deadline } if now >= deadline => {
                 self.close(DisconnectReason::ConnAckTimeout);

@@ -30,6 +30,7 @@ use crate::error::ClientError;
 use crate::event::{DisconnectReason, Event, ServerLimits};
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
+use crate::journal::{Entry, Journal};
 use crate::stats::{Meter, PacketInfo, Stats};
 use crate::time::Instant;
 use duplicates::Completed;
@@ -181,6 +182,8 @@ pub struct Client {
     clock: Instant,
     /// The figures of [`stats`](Client::stats), and the packet log.
     meter: Meter,
+    /// Every input and output, while a driver records the session.
+    journal: Journal,
     /// The Topic Aliases the session gave on this connection ([`Config::auto_topic_alias`]).
     auto_aliases: aliases::AutoAliases,
     /// The number of the last QoS 0 message accepted.
@@ -235,6 +238,7 @@ impl Client {
             out_aliases: Vec::new(),
             clock: Instant::ZERO,
             meter: Meter::default(),
+            journal: Journal::default(),
             auto_aliases: aliases::AutoAliases::default(),
             qos0_accepted: 0,
             qos0_transmitted: 0,
@@ -278,6 +282,8 @@ impl Client {
     /// Replaces the user name and password of the next CONNECT, as a driver does when it
     /// refreshes expiring credentials before reconnecting.
     pub fn set_credentials(&mut self, username: Option<MqttString>, password: Option<Bytes>) {
+        self.journal
+            .keep(|| Entry::Credentials(username.clone(), password.clone()));
         self.config.username = username;
         self.config.password = password;
     }
@@ -410,6 +416,20 @@ impl Client {
         })
     }
 
+    /// Starts (`true`) or stops keeping the journal of the session: every input with what it
+    /// carried, every `poll_transmit` with the bytes it handed over, every event taken, in
+    /// order, for a driver that records the session; [`poll_journal`](Self::poll_journal)
+    /// takes the entries, and [`replay`](crate::replay) feeds them to a new client. Off by
+    /// default. Start it before the first input: a replay starts from a new client.
+    pub fn set_journal(&mut self, on: bool) {
+        self.journal.set(on);
+    }
+
+    /// The oldest entry of the journal not yet taken ([`set_journal`](Self::set_journal)).
+    pub fn poll_journal(&mut self) -> Option<Entry> {
+        self.journal.poll()
+    }
+
     /// Starts (`true`) or stops keeping a log of the packets encoded and decoded, for a driver
     /// that traces them: [`poll_packet`](Self::poll_packet) takes them. Off by default; while
     /// on, the log keeps the latest 1,024 packets the driver has not taken.
@@ -444,6 +464,7 @@ impl Client {
     /// Calling it while a connection is under way first ends that connection, as
     /// [`handle_transport_closed`](Self::handle_transport_closed) would.
     pub fn handle_transport_open(&mut self, now: Instant) {
+        self.journal.keep(|| Entry::TransportOpen(now));
         if matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             self.close(DisconnectReason::TransportClosed);
         }
@@ -485,6 +506,8 @@ impl Client {
     ///
     /// The bytes are copied; [`handle_read_buf`](Self::handle_read_buf) avoids that.
     pub fn handle_read(&mut self, now: Instant, bytes: &[u8]) {
+        self.journal
+            .keep(|| Entry::Read(now, Bytes::copy_from_slice(bytes)));
         self.clock = now;
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             return;
@@ -520,6 +543,8 @@ impl Client {
             buf.clear();
             return;
         }
+        self.journal
+            .keep(|| Entry::ReadBuf(now, Bytes::copy_from_slice(buf)));
         if !matches!(self.phase, Phase::Connecting { .. } | Phase::Connected) {
             buf.clear();
             return;
@@ -579,7 +604,8 @@ impl Client {
     }
 
     /// The transport closed (the server closed it, or the driver gave up on it).
-    pub fn handle_transport_closed(&mut self, _now: Instant) {
+    pub fn handle_transport_closed(&mut self, now: Instant) {
+        self.journal.keep(|| Entry::TransportClosed(now));
         match self.phase {
             Phase::Connecting { .. } | Phase::Connected => {
                 self.close(DisconnectReason::TransportClosed);
@@ -598,6 +624,7 @@ impl Client {
     /// writing, the link is alive and the PINGREQ's deadline waits too. Without this input the
     /// deadline counts from when the PINGREQ was queued or the driver last took bytes.
     pub fn handle_write_progress(&mut self, now: Instant) {
+        self.journal.keep(|| Entry::WriteProgress(now));
         self.write_progress = self.write_progress.max(now);
     }
 
@@ -607,13 +634,15 @@ impl Client {
     /// Until [`handle_read_resumed`](Self::handle_read_resumed), a PINGRESP cannot arrive, so
     /// none is waited for: PINGREQ still goes out every keep alive interval (the server must hear
     /// from the client), but a slow consumer never looks like a dead link.
-    pub fn handle_read_paused(&mut self, _now: Instant) {
+    pub fn handle_read_paused(&mut self, now: Instant) {
+        self.journal.keep(|| Entry::ReadPaused(now));
         self.reading = false;
     }
 
     /// The driver reads the transport again. A PINGREQ still unanswered gets a full ping timeout
     /// from `now`: its PINGRESP may be waiting behind what was not read.
     pub fn handle_read_resumed(&mut self, now: Instant) {
+        self.journal.keep(|| Entry::ReadResumed(now));
         if !self.reading && self.ping_deadline.is_some() {
             self.ping_deadline = Some(now + self.ping_timeout());
         }
@@ -628,6 +657,9 @@ impl Client {
         let event = self.events.pop_front();
         if let Some(Event::Failed { .. }) = event {
             self.meter.stats.failed += 1;
+        }
+        if let Some(event) = &event {
+            self.journal.keep(|| Entry::Event(event.clone()));
         }
         event
     }

@@ -123,6 +123,8 @@ impl Client {
     /// [`ClientError::PacketTooLarge`], [`ClientError::TopicAliasInvalid`];
     /// [`ClientError::Encode`] for a message the protocol version cannot carry.
     pub fn publish(&mut self, message: Message) -> Result<Option<PacketId>, ClientError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Publish(message.clone()));
         let accepted = self.accept(message);
         self.counted(accepted)
     }

@@ -139,6 +139,7 @@ impl Client {
     /// [`ClientError::AutomaticAcks`] when manual acks are off; [`ClientError::UnknownAck`] when
     /// no message with `packet_id` waits for an acknowledgement.
     pub fn ack(&mut self, packet_id: PacketId) -> Result<(), ClientError> {
+        self.journal.keep(|| crate::journal::Entry::Ack(packet_id));
         if !self.config.manual_acks {
             return Err(ClientError::AutomaticAcks);
         }

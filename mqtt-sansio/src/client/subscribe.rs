@@ -49,6 +49,8 @@ impl Client {
         subscriptions: Vec<Subscription>,
         properties: SubscribeProperties,
     ) -> Result<PacketId, ClientError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Subscribe(subscriptions.clone(), properties.clone()));
         let result = self.checked_subscribe(subscriptions, properties);
         self.counted(result)
     }
@@ -89,6 +91,8 @@ impl Client {
         filters: Vec<TopicFilter>,
         properties: UnsubscribeProperties,
     ) -> Result<PacketId, ClientError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Unsubscribe(filters.clone(), properties.clone()));
         let mut unsubscribe = Unsubscribe::new(PacketId::MAX, filters);
         unsubscribe.properties = PropertyBox::new(properties);
         let result = self.request(Packet::Unsubscribe(unsubscribe), false);

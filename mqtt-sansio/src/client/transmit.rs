@@ -1,9 +1,10 @@
 //! The outgoing bytes handed to the driver: copied into its buffer or as shared chunks.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 use super::{Client, Phase};
 use crate::chunks::Chunks;
+use crate::journal::Entry;
 use crate::time::Instant;
 
 impl Client {
@@ -18,8 +19,10 @@ impl Client {
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant, buf: &mut BytesMut) -> bool {
         if !self.begin_transmit() {
+            self.journal.keep(|| Entry::Transmit(now, Bytes::new()));
             return false;
         }
+        let start = buf.len();
         if buf.is_empty() && self.chunks.is_empty() {
             core::mem::swap(buf, &mut self.out);
         } else {
@@ -31,6 +34,12 @@ impl Client {
         }
         self.clear_transmit();
         self.end_transmit(now);
+        self.journal.keep(|| {
+            Entry::Transmit(
+                now,
+                Bytes::copy_from_slice(buf.get(start..).unwrap_or_default()),
+            )
+        });
         true
     }
 
@@ -64,7 +73,16 @@ impl Client {
     #[must_use]
     pub fn poll_transmit_chunks(&mut self, now: Instant, chunks: &mut Chunks) -> bool {
         if !self.begin_transmit() {
+            self.journal.keep(|| Entry::Transmit(now, Bytes::new()));
             return false;
+        }
+        if self.journal.is_on() {
+            let mut handed = BytesMut::with_capacity(self.transmit_len());
+            for chunk in self.chunks.iter() {
+                handed.extend_from_slice(chunk);
+            }
+            handed.extend_from_slice(&self.out);
+            self.journal.keep(|| Entry::Transmit(now, handed.freeze()));
         }
         chunks.append(&mut self.chunks);
         chunks.push(self.out.split().freeze());
