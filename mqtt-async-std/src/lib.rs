@@ -38,6 +38,7 @@ pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
     Numbered, Options, Roots, Runtime, Stats, TlsOptions,
 };
+pub use mqtt_driver::{record, trace};
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
     Takeover,

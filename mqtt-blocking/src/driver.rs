@@ -55,10 +55,10 @@ impl Shared {
         messages: SyncSender<Numbered<Publish>>,
         events: EventSink,
         first: Reply<()>,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, Error> {
+        Ok(Self {
             state: Mutex::new(State {
-                session: Session::new(options, events, first),
+                session: Session::new(options, events, first)?,
                 link: None,
                 write_buf: Chunks::new(),
                 messages: Some(messages),
@@ -68,7 +68,7 @@ impl Shared {
                 origin: std::time::Instant::now(),
             }),
             changed: Condvar::new(),
-        }
+        })
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {

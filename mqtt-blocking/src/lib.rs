@@ -49,6 +49,7 @@ pub use mqtt_driver::{
     Stats, TlsOptions,
 };
 use mqtt_driver::{EventQueue, StatsCell};
+pub use mqtt_driver::{record, trace};
 use mqtt_proto::{
     AuthProperties, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
     TopicName, UnsubscribeProperties,
@@ -82,7 +83,7 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
     let (message_tx, message_rx) = mpsc::sync_channel(options.message_capacity.max(1));
     let (event_tx, event_rx) = mqtt_driver::event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
-    let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx));
+    let shared = Arc::new(Shared::new(&options, message_tx, event_tx, first_tx)?);
     let stats = shared.lock().session.stats_cell();
     let disconnect_timeout = options.policy.disconnect_timeout;
     std::thread::Builder::new()

@@ -69,7 +69,7 @@ fn start<R: Runtime>(
     let taken = Arc::new(Event::new());
     let leftover = Arc::new(Mutex::new(VecDeque::new()));
     let disconnect_timeout = options.policy.disconnect_timeout;
-    let session = Session::new(&options, event_tx, first_tx);
+    let session = Session::new(&options, event_tx, first_tx)?;
     let stats = session.stats_cell();
     let channels = Channels {
         commands,

@@ -62,6 +62,9 @@ pub enum Error {
     /// The client was closed: `disconnect` was called, or it gave up reconnecting.
     #[error("the client is closed")]
     Closed,
+    /// The recording file ([`Options::record`](crate::Options::record)) could not be created.
+    #[error(transparent)]
+    Recording(#[from] crate::record::RecordingError),
     /// No response came to a request within its timeout.
     #[error("no response within {0:?}")]
     RequestTimeout(std::time::Duration),

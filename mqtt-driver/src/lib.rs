@@ -44,6 +44,7 @@ mod events;
 mod jitter;
 mod numbered;
 mod options;
+pub mod record;
 mod requests;
 mod runtime;
 pub mod session;

@@ -60,6 +60,12 @@ pub struct Options {
     /// AUTH packets (its method replaces `config.authentication_method`). A failure of the
     /// authenticator is fatal, as a refusal for bad credentials is.
     pub authenticator: Option<AuthenticatorFactory>,
+    /// Records the session to this file as it goes: every byte each way with its instant,
+    /// every command, every event, in the documented format of [`record`](crate::record),
+    /// passwords as `*`. [`Recording::replay`](crate::record::Recording::replay) replays it
+    /// into the sans-IO core, byte for byte: a file to attach to a bug report. Each write is
+    /// flushed at the end of the connection task's turn. Default: `None`.
+    pub record: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -112,6 +118,7 @@ impl Options {
             tls,
             credentials: None,
             authenticator: None,
+            record: None,
         })
     }
 

@@ -19,6 +19,7 @@ use mqtt_sansio::{
 
 #[cfg(doc)]
 use crate::Attempts;
+use crate::record::Recorder;
 use crate::requests::Requests;
 use crate::trace::{self, AttemptSpan};
 use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
@@ -142,6 +143,8 @@ pub struct Session {
     requests: Requests,
     /// The broker's Response Information (MQTT 5.0), from the latest CONNACK.
     response_information: Option<MqttString>,
+    /// Where the session is recorded ([`Options::record`]).
+    recorder: Option<Recorder>,
     /// The caller of `connect`, until the first connection is accepted or given up.
     first: Option<Reply<()>>,
     /// Why the transport could not be opened, for the caller of `connect`.
@@ -167,10 +170,20 @@ impl core::fmt::Debug for Session {
 impl Session {
     /// The session of `options`; events go to `events`, and `first` learns how the first
     /// connection went.
-    #[must_use]
-    pub fn new(options: &Options, events: EventSink, first: Reply<()>) -> Self {
-        Self {
-            sup: options.supervisor(),
+    ///
+    /// # Errors
+    /// [`Error::Recording`] when the recording file ([`Options::record`]) cannot be created.
+    pub fn new(options: &Options, events: EventSink, first: Reply<()>) -> Result<Self, Error> {
+        let mut sup = options.supervisor();
+        let recorder = match &options.record {
+            Some(path) => {
+                sup.set_journal(true);
+                Some(Recorder::create(path, &options.config)?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            sup,
             inbox: VecDeque::new(),
             stats: StatsCell::default(),
             task: TaskFigures::default(),
@@ -184,7 +197,8 @@ impl Session {
             reading: true,
             paused: false,
             reconnect_now: false,
-        }
+            recorder,
+        })
     }
 
     /// The supervisor's getters.
@@ -215,6 +229,7 @@ impl Session {
         while let Some(packet) = self.sup.poll_packet() {
             trace::packet(&packet);
         }
+        self.record();
         while let Some(output) = self.sup.poll_output() {
             dispatched.outputs += 1;
             match output {
@@ -262,7 +277,23 @@ impl Session {
         if dispatched.outputs > 0 && !published {
             self.publish_stats();
         }
+        // The events just taken.
+        self.record();
         dispatched
+    }
+
+    /// Writes the journal's new entries to the recording.
+    fn record(&mut self) {
+        if let Some(recorder) = self.recorder.as_mut() {
+            let mut wrote = false;
+            while let Some(entry) = self.sup.poll_journal() {
+                recorder.write(&entry);
+                wrote = true;
+            }
+            if wrote {
+                recorder.flush();
+            }
+        }
     }
 
     /// A connection attempt to `broker` begins: its span, which the driver enters for as long

@@ -229,6 +229,14 @@ pub(crate) fn late_response(message: &mqtt_proto::Publish) {
     let _ = message;
 }
 
+/// The recording could not be written: it ends there, the session goes on.
+pub(crate) fn recording_failed(path: &std::path::Path, error: &std::io::Error) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(target: "mqtt_driver", ?path, %error, "the recording stopped");
+    #[cfg(not(feature = "tracing"))]
+    let _ = (path, error);
+}
+
 /// The transport could not be opened.
 pub(crate) fn unreachable(error: &Error) {
     #[cfg(feature = "tracing")]

@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::Bytes;
-use mqtt_proto::{LastWill, MqttString, ProtocolVersion, UserProperty};
+use mqtt_proto::{Connect, LastWill, MqttString, ProtocolVersion, UserProperty};
 
 /// The client's configuration: its CONNECT and its local limits.
 ///
@@ -233,5 +233,43 @@ impl Config {
     /// Keep alive in whole seconds as CONNECT carries it.
     pub(crate) fn keep_alive_secs(&self) -> u16 {
         u16::try_from(self.keep_alive.as_secs()).unwrap_or(u16::MAX)
+    }
+
+    /// The CONNECT this configuration sends (without the data of an authenticator's
+    /// start, which the client adds when it has one).
+    ///
+    /// ```
+    /// use mqtt_proto::{MqttString, ProtocolVersion};
+    /// use mqtt_sansio::Config;
+    ///
+    /// let config = Config::new(MqttString::from_static("c")).with_version(ProtocolVersion::V5);
+    /// let connect = config.to_connect();
+    /// assert_eq!((connect.keep_alive, connect.clean_start), (60, true));
+    /// ```
+    #[must_use]
+    pub fn to_connect(&self) -> Connect {
+        let mut connect = Connect::new(self.client_id.clone());
+        connect.clean_start = self.clean_start;
+        connect.keep_alive = self.keep_alive_secs();
+        connect.will.clone_from(&self.will);
+        connect.username.clone_from(&self.username);
+        connect.password.clone_from(&self.password);
+        if self.version.is_v5() {
+            let p = &mut connect.properties;
+            p.session_expiry_interval = self.session_expiry_interval;
+            p.receive_maximum = self.receive_maximum.and_then(core::num::NonZeroU16::new);
+            p.maximum_packet_size = self
+                .maximum_packet_size
+                .and_then(core::num::NonZeroU32::new);
+            p.topic_alias_maximum =
+                (self.topic_alias_maximum > 0).then_some(self.topic_alias_maximum);
+            p.request_response_information = self.request_response_information;
+            p.request_problem_information = self.request_problem_information;
+            p.user_properties.clone_from(&self.user_properties);
+            p.authentication_method
+                .clone_from(&self.authentication_method);
+            p.authentication_data.clone_from(&self.authentication_data);
+        }
+        connect
     }
 }

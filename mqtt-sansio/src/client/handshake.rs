@@ -3,7 +3,7 @@
 
 use core::time::Duration;
 
-use mqtt_proto::{Auth, AuthProperties, ConnAck, Connect, Disconnect, Packet, ReasonCode};
+use mqtt_proto::{Auth, AuthProperties, ConnAck, Disconnect, Packet, ReasonCode};
 
 use super::{Client, Phase, encodable, no_room};
 use crate::auth::AuthFailed;
@@ -11,29 +11,6 @@ use crate::error::ClientError;
 use crate::event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
 
 impl Client {
-    pub(super) fn connect_packet(&self) -> Connect {
-        let c = &self.config;
-        let mut connect = Connect::new(c.client_id.clone());
-        connect.clean_start = c.clean_start;
-        connect.keep_alive = c.keep_alive_secs();
-        connect.will.clone_from(&c.will);
-        connect.username.clone_from(&c.username);
-        connect.password.clone_from(&c.password);
-        if self.version.is_v5() {
-            let p = &mut connect.properties;
-            p.session_expiry_interval = c.session_expiry_interval;
-            p.receive_maximum = c.receive_maximum.and_then(core::num::NonZeroU16::new);
-            p.maximum_packet_size = c.maximum_packet_size.and_then(core::num::NonZeroU32::new);
-            p.topic_alias_maximum = (c.topic_alias_maximum > 0).then_some(c.topic_alias_maximum);
-            p.request_response_information = c.request_response_information;
-            p.request_problem_information = c.request_problem_information;
-            p.user_properties.clone_from(&c.user_properties);
-            p.authentication_method.clone_from(&c.authentication_method);
-            p.authentication_data.clone_from(&c.authentication_data);
-        }
-        connect
-    }
-
     pub(super) fn handle_connack(&mut self, connack: ConnAck) {
         if !matches!(self.phase, Phase::Connecting { .. }) {
             // A second CONNACK.

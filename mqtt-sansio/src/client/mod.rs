@@ -492,7 +492,7 @@ impl Client {
             self.config.authentication_method = Some(authenticator.method());
             self.config.authentication_data = authenticator.start();
         }
-        let connect = self.connect_packet();
+        let connect = self.config.to_connect();
         // The configuration was checked by `encode`'s rules only now: a CONNECT it refuses
         // (an identifier the version forbids, say) ends the attempt at once.
         if let Err(e) = self.encode(&Packet::from(connect)) {

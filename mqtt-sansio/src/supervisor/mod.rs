@@ -212,6 +212,16 @@ impl<T> Supervisor<T> {
         self.client.set_packet_log(on);
     }
 
+    /// Keeps (`true`) or stops keeping the journal of the session: [`Client::set_journal`].
+    pub fn set_journal(&mut self, on: bool) {
+        self.client.set_journal(on);
+    }
+
+    /// The oldest entry of the journal not yet taken: [`Client::poll_journal`].
+    pub fn poll_journal(&mut self) -> Option<crate::Entry> {
+        self.client.poll_journal()
+    }
+
     /// The oldest packet of the log not yet taken: [`Client::poll_packet`].
     pub fn poll_packet(&mut self) -> Option<crate::PacketInfo> {
         self.client.poll_packet()
