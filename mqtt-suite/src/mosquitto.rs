@@ -94,6 +94,28 @@ impl Mosquitto {
         })
     }
 
+    /// A TLS listener as [`with_tls`](Self::with_tls)'s that also requires a client
+    /// certificate issued by its CA: `client.pem` and `client.key` in [`dir`](Self::dir) are
+    /// one, for the name `cli-client`.
+    pub fn with_client_certificates() -> Self {
+        Self::launch(|port, dir| {
+            let pki = Pki::new("test CA");
+            let (cert, key) = pki.issue(&["localhost", "127.0.0.1"]);
+            let (client_cert, client_key) = pki.issue(&["cli-client"]);
+            std::fs::write(dir.join("ca.pem"), pki.ca_pem()).unwrap();
+            std::fs::write(dir.join("server.pem"), cert).unwrap();
+            std::fs::write(dir.join("server.key"), key).unwrap();
+            std::fs::write(dir.join("client.pem"), client_cert).unwrap();
+            std::fs::write(dir.join("client.key"), client_key).unwrap();
+            format!(
+                "listener {port} 127.0.0.1\npersistence false\nlog_dest stderr\nallow_anonymous true\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\nrequire_certificate true\n",
+                ca = dir.join("ca.pem").display(),
+                cert = dir.join("server.pem").display(),
+                key = dir.join("server.key").display(),
+            )
+        })
+    }
+
     /// The CA file of a TLS broker.
     pub fn ca_path(&self) -> PathBuf {
         self.dir.join("ca.pem")
