@@ -156,3 +156,69 @@ fn a_changed_input_is_a_divergence() {
         "{divergence:?}"
     );
 }
+
+#[test]
+fn what_the_replay_counts_and_events_as_a_file_keeps_them() {
+    let (config, journal) = recorded(ProtocolVersion::V3_1_1);
+    let read: usize = journal
+        .iter()
+        .map(|e| match e {
+            Entry::Read(_, bytes) | Entry::ReadBuf(_, bytes) => bytes.len(),
+            _ => 0,
+        })
+        .sum();
+    let events = journal
+        .iter()
+        .filter(|e| matches!(e, Entry::Event(_)))
+        .count();
+    let replayed = replay(config.clone(), &journal).unwrap();
+    assert_eq!((replayed.bytes_in, replayed.events), (read, events));
+
+    // Events as a recording file keeps them: their Debug form.
+    let as_text: Vec<Entry> = journal
+        .iter()
+        .map(|e| match e {
+            Entry::Event(event) => Entry::EventDebug(format!("{event:?}")),
+            other => other.clone(),
+        })
+        .collect();
+    assert_eq!(replay(config.clone(), &as_text).unwrap().events, events);
+
+    // An event other than the recorded one is a divergence, in either form.
+    for mut changed in [journal.clone(), as_text] {
+        let index = changed
+            .iter()
+            .rposition(|e| matches!(e, Entry::Event(_) | Entry::EventDebug(_)))
+            .unwrap();
+        changed[index] = match &changed[index] {
+            Entry::Event(_) => Entry::Event(mqtt_sansio::Event::DuplicateSuppressed {
+                packet_id: mqtt_proto::PacketId::new(9).unwrap(),
+            }),
+            _ => Entry::EventDebug("something else".to_owned()),
+        };
+        let divergence = replay(config.clone(), &changed).unwrap_err();
+        assert_eq!(divergence.entry, index);
+        assert!(divergence.replayed.is_some());
+    }
+}
+
+#[test]
+fn a_journal_turned_off_keeps_nothing_more() {
+    let mut client = Client::new(Config::new(MqttString::from_static("off")));
+    client.set_journal(true);
+    client.handle_transport_open(at(0));
+    client.set_journal(false);
+    assert_eq!(client.poll_journal(), None, "what was kept goes with it");
+    client.handle_transport_closed(at(1));
+    assert_eq!(client.poll_journal(), None);
+    client.set_journal(true);
+    client.set_journal(true);
+    client.handle_transport_open(at(2));
+    assert_eq!(client.poll_journal(), Some(Entry::TransportOpen(at(2))));
+}
+
+#[test]
+fn a_redacted_password_keeps_its_length() {
+    assert_eq!(&mqtt_sansio::redacted(b"secret")[..], b"******");
+    assert!(mqtt_sansio::redacted(b"").is_empty());
+}

@@ -134,16 +134,18 @@ fn a_round_trip_starts_when_the_driver_takes_the_bytes() {
 fn the_smoothed_round_trip_moves_an_eighth_of_the_way() {
     let mut h = Harness::new(Harness::config(ProtocolVersion::V3_1_1));
     h.connect(false);
-    for (i, rtt) in [80u64, 160, 0].into_iter().enumerate() {
+    assert_eq!(h.client.stats().puback.recent(), None, "no sample yet");
+    assert_eq!(h.client.stats().puback.smoothed(), None);
+    for (i, rtt) in [80u64, 160, 40].into_iter().enumerate() {
         h.client.publish(message(QoS::AtLeastOnce)).unwrap();
         h.sent();
         h.now = h.now + ms(rtt);
         h.server_sends(&PubAck::new(pid(u16::try_from(i).unwrap() + 1)).into());
     }
     let puback = h.client.stats().puback;
-    // 80, then 80 + (160 - 80) / 8 = 90, then 90 - 90 / 8 = 78.75.
-    assert_eq!(puback.smoothed(), Some(Duration::from_micros(78_750)));
-    assert_eq!(puback.recent(), Some(ms(0)));
+    // 80, then 80 + (160 - 80) / 8 = 90, then 90 - (90 - 40) / 8 = 83.75.
+    assert_eq!(puback.smoothed(), Some(Duration::from_micros(83_750)));
+    assert_eq!(puback.recent(), Some(ms(40)));
     assert_eq!(puback.samples(), 3);
 }
 

@@ -199,6 +199,30 @@ mod tests {
     }
 
     #[test]
+    fn using_the_newest_again_keeps_the_order() {
+        let mut a = AutoAliases::default();
+        assert_eq!(assign(&mut a, "a", 2), (1, false));
+        assert_eq!(assign(&mut a, "b", 2), (2, false));
+        assert_eq!(assign(&mut a, "b", 2), (2, true));
+        assert_eq!(assign(&mut a, "c", 2), (1, false), "a was the least recent");
+        assert_eq!(assign(&mut a, "a", 2), (2, false), "then b");
+    }
+
+    #[test]
+    fn the_only_alias_forgotten_is_still_in_the_order() {
+        let mut a = AutoAliases::default();
+        assign(&mut a, "a", 2);
+        a.forget(1);
+        assert_eq!(assign(&mut a, "b", 2), (2, false));
+        assert_eq!(
+            assign(&mut a, "c", 2),
+            (1, false),
+            "the forgotten one first"
+        );
+        assert_eq!(assign(&mut a, "d", 2), (2, false), "then b, not c");
+    }
+
+    #[test]
     fn a_new_connection_starts_with_none() {
         let mut a = AutoAliases::default();
         assign(&mut a, "a", 2);
