@@ -223,11 +223,19 @@ impl Journal {
         self.entries.is_some()
     }
 
-    /// Keeps `entry`, made only when the journal is on.
+    /// Keeps `entry`, made only when the journal is on (the unlikely case: out of line).
     #[inline]
     pub(crate) fn keep(&mut self, entry: impl FnOnce() -> Entry) {
+        if self.entries.is_some() {
+            self.push(entry());
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, entry: Entry) {
         if let Some(entries) = self.entries.as_mut() {
-            entries.push_back(entry());
+            entries.push_back(entry);
         }
     }
 

@@ -193,7 +193,8 @@ impl RoundTrip {
 ///
 /// Packets count as sent when the driver takes them from `poll_transmit`, and as received when
 /// they are decoded; a round trip is measured from the `poll_transmit` that handed the request
-/// over to the read that brought its answer, on the clock of those inputs.
+/// over to the read that brought its answer, on the clock of those inputs, one message at a
+/// time for each QoS (as TCP samples its round trip), so that messages carry no timestamps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -239,6 +240,51 @@ pub struct PacketInfo {
 /// How many packets the log keeps when the driver does not take them: the oldest go first.
 const LOG_CAPACITY: usize = 1024;
 
+/// The message whose round trip is being timed: one at a time per QoS, as TCP times one
+/// segment at a time, so that no message carries a timestamp of its own.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Probe {
+    /// Picked when encoded: its packet identifier, until the driver takes it.
+    pub(crate) picked: Option<PacketId>,
+    /// Handed over: its packet identifier and when.
+    pub(crate) timing: Option<(PacketId, Instant)>,
+}
+
+impl Probe {
+    /// A message of this QoS went into the output: timed if none is.
+    #[inline]
+    pub(crate) fn offer(&mut self, id: PacketId) {
+        if self.picked.is_none() && self.timing.is_none() {
+            self.picked = Some(id);
+        }
+    }
+
+    /// The driver took the output at `now`.
+    #[inline]
+    pub(crate) fn handed(&mut self, now: Instant) {
+        if let Some(id) = self.picked.take() {
+            self.timing = Some((id, now));
+        }
+    }
+
+    /// The exchange of `id` ended at `now`: when it was the timed one, when it started.
+    #[inline]
+    pub(crate) fn answered(&mut self, id: PacketId) -> Option<Instant> {
+        match self.timing {
+            Some((timed, sent)) if timed == id => {
+                self.timing = None;
+                Some(sent)
+            }
+            _ => None,
+        }
+    }
+
+    /// The connection ended: what was timed is sent again, maybe under another identifier.
+    pub(crate) fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
 /// The session's counters, and the packet log when it is on.
 #[derive(Debug, Default)]
 pub(crate) struct Meter {
@@ -246,6 +292,8 @@ pub(crate) struct Meter {
     pub(crate) staged: Staged,
     /// When the PINGREQ in flight went out.
     pub(crate) ping_sent: Option<Instant>,
+    /// The QoS 1 and the QoS 2 message being timed.
+    pub(crate) probes: [Probe; 2],
     log: Option<VecDeque<PacketInfo>>,
 }
 

@@ -153,9 +153,6 @@ pub struct Client {
     ids: PacketIds,
     /// Outbound QoS 1 and 2 messages sent and not yet acknowledged, in send order.
     inflight: VecDeque<Outgoing>,
-    /// How many messages at the back of `inflight` went into the output since the driver last
-    /// took it: their round trips start when it does.
-    unstamped: usize,
     /// Messages waiting for a connection or for room in the window, in order.
     pending: VecDeque<Queued>,
     /// The encoded size of the messages in `pending`.
@@ -225,7 +222,6 @@ impl Client {
             keep_alive,
             ids: PacketIds::new(),
             inflight: VecDeque::new(),
-            unstamped: 0,
             pending: VecDeque::new(),
             pending_bytes: 0,
             requests: VecDeque::new(),
@@ -653,15 +649,23 @@ impl Client {
 
     /// The next event, if any.
     #[must_use]
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
-        let event = self.events.pop_front();
-        if let Some(Event::Failed { .. }) = event {
+        let event = self.events.pop_front()?;
+        if self.journal.is_on() || matches!(event, Event::Failed { .. }) {
+            self.observe(&event);
+        }
+        Some(event)
+    }
+
+    /// Counts a failure and journals `event`: out of the hot path of `poll_event`.
+    #[cold]
+    #[inline(never)]
+    fn observe(&mut self, event: &Event) {
+        if matches!(event, Event::Failed { .. }) {
             self.meter.stats.failed += 1;
         }
-        if let Some(event) = &event {
-            self.journal.keep(|| Entry::Event(event.clone()));
-        }
-        event
+        self.journal.keep(|| Entry::Event(event.clone()));
     }
 
     // ---- internals ----

@@ -12,7 +12,6 @@ use super::Client;
 use crate::config::InDoubt;
 use crate::error::ClientError;
 use crate::event::{CommandId, Event, Renumbered, SessionReset};
-use crate::time::Instant;
 
 /// An application message to publish.
 ///
@@ -78,9 +77,6 @@ pub(super) struct Outgoing {
     /// The message with its full topic name, whatever form it last went out in.
     pub(super) publish: Publish,
     pub(super) stage: Stage,
-    /// When the driver took the PUBLISH (or a PUBREL sent again) from the output: its round
-    /// trip ends at PUBACK or PUBCOMP.
-    pub(super) sent_at: Instant,
 }
 
 impl Outgoing {
@@ -289,12 +285,10 @@ impl Client {
             QoS::AtLeastOnce => Stage::Qos1Sent,
             QoS::ExactlyOnce => Stage::Qos2Sent,
         };
-        self.inflight.push_back(Outgoing {
-            publish,
-            stage,
-            sent_at: self.clock,
-        });
-        self.unstamped += 1;
+        if let Some(id) = publish.qos_pid.packet_id() {
+            self.probe(stage).offer(id);
+        }
+        self.inflight.push_back(Outgoing { publish, stage });
     }
 
     /// A message that will not be sent: its identifier is free again, and the application
@@ -450,6 +444,15 @@ impl Client {
         }
     }
 
+    /// The round-trip probe of messages at `stage`'s QoS.
+    fn probe(&mut self, stage: Stage) -> &mut crate::stats::Probe {
+        let [qos1, qos2] = &mut self.meter.probes;
+        match stage {
+            Stage::Qos1Sent => qos1,
+            Stage::Qos2Sent | Stage::Released => qos2,
+        }
+    }
+
     fn position(&self, id: PacketId, stage: Stage) -> Option<usize> {
         self.inflight
             .iter()
@@ -458,19 +461,19 @@ impl Client {
 
     /// Ends the exchange of the in-flight message at `index`.
     fn complete(&mut self, index: usize, reason_code: ReasonCode, properties: AckProperties) {
-        // Read in place: the round trip's figures are two fields of the message.
-        if let Some(done) = self.inflight.get(index) {
-            let (sent, now) = (done.sent_at, self.clock);
-            match done.stage {
-                _ if reason_code.is_error() => self.meter.stats.rejected += 1,
-                Stage::Qos1Sent => self.meter.stats.puback.sample(sent, now),
-                Stage::Released => self.meter.stats.pubcomp.sample(sent, now),
-                Stage::Qos2Sent => {}
+        if let Some((id, stage)) = self
+            .inflight
+            .get(index)
+            .and_then(|o| Some((o.id()?, o.stage)))
+        {
+            let sent = self.probe(stage).answered(id);
+            let stats = &mut self.meter.stats;
+            match (stage, sent) {
+                _ if reason_code.is_error() => stats.rejected += 1,
+                (Stage::Qos1Sent, Some(sent)) => stats.puback.sample(sent, self.clock),
+                (Stage::Released, Some(sent)) => stats.pubcomp.sample(sent, self.clock),
+                _ => {}
             }
-        }
-        if index + self.unstamped >= self.inflight.len() {
-            // Answered before the driver took it: a server acknowledging the unseen.
-            self.unstamped = self.unstamped.saturating_sub(1);
         }
         if let Some(done) = self.inflight.remove(index) {
             if let Some(packet_id) = done.id() {
@@ -555,8 +558,10 @@ impl Client {
                 }
             }
         }
-        // Everything left in flight went into the output again.
-        self.unstamped = self.inflight.len();
+        // The first message sent again is timed.
+        if let Some((id, stage)) = self.inflight.front().and_then(|o| Some((o.id()?, o.stage))) {
+            self.probe(stage).offer(id);
+        }
         for publish in deferred.into_iter().rev() {
             self.pending_bytes += publish.encoded_len(self.version);
             self.pending.push_front(Queued {
@@ -583,7 +588,6 @@ impl Client {
         self.inbound_qos2.clear();
         self.completed.clear();
         let inflight = core::mem::take(&mut self.inflight);
-        self.unstamped = 0;
         let mut requeue = Vec::new();
         for outgoing in inflight {
             let Some(id) = outgoing.id() else { continue };

@@ -107,10 +107,9 @@ impl Client {
         self.last_sent = now;
         self.write_progress = now;
         self.meter.handed();
-        for outgoing in self.inflight.iter_mut().rev().take(self.unstamped) {
-            outgoing.sent_at = now;
+        for probe in &mut self.meter.probes {
+            probe.handed(now);
         }
-        self.unstamped = 0;
         if self.ping_queued.take().is_some() {
             self.ping_deadline = Some(now + self.ping_timeout());
             self.meter.ping_sent = Some(now);
@@ -133,7 +132,9 @@ impl Client {
     pub(super) fn discard_transmit(&mut self) {
         self.clear_transmit();
         self.meter.staged.discard();
-        // Sent again, and stamped then, on the connection that resumes the session.
-        self.unstamped = 0;
+        // Sent again, and timed then, on the connection that resumes the session.
+        for probe in &mut self.meter.probes {
+            probe.clear();
+        }
     }
 }
