@@ -16,10 +16,10 @@ use crate::{Adapter, Connection, Mosquitto};
 const TOPIC: &str = "suite/in-doubt";
 const PAYLOAD: &[u8] = b"exactly once, if possible";
 
-/// The PUBLISH's size in 5.0 without properties: fixed header, topic, identifier, property
-/// length, payload.
+/// The PUBLISH's size in 5.0: fixed header, topic, identifier, property length, the Topic Alias
+/// the session gives it (Mosquitto takes aliases), payload.
 fn publish_len() -> u64 {
-    (2 + 2 + TOPIC.len() + 2 + 1 + PAYLOAD.len()) as u64
+    (2 + 2 + TOPIC.len() + 2 + 1 + 3 + PAYLOAD.len()) as u64
 }
 
 fn publisher<A: Adapter>(proxy: &CuttingProxy, in_doubt: InDoubt) -> A::Connection {
