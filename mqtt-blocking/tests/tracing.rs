@@ -1,38 +1,14 @@
 //! The connection thread reports through `tracing` inside the span of its attempt: the one
 //! test of this file sets the process's subscriber, which every thread uses.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use mqtt_blocking::{Options, connect};
 use mqtt_proto::QoS;
-use mqtt_suite::Mosquitto;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use mqtt_suite::{Captured, Mosquitto};
 
 #[test]
 fn the_connection_thread_traces_inside_the_attempt() {
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer({
-            let captured = captured.clone();
-            move || captured.clone()
-        })
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    tracing::subscriber::set_global_default(captured.subscriber(tracing::Level::TRACE)).unwrap();
 
     let broker = Mosquitto::start();
     let (client, _messages, _events) =
@@ -42,7 +18,7 @@ fn the_connection_thread_traces_inside_the_attempt() {
         .unwrap();
     client.disconnect().unwrap();
 
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     let span = format!(
         "attempt{{broker=\"127.0.0.1:{}\" attempt=1 version=\"3.1.1\"}}",
         broker.port

@@ -64,8 +64,8 @@ pub(crate) struct Common {
     /// The broker's port; 1883, or 8883 with TLS.
     #[arg(short = 'p', long)]
     pub(crate) port: Option<u16>,
-    /// mqtt(s)://[username[:password]@]host[:port]/topic: the broker, the credentials and the
-    /// topic at once.
+    /// A URL, mqtt(s)://user:password@host:port/topic, all but the host optional: the broker,
+    /// the credentials and the topic at once.
     #[arg(short = 'L', long)]
     pub(crate) url: Option<String>,
     /// The client identifier; a generated one by default.

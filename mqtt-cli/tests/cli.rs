@@ -78,48 +78,29 @@ fn at<'a>(port: &'a str, args: &[&'a str]) -> Vec<&'a str> {
     all
 }
 
+/// `sub` for the persistent session of `id` on `filter` at QoS 1, then `last` and `extra`.
+fn session<'a>(
+    port: &'a str,
+    id: &'a str,
+    filter: &'a str,
+    last: &[&'a str],
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = at(port, &["sub", "-c", "-i", id, "-q", "1", "-t", filter]);
+    args.extend_from_slice(last);
+    args.extend_from_slice(extra);
+    args
+}
+
 /// A persistent session of `id` subscribed to `filter` (with `extra` options), so that what is
 /// published from now on waits for it.
 fn subscribed(port: &str, id: &str, filter: &str, extra: &[&str]) {
-    let mut args = vec![
-        "sub",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        port,
-        "-c",
-        "-i",
-        id,
-        "-q",
-        "1",
-        "-t",
-        filter,
-        "-E",
-    ];
-    args.extend_from_slice(extra);
-    ok(&args);
+    ok(&session(port, id, filter, &["-E"], extra));
 }
 
 /// What the persistent session of `id` receives, `count` messages, with `extra` options.
 fn received(port: &str, id: &str, filter: &str, count: &str, extra: &[&str]) -> String {
-    let mut args = vec![
-        "sub",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        port,
-        "-c",
-        "-i",
-        id,
-        "-q",
-        "1",
-        "-t",
-        filter,
-        "-C",
-        count,
-    ];
-    args.extend_from_slice(extra);
-    ok(&args)
+    ok(&session(port, id, filter, &["-C", count], extra))
 }
 
 #[test]

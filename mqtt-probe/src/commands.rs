@@ -161,7 +161,7 @@ impl Probe {
         if !cmd["will"].is_null() {
             config.will = Some(will(&cmd["will"])?);
         }
-        apply_connect_properties(&mut config, &properties::<ConnectProperties>(cmd)?);
+        config.set_connect_properties(&properties::<ConnectProperties>(cmd)?);
         let host = text(cmd, "host")?.unwrap_or("127.0.0.1").to_owned();
         let port = value::<u16>(cmd, "port")?.unwrap_or(1883);
         let tls = match &cmd["tls"] {
@@ -367,23 +367,6 @@ fn will(will: &Value) -> Result<LastWill, Outcome> {
         .map_err(|e| bad("will.props", e))?
         .into();
     Ok(last)
-}
-
-/// CONNECT properties go in the session's configuration, which writes exactly those given.
-fn apply_connect_properties(config: &mut Config, p: &ConnectProperties) {
-    config.session_expiry_interval = p.session_expiry_interval;
-    config.receive_maximum = p.receive_maximum.map(core::num::NonZeroU16::get);
-    config.maximum_packet_size = p.maximum_packet_size.map(core::num::NonZeroU32::get);
-    config.topic_alias_maximum = p.topic_alias_maximum.unwrap_or(0);
-    config.request_response_information = p.request_response_information;
-    config.request_problem_information = p.request_problem_information;
-    config.user_properties.clone_from(&p.user_properties);
-    config
-        .authentication_method
-        .clone_from(&p.authentication_method);
-    config
-        .authentication_data
-        .clone_from(&p.authentication_data);
 }
 
 /// The rustls configuration of a `tls` object.

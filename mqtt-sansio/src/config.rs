@@ -4,7 +4,7 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::Bytes;
-use mqtt_proto::{Connect, LastWill, MqttString, ProtocolVersion, UserProperty};
+use mqtt_proto::{Connect, ConnectProperties, LastWill, MqttString, ProtocolVersion, UserProperty};
 
 /// The client's configuration: its CONNECT and its local limits.
 ///
@@ -233,6 +233,32 @@ impl Config {
     /// Keep alive in whole seconds as CONNECT carries it.
     pub(crate) fn keep_alive_secs(&self) -> u16 {
         u16::try_from(self.keep_alive.as_secs()).unwrap_or(u16::MAX)
+    }
+
+    /// Takes every MQTT 5.0 CONNECT property of `p`, each as [`to_connect`](Self::to_connect)
+    /// would write it back: a property absent from `p` is absent from the configuration.
+    ///
+    /// ```
+    /// use mqtt_proto::{ConnectProperties, MqttString, ProtocolVersion};
+    /// use mqtt_sansio::Config;
+    ///
+    /// let mut config = Config::new(MqttString::from_static("c")).with_version(ProtocolVersion::V5);
+    /// let mut p = ConnectProperties::default();
+    /// p.session_expiry_interval = Some(300);
+    /// config.set_connect_properties(&p);
+    /// assert_eq!(*config.to_connect().properties, p);
+    /// ```
+    pub fn set_connect_properties(&mut self, p: &ConnectProperties) {
+        self.session_expiry_interval = p.session_expiry_interval;
+        self.receive_maximum = p.receive_maximum.map(core::num::NonZeroU16::get);
+        self.maximum_packet_size = p.maximum_packet_size.map(core::num::NonZeroU32::get);
+        self.topic_alias_maximum = p.topic_alias_maximum.unwrap_or(0);
+        self.request_response_information = p.request_response_information;
+        self.request_problem_information = p.request_problem_information;
+        self.user_properties.clone_from(&p.user_properties);
+        self.authentication_method
+            .clone_from(&p.authentication_method);
+        self.authentication_data.clone_from(&p.authentication_data);
     }
 
     /// The CONNECT this configuration sends (without the data of an authenticator's

@@ -47,6 +47,11 @@ fn publish_all(h: &mut Harness, topics: &[&str]) -> Vec<(String, Option<u16>)> {
     for topic in topics {
         h.client.publish(message(topic)).unwrap();
     }
+    on_the_wire(h)
+}
+
+/// What went on the wire since the last look: (topic, alias) per PUBLISH.
+fn on_the_wire(h: &mut Harness) -> Vec<(String, Option<u16>)> {
     h.sent()
         .into_iter()
         .map(|p| match p {
@@ -167,17 +172,7 @@ fn the_applications_own_aliases_go_as_given_and_win_over_the_sessions() {
     h.client.publish(message("auto")).unwrap();
     h.client.publish(own).unwrap();
     h.client.publish(message("auto")).unwrap();
-    let sent: Vec<_> = h
-        .sent()
-        .into_iter()
-        .map(|p| match p {
-            Packet::Publish(p) => (
-                p.topic().to_owned(),
-                p.properties.topic_alias.map(NonZeroU16::get),
-            ),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let sent = on_the_wire(&mut h);
     // The application took alias 1 for its own topic: the session's topic goes in full again.
     assert_eq!(sent, [wire("auto", 1), wire("mine", 1), wire("auto", 2)]);
 }

@@ -18,6 +18,7 @@
 )]
 
 pub mod adapters;
+mod captured;
 pub mod chaos;
 mod mosquitto;
 pub mod scenarios;
@@ -25,6 +26,7 @@ mod scripted;
 
 use std::time::Duration;
 
+pub use captured::Captured;
 pub use mosquitto::{Mosquitto, Pki};
 use mqtt_driver::{Error, Numbered, Options, Stats};
 use mqtt_proto::{Publish, QoS};

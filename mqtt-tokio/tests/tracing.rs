@@ -5,33 +5,12 @@
 mod common;
 
 use core::time::Duration;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use common::{Mosquitto, within};
 use mqtt_proto::QoS;
 use mqtt_sansio::Backoff;
+use mqtt_suite::Captured;
 use mqtt_tokio::{ConnectionEvent, Options, connect};
-
-/// What the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 const PASSWORD: &str = "pa55-never-logged";
 const PAYLOAD: &str = "payload-never-logged";
@@ -41,15 +20,7 @@ const PAYLOAD: &str = "payload-never-logged";
 #[tokio::test]
 async fn attempts_changes_decisions_and_packets_are_traced() {
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer({
-            let captured = captured.clone();
-            move || captured.clone()
-        })
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let _default = tracing::subscriber::set_default(captured.subscriber(tracing::Level::TRACE));
 
     let mut broker = Mosquitto::with_password("traced", PASSWORD);
     let mut options = Options::new(&broker.url(), "traced").unwrap();
@@ -119,15 +90,7 @@ async fn attempts_changes_decisions_and_packets_are_traced() {
 async fn no_packet_log_is_kept_when_nobody_listens() {
     // Only `info` is wanted: the session keeps no packet log, and no packet is written.
     let captured = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer({
-            let captured = captured.clone();
-            move || captured.clone()
-        })
-        .finish();
-    let _default = tracing::subscriber::set_default(subscriber);
+    let _default = tracing::subscriber::set_default(captured.subscriber(tracing::Level::INFO));
     let broker = Mosquitto::start();
     let (client, _messages, _events) = within(
         "connect",

@@ -77,17 +77,8 @@ pub(super) fn decode_config(mut body: Bytes) -> Result<Config, String> {
     config.will.clone_from(&connect.will);
     config.username.clone_from(&connect.username);
     config.password.clone_from(&connect.password);
-    let p = &connect.properties;
-    config.session_expiry_interval = p.session_expiry_interval;
-    config.request_response_information = p.request_response_information;
-    config.request_problem_information = p.request_problem_information;
-    config.user_properties.clone_from(&p.user_properties);
-    config
-        .authentication_method
-        .clone_from(&p.authentication_method);
-    config
-        .authentication_data
-        .clone_from(&p.authentication_data);
+    // The numbers follow, for every version; the properties' others are these.
+    config.set_connect_properties(&connect.properties);
     if body.len() < 16 {
         return Err(cut());
     }
