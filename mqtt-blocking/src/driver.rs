@@ -194,10 +194,9 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared.lock().session.set_credentials(fresh);
         }
-        let broker = format!("{}:{}", options.host(), options.port());
         let span = {
             let mut state = shared.lock();
-            let span = state.session.attempt(&broker);
+            let span = state.session.attempt();
             state.span = Some(span.clone());
             span
         };

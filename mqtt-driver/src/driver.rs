@@ -147,8 +147,7 @@ impl<R: Runtime> Driver<R> {
             if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
-            let broker = format!("{}:{}", self.options.host(), self.options.port());
-            let span = self.session.attempt(&broker);
+            let span = self.session.attempt();
             let attempt = async {
                 match open(&self.runtime, &self.options, &self.tls).await {
                     Ok(transport) => Box::pin(self.connection(transport)).await,

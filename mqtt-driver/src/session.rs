@@ -139,6 +139,8 @@ pub struct Session {
     connected_since: Option<std::time::Instant>,
     /// Connection attempts so far.
     attempts: u64,
+    /// The broker, `host:port`, as the attempts' spans name it.
+    broker: String,
     /// Requests waiting for their responses.
     requests: Requests,
     /// The broker's Response Information (MQTT 5.0), from the latest CONNACK.
@@ -189,6 +191,7 @@ impl Session {
             task: TaskFigures::default(),
             connected_since: None,
             attempts: 0,
+            broker: format!("{}:{}", options.host(), options.port()),
             requests: Requests::new(),
             response_information: None,
             first: Some(first),
@@ -274,9 +277,7 @@ impl Session {
                 }
             }
         }
-        if dispatched.outputs > 0 && !published {
-            self.publish_stats();
-        }
+        // Every driver publishes the figures after it dispatched, as its turn ends.
         // The events just taken.
         self.record();
         dispatched
@@ -296,13 +297,12 @@ impl Session {
         }
     }
 
-    /// A connection attempt to `broker` begins: its span, which the driver enters for as long
-    /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
-    /// them.
-    pub fn attempt(&mut self, broker: &str) -> AttemptSpan {
+    /// A connection attempt begins: its span, which the driver enters for as long as the
+    /// attempt lasts. The session keeps a log of its packets while anyone listens to them.
+    pub fn attempt(&mut self) -> AttemptSpan {
         self.attempts += 1;
         let version = self.sup.client().config().version;
-        let span = AttemptSpan::new(broker, self.attempts, version);
+        let span = AttemptSpan::new(&self.broker, self.attempts, version);
         self.sup.set_packet_log(trace::packets_wanted());
         span
     }
@@ -318,8 +318,8 @@ impl Session {
         self.task = task;
     }
 
-    /// Publishes the figures for the handles: the session's, with the driver's. [`dispatch`]
-    /// does it too, before it answers anyone.
+    /// Publishes the figures for the handles: the session's, with the driver's. A driver does
+    /// it after each dispatch; [`dispatch`] does it too, before it answers anyone.
     ///
     /// [`dispatch`]: Self::dispatch
     pub fn publish_stats(&self) {
@@ -514,10 +514,11 @@ impl Session {
     /// request's.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match (self.sup.poll_timeout(), self.requests.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.sup
+            .poll_timeout()
+            .into_iter()
+            .chain(self.requests.poll_timeout())
+            .min()
     }
 
     /// [`poll_timeout`](Self::poll_timeout) has passed: the session's timers, and the requests
