@@ -55,6 +55,20 @@ impl PacketIds {
         }
     }
 
+    /// Takes `id` itself, as a restored session does; `false` if it was in use.
+    pub(crate) fn reserve(&mut self, id: PacketId) -> bool {
+        let (word, bit) = split(id.get());
+        match self.used.get_mut(word) {
+            Some(slot) if *slot & bit == 0 => {
+                *slot |= bit;
+                self.in_use += 1;
+                self.next = id.next_wrapping().get();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Gives `id` back; `false` if it was not in use.
     pub(crate) fn release(&mut self, id: PacketId) -> bool {
         let (word, bit) = split(id.get());

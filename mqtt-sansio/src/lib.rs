@@ -90,6 +90,7 @@ mod ids;
 mod journal;
 mod reconnect;
 mod stats;
+pub mod store;
 mod supervisor;
 mod time;
 
@@ -105,5 +106,8 @@ pub use event::{
 pub use journal::{Divergence, Entry, Replayed, redacted, replay};
 pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
 pub use stats::{PacketInfo, RoundTrip, Stats, Traffic};
+pub use store::{
+    Durable, MessageError, RestoreError, Stored, StoredMessage, decode_message, encode_message,
+};
 pub use supervisor::{Acked, ConnectionEvent, Done, Failure, Output, Published, Supervisor};
 pub use time::Instant;

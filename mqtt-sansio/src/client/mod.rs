@@ -5,6 +5,7 @@ mod close;
 mod duplicates;
 mod handshake;
 mod keepalive;
+mod persist;
 mod publish;
 mod receive;
 mod subscribe;
@@ -32,6 +33,7 @@ use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::journal::{Entry, Journal};
 use crate::stats::{Meter, PacketInfo, Stats};
+use crate::store::Changes;
 use crate::time::Instant;
 use duplicates::Completed;
 use publish::{Outgoing, Queued};
@@ -181,6 +183,8 @@ pub struct Client {
     meter: Meter,
     /// Every input and output, while a driver records the session.
     journal: Journal,
+    /// The changes for the store, while the driver keeps one.
+    changes: Changes,
     /// The Topic Aliases the session gave on this connection ([`Config::auto_topic_alias`]).
     auto_aliases: aliases::AutoAliases,
     /// The number of the last QoS 0 message accepted.
@@ -235,6 +239,7 @@ impl Client {
             clock: Instant::ZERO,
             meter: Meter::default(),
             journal: Journal::default(),
+            changes: Changes::default(),
             auto_aliases: aliases::AutoAliases::default(),
             qos0_accepted: 0,
             qos0_transmitted: 0,

@@ -12,6 +12,7 @@ use super::Client;
 use crate::config::InDoubt;
 use crate::error::ClientError;
 use crate::event::{CommandId, Event, Renumbered, SessionReset};
+use crate::store::Durable;
 
 /// An application message to publish.
 ///
@@ -176,6 +177,10 @@ impl Client {
         } else {
             0
         };
+        if id.is_some() && self.storing() {
+            // Kept from the moment it is accepted, before any byte of it is sent.
+            self.durable(|| Durable::Message(publish.clone()));
+        }
         let queued = Queued {
             publish,
             qos0,
@@ -297,6 +302,7 @@ impl Client {
         let command = match publish.qos_pid.packet_id() {
             Some(id) => {
                 self.ids.release(id);
+                self.durable(|| Durable::Done(id));
                 CommandId::Publish(id)
             }
             None => CommandId::Qos0(qos0),
@@ -478,6 +484,7 @@ impl Client {
         if let Some(done) = self.inflight.remove(index) {
             if let Some(packet_id) = done.id() {
                 self.ids.release(packet_id);
+                self.durable(|| Durable::Done(packet_id));
                 self.events.push_back(Event::Published {
                     packet_id,
                     qos: done.publish.qos(),
@@ -506,6 +513,9 @@ impl Client {
             if let Some(outgoing) = self.inflight.get_mut(index) {
                 outgoing.stage = Stage::Released;
             }
+            // Kept before the PUBREL goes: a restart then completes the exchange with PUBREL
+            // and never sends the PUBLISH again.
+            self.durable(|| Durable::Released(id));
             // [MQTT-4.3.3-4] (5.0), [MQTT-4.3.3-3] (3.1.1)
             self.encode_infallible(&Packet::PubRel(PubRel::new(id)));
         } else if self.position(id, Stage::Released).is_some() {
@@ -585,6 +595,9 @@ impl Client {
     pub(super) fn reset_session(&mut self) -> (SessionReset, Vec<Event>) {
         let mut reset = SessionReset::default();
         let mut after = Vec::new();
+        if self.inbound_qos2.len() != 0 {
+            self.durable(|| Durable::InboundCleared);
+        }
         self.inbound_qos2.clear();
         self.completed.clear();
         let inflight = core::mem::take(&mut self.inflight);
@@ -595,6 +608,7 @@ impl Client {
             if outgoing.stage == Stage::Released {
                 reset.released.push(id);
                 if self.config.in_doubt == InDoubt::Fail {
+                    self.durable(|| Durable::Done(id));
                     after.push(Event::Failed {
                         command: CommandId::Publish(id),
                         error: ClientError::InDoubt,
@@ -611,6 +625,7 @@ impl Client {
             };
             // Identifiers were released just above, so there is one for each.
             let Ok(after_id) = self.allocate_id() else {
+                self.durable(|| Durable::Done(before));
                 after.push(Event::Failed {
                     command: CommandId::Publish(before),
                     error: ClientError::PacketIdsExhausted,
@@ -619,6 +634,10 @@ impl Client {
             };
             publish.dup = false;
             publish.qos_pid = QosPid::new(publish.qos(), after_id);
+            self.durable(|| Durable::Renumbered {
+                before,
+                after: after_id,
+            });
             reset.requeued.push(Renumbered {
                 before,
                 after: after_id,

@@ -7,6 +7,7 @@ use super::Client;
 use super::duplicates;
 use crate::error::ClientError;
 use crate::event::Event;
+use crate::store::Durable;
 
 /// An inbound QoS 2 message between PUBLISH and PUBREL: where it stands, and the digest the
 /// duplicate guard remembers it by once completed (0 with the guard off).
@@ -30,6 +31,12 @@ pub(super) struct InboundAck {
     id: PacketId,
     qos: QoS,
     acked: bool,
+}
+
+impl Inbound2 {
+    pub(super) fn new(state: Qos2State, digest: u64) -> Self {
+        Self { state, digest }
+    }
 }
 
 impl Client {
@@ -124,6 +131,10 @@ impl Client {
                 if let Some(entry) = self.inbound_qos2.get_mut(ack.id.get()) {
                     entry.state = Qos2State::Received;
                 }
+                // Kept before the PUBREC goes: after it, the server may send PUBREL and
+                // nothing else, so a restart must still know the message came.
+                let id = ack.id;
+                self.durable(|| Durable::InboundReceived(id));
                 self.encode_infallible(&Packet::PubRec(PubRec::new(ack.id)));
             } else {
                 self.encode_infallible(&Packet::PubAck(PubAck::new(ack.id)));
@@ -171,6 +182,9 @@ impl Client {
             }) => {
                 self.inbound_qos2.remove(id.get());
                 self.completed.remember(id, digest);
+                // Kept before the PUBCOMP goes: after it, the server may use `id` for a new
+                // message, which a restart must not take for this one.
+                self.durable(|| Durable::InboundDone(id));
                 // [MQTT-4.3.3-11] (5.0), [MQTT-4.3.3-2] (3.1.1)
                 self.encode_infallible(&Packet::PubComp(PubComp::new(id)));
             }
