@@ -36,9 +36,9 @@ mod runtime;
 pub use mqtt_driver::session::Farewell;
 pub use mqtt_driver::{
     AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
-    Numbered, Options, Roots, Runtime, Stats, TlsOptions,
+    Numbered, Options, Roots, Runtime, Stats, StoreOptions, TlsOptions,
 };
-pub use mqtt_driver::{record, trace};
+pub use mqtt_driver::{record, store, trace};
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
     Takeover,

@@ -111,11 +111,19 @@ impl State {
         loop {
             let now = self.now();
             let mut moved = false;
-            if self
+            let transmitted = self
                 .session
                 .supervisor_mut()
-                .poll_transmit(now, &mut self.write_buf)
-            {
+                .poll_transmit(now, &mut self.write_buf);
+            // What the bytes depend on is durable before they go (and a message accepted
+            // while offline is kept at once).
+            if !self.session.persist(now) {
+                // The store failed: nothing that depends on what it could not keep is written.
+                self.write_buf.clear();
+                if let Some(link) = self.link.as_mut() {
+                    link.shutdown();
+                }
+            } else if transmitted {
                 moved = true;
                 let sent = match self.link.as_mut() {
                     Some(link) => link.send(&mut self.write_buf).is_ok(),

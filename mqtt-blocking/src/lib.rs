@@ -46,10 +46,10 @@ pub use mqtt_driver::session::Farewell;
 use mqtt_driver::session::{Command, Control, Reply};
 pub use mqtt_driver::{
     AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Numbered, Options, Roots,
-    Stats, TlsOptions,
+    Stats, StoreOptions, TlsOptions,
 };
 use mqtt_driver::{EventQueue, StatsCell};
-pub use mqtt_driver::{record, trace};
+pub use mqtt_driver::{record, store, trace};
 use mqtt_proto::{
     AuthProperties, Publish, QoS, ReasonCode, SubscribeProperties, Subscription, TopicFilter,
     TopicName, UnsubscribeProperties,

@@ -202,6 +202,8 @@ impl<R: Runtime> Driver<R> {
         let mut timer = self.runtime.timer(self.at(end));
         let mut armed = Some(end);
         loop {
+            // A message accepted while offline is kept at once.
+            let _ = self.session.persist(self.now());
             let _ = self.session.dispatch();
             if self.session.supervisor().must_stop() {
                 return false;
@@ -267,6 +269,13 @@ impl<R: Runtime> Driver<R> {
                 .session
                 .supervisor_mut()
                 .poll_transmit(now, &mut conn.write_buf);
+            // What the bytes depend on is durable before they go.
+            if !self.session.persist(now) {
+                // The store failed: nothing that depends on what it could not keep is written.
+                conn.write_buf = Chunks::new();
+                let _ = self.session.dispatch();
+                return End::Stop;
+            }
             if let Some(reason) = self.session.dispatch().ended {
                 let written = close(&self.runtime, &mut conn).await;
                 let end = self.session.supervisor_mut().handle_closed(reason, written);

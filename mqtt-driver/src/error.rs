@@ -65,6 +65,11 @@ pub enum Error {
     /// The recording file ([`Options::record`](crate::Options::record)) could not be created.
     #[error(transparent)]
     Recording(#[from] crate::record::RecordingError),
+    /// The session store ([`Options::store`](crate::Options::store)) could not be opened, read
+    /// or written: the client does not start over a session it could not read, and stops
+    /// rather than send what it could not keep.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// No response came to a request within its timeout.
     #[error("no response within {0:?}")]
     RequestTimeout(std::time::Duration),

@@ -49,6 +49,7 @@ mod requests;
 mod runtime;
 pub mod session;
 mod stats;
+pub mod store;
 mod tls;
 pub mod trace;
 
@@ -60,7 +61,7 @@ pub use error::Error;
 pub use events::{EventQueue, EventSink, event_queue};
 pub use jitter::Jitter;
 pub use numbered::Numbered;
-pub use options::Options;
+pub use options::{Options, StoreOptions};
 pub use runtime::{FuturesIo, Runtime, Timer, Transport};
 pub use stats::{Stats, StatsCell, TaskFigures};
 pub use tls::{Roots, TlsOptions};

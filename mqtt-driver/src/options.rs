@@ -66,6 +66,49 @@ pub struct Options {
     /// into the sans-IO core, byte for byte: a file to attach to a bug report. Each write is
     /// flushed at the end of the connection task's turn. Default: `None`.
     pub record: Option<std::path::PathBuf>,
+    /// Keeps the session in a file, so that it survives the process: a client opened again on
+    /// the same file resumes it (see [`store`](crate::store)). `None` (the default) keeps it in
+    /// memory only. For the broker to keep its side, set `config.clean_start` to `false` and,
+    /// in MQTT 5.0, a Session Expiry Interval.
+    pub store: Option<StoreOptions>,
+}
+
+/// Where the session is kept, and how durably ([`Options::store`]).
+///
+/// ```
+/// use mqtt_driver::{Options, StoreOptions};
+/// use mqtt_driver::store::Durability;
+///
+/// let mut options = Options::new("mqtt://localhost", "sensor-7").unwrap();
+/// options.store = Some(StoreOptions::file("/var/lib/sensor/sensor-7.session"));
+/// options.config = options.config.with_clean_start(false);
+/// assert_eq!(options.store.unwrap().durability, Durability::Batched);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// The file of the [`FileStore`](crate::store::FileStore): one per client identifier.
+    pub path: std::path::PathBuf,
+    /// How durable each commit is. Default: [`Durability::Batched`](crate::store::Durability::Batched).
+    pub durability: crate::store::Durability,
+}
+
+impl StoreOptions {
+    /// A file store at `path`, with batched durability.
+    #[must_use]
+    pub fn file(path: impl Into<std::path::PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            durability: crate::store::Durability::default(),
+        }
+    }
+
+    /// The same, with `durability`.
+    #[must_use]
+    pub fn with_durability(mut self, durability: crate::store::Durability) -> Self {
+        self.durability = durability;
+        self
+    }
 }
 
 impl Options {
@@ -119,6 +162,7 @@ impl Options {
             credentials: None,
             authenticator: None,
             record: None,
+            store: None,
         })
     }
 

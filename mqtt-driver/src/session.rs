@@ -21,6 +21,7 @@ use mqtt_sansio::{
 use crate::Attempts;
 use crate::record::Recorder;
 use crate::requests::Requests;
+use crate::store::{FileStore, Store, StoreError};
 use crate::trace::{self, AttemptSpan};
 use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
 
@@ -157,6 +158,8 @@ pub struct Session {
     paused: bool,
     /// The application asked for the next attempt at once.
     reconnect_now: bool,
+    /// Where the session is kept ([`Options::store`]).
+    store: Option<Box<dyn Store>>,
 }
 
 impl core::fmt::Debug for Session {
@@ -174,9 +177,23 @@ impl Session {
     /// connection went.
     ///
     /// # Errors
-    /// [`Error::Recording`] when the recording file ([`Options::record`]) cannot be created.
+    /// [`Error::Recording`] when the recording file ([`Options::record`]) cannot be created;
+    /// [`Error::Store`] when the session store ([`Options::store`]) cannot be opened or read,
+    /// or holds a session that cannot be restored.
     pub fn new(options: &Options, events: EventSink, first: Reply<()>) -> Result<Self, Error> {
         let mut sup = options.supervisor();
+        let store = match &options.store {
+            Some(store) => {
+                let mut store = FileStore::open(&store.path, store.durability)?;
+                let stored = store.load()?;
+                if !stored.is_empty() {
+                    sup.restore(stored).map_err(StoreError::from)?;
+                }
+                sup.set_store(true);
+                Some(Box::new(store) as Box<dyn Store>)
+            }
+            None => None,
+        };
         let recorder = match &options.record {
             Some(path) => {
                 sup.set_journal(true);
@@ -201,6 +218,7 @@ impl Session {
             paused: false,
             reconnect_now: false,
             recorder,
+            store,
         })
     }
 
@@ -295,6 +313,37 @@ impl Session {
                 recorder.flush();
             }
         }
+    }
+
+    /// Makes the session's changes durable: a driver calls it after it took bytes from
+    /// `poll_transmit` and before it writes them (and in each turn while it waits, so that a
+    /// message accepted offline is kept at once). `false` when the store failed: the client
+    /// stops ([`Supervisor::store_failed`]) and the driver must not write the bytes it took.
+    #[must_use = "the bytes taken may not be written when the store failed"]
+    pub fn persist(&mut self, now: Instant) -> bool {
+        let Some(store) = self.store.as_mut() else {
+            return true;
+        };
+        let mut changed = false;
+        let mut result = Ok(());
+        while let Some(change) = self.sup.poll_store() {
+            changed = true;
+            if result.is_ok() {
+                result = store.apply(&change);
+            }
+        }
+        if changed && result.is_ok() {
+            result = store.commit();
+        }
+        let Err(error) = result else {
+            return true;
+        };
+        trace::store_failed(&error);
+        self.sup.store_failed(now, error.to_string());
+        if let Some(first) = self.first.take() {
+            let _ = first.send(Err(Error::Store(error)));
+        }
+        false
     }
 
     /// A connection attempt begins: its span, which the driver enters for as long as the

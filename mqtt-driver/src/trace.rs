@@ -244,3 +244,11 @@ pub(crate) fn unreachable(error: &Error) {
     #[cfg(not(feature = "tracing"))]
     let _ = error;
 }
+
+/// The session store failed: the client stops.
+pub(crate) fn store_failed(error: &crate::store::StoreError) {
+    #[cfg(feature = "tracing")]
+    tracing::error!(target: "mqtt_driver", %error, "the session store failed; stopping");
+    #[cfg(not(feature = "tracing"))]
+    let _ = error;
+}

@@ -362,7 +362,7 @@ fn a_session_is_restored_into_a_new_client_only() {
     let stored = interrupted(ProtocolVersion::V5).stored;
     let config = Harness::config(ProtocolVersion::V5);
     let mut opened = Client::new(config.clone());
-    opened.handle_transport_open(common::Harness::new(config.clone()).now);
+    opened.handle_transport_open(mqtt_sansio::Instant::ZERO);
     assert_eq!(opened.restore(stored.clone()), Err(RestoreError::NotNew));
 
     let mut busy = Client::new(config.clone());
@@ -383,8 +383,10 @@ fn a_session_is_restored_into_a_new_client_only() {
     });
     assert_eq!(fresh.restore(zero), Err(RestoreError::AtMostOnce));
 
-    let mut inbound_twice = Stored::default();
-    inbound_twice.inbound = vec![pid(2), pid(2)];
+    let inbound_twice = Stored {
+        inbound: vec![pid(2), pid(2)],
+        ..Stored::default()
+    };
     assert_eq!(
         fresh.restore(inbound_twice),
         Err(RestoreError::DuplicateId(pid(2)))
@@ -418,4 +420,55 @@ fn a_lost_session_clears_the_inbound_record() {
     assert_eq!(d.changes(), [Durable::InboundCleared]);
     assert!(d.stored.is_empty());
     assert_eq!(d.h.client.awaiting_pubrel().count(), 0);
+}
+
+// Nobody waits for the messages of a previous process: the supervisor says what it restored,
+// and reports each outcome as an event; a store failure stops it.
+#[test]
+fn the_supervisor_reports_restored_messages_as_events() {
+    use common::rig::Rig;
+    use mqtt_sansio::{ConnectionEvent, Output, Policy, Published};
+    use mqtt_test::BrokerConfig;
+
+    let mut stored = interrupted(ProtocolVersion::V5).stored;
+    stored.inbound.push(pid(30));
+    let config = Harness::config(ProtocolVersion::V5).with_clean_start(false);
+    let mut broker = BrokerConfig::new();
+    broker.session_present = Some(true);
+    let mut rig = Rig::unopened(config, broker, Policy::default());
+    rig.s.restore(stored).unwrap();
+    let restored = rig.outputs();
+    assert!(
+        matches!(
+            &restored[..],
+            [Output::Event(ConnectionEvent::SessionRestored {
+                messages: 4,
+                released: 1,
+                inbound: 1
+            })]
+        ),
+        "{restored:?}"
+    );
+    rig.s.handle_transport_open(rig.now);
+    rig.pump();
+    let mut outcomes = Vec::new();
+    for output in rig.outputs() {
+        if let Output::Event(ConnectionEvent::RestoredPublished { packet_id, result }) = output {
+            outcomes.push((packet_id.get(), result.map(|p: Published| p.reason_code)));
+        }
+    }
+    // The fake broker knows none of them: it completes the released one with "not found".
+    assert_eq!(outcomes.len(), 4, "{outcomes:?}");
+    assert!(outcomes.iter().all(|(id, _)| (1..=4).contains(id)));
+
+    rig.s.store_failed(rig.now, "disk full".into());
+    assert!(rig.s.must_stop());
+    let after = rig.outputs();
+    assert!(
+        after.iter().any(|o| matches!(
+            o,
+            Output::Event(ConnectionEvent::StoreFailed { reason }) if reason == "disk full"
+        )),
+        "{after:?}"
+    );
 }

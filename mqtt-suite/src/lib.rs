@@ -114,6 +114,7 @@ macro_rules! scenarios {
             automatic_topic_aliases_reach_the_broker,
             requests_get_their_responses,
             a_request_nobody_answers_times_out,
+            a_restarted_client_resumes_from_its_store,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -37,6 +37,8 @@ impl<T> Supervisor<T> {
                 Waiter::Sent(_) => {
                     self.send_failure.get_or_insert_with(|| failure.clone());
                 }
+                // Restored messages are QoS 1 and 2.
+                Waiter::Restored => {}
             }
         }
     }
@@ -65,6 +67,13 @@ impl<T> Supervisor<T> {
                 )),
                 Some(Waiter::Sent(_)) => {
                     self.send_failure.get_or_insert(Failure::Client(error));
+                }
+                Some(Waiter::Restored) => {
+                    self.outputs
+                        .push_back(Output::Event(ConnectionEvent::RestoredPublished {
+                            packet_id: id,
+                            result: Err(Failure::Client(error)),
+                        }));
                 }
                 None => {}
             },
@@ -124,7 +133,7 @@ impl<T> Supervisor<T> {
                 properties,
                 ..
             } => match self.publishes.remove(packet_id.get()) {
-                Some(Waiter::Tagged(tag)) => {
+                Some(waiter @ (Waiter::Tagged(_) | Waiter::Restored)) => {
                     let result = if reason_code.is_error() {
                         Err(Failure::Failed(reason_code))
                     } else {
@@ -134,8 +143,12 @@ impl<T> Supervisor<T> {
                             properties,
                         })
                     };
-                    self.outputs
-                        .push_back(Output::Done(tag, Done::Published(result)));
+                    self.outputs.push_back(match waiter {
+                        Waiter::Tagged(tag) => Output::Done(tag, Done::Published(result)),
+                        _ => {
+                            Output::Event(ConnectionEvent::RestoredPublished { packet_id, result })
+                        }
+                    });
                 }
                 Some(Waiter::Sent(_)) if reason_code.is_error() => {
                     self.send_failure

@@ -222,6 +222,45 @@ impl<T> Supervisor<T> {
         self.client.poll_journal()
     }
 
+    /// Keeps (`true`) or stops keeping the changes for a store: [`Client::set_store`].
+    pub fn set_store(&mut self, on: bool) {
+        self.client.set_store(on);
+    }
+
+    /// The oldest change for the store not yet taken: [`Client::poll_store`]. The driver
+    /// applies and commits every one before it writes the bytes it takes next.
+    pub fn poll_store(&mut self) -> Option<crate::Durable> {
+        self.client.poll_store()
+    }
+
+    /// Takes back the session a store kept ([`Client::restore`]), before the first
+    /// connection: nobody waits for its messages any more, so their outcomes come as
+    /// [`ConnectionEvent::RestoredPublished`]; [`ConnectionEvent::SessionRestored`] says what
+    /// was restored.
+    ///
+    /// # Errors
+    /// What [`Client::restore`] refuses.
+    pub fn restore(&mut self, stored: crate::Stored) -> Result<(), crate::RestoreError> {
+        let ids: Vec<_> = stored
+            .messages
+            .iter()
+            .filter_map(|m| m.publish.qos_pid.packet_id())
+            .collect();
+        let released = stored.messages.iter().filter(|m| m.released).count();
+        let inbound = stored.inbound.len();
+        self.client.restore(stored)?;
+        for id in &ids {
+            self.publishes.insert(id.get(), Waiter::Restored);
+        }
+        self.outputs
+            .push_back(Output::Event(ConnectionEvent::SessionRestored {
+                messages: ids.len(),
+                released,
+                inbound,
+            }));
+        Ok(())
+    }
+
     /// The oldest packet of the log not yet taken: [`Client::poll_packet`].
     pub fn poll_packet(&mut self) -> Option<crate::PacketInfo> {
         self.client.poll_packet()
@@ -333,6 +372,19 @@ impl<T> Supervisor<T> {
         self.draining.is_none()
             && self.client.pending() < most
             && self.client.pending_bytes() + self.client.transmit_len() < self.policy.pending_bytes
+    }
+
+    /// The driver's store could not keep the session's changes: nothing that depends on them
+    /// may be written, so the connection closes at once (no DISCONNECT: the broker keeps the
+    /// session, and publishes the will) and the driver stops, after
+    /// [`ConnectionEvent::StoreFailed`] with `reason`. What the store kept before stays for the
+    /// next process.
+    pub fn store_failed(&mut self, now: Instant, reason: alloc::string::String) {
+        self.clock = now;
+        self.halt = true;
+        self.client.handle_transport_closed(now);
+        self.outputs
+            .push_back(Output::Event(ConnectionEvent::StoreFailed { reason }));
     }
 
     /// Whether the driver must stop now (after `abort`, or `disconnect` without a connection).

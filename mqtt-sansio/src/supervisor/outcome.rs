@@ -111,6 +111,32 @@ pub enum ConnectionEvent {
     },
     /// The client stopped: a fatal refusal, or `disconnect`.
     Stopped,
+    /// The session of a previous process was taken back from a store
+    /// ([`Supervisor::restore`](super::Supervisor::restore)), before the first connection.
+    SessionRestored {
+        /// Outbound QoS 1 and 2 messages not yet acknowledged: they go again.
+        messages: usize,
+        /// Of those, QoS 2 messages the broker had received (PUBREC): they are completed with
+        /// PUBREL.
+        released: usize,
+        /// Inbound QoS 2 messages received and not completed: not delivered again.
+        inbound: usize,
+    },
+    /// The driver's store could not keep the session's changes
+    /// ([`Supervisor::store_failed`](super::Supervisor::store_failed)): the client stops.
+    StoreFailed {
+        /// What went wrong, as the store said it.
+        reason: alloc::string::String,
+    },
+    /// A message of a previous process, restored from a store, is done: nobody waits for it
+    /// any more, so its outcome is an event. Its packet identifier is the one it had in the
+    /// store, or the one a [`SessionReset`](Self::SessionReset) gave it since.
+    RestoredPublished {
+        /// The message's packet identifier.
+        packet_id: PacketId,
+        /// Acknowledged, with the broker's reason code and properties, or why not.
+        result: Result<Published, Failure>,
+    },
     /// The application read events more slowly than they came: this many were dropped (the
     /// oldest) before the ones that follow. Made by the adapters' event queues, never by the
     /// supervisor.
@@ -142,13 +168,15 @@ pub(super) enum Waiter<T> {
     Tagged(T),
     /// A message given to `send`, by number.
     Sent(u64),
+    /// A message of a previous process, restored from a store: its outcome is an event.
+    Restored,
 }
 
 impl<T> Waiter<T> {
     pub(super) fn sent(&self) -> Option<u64> {
         match self {
             Self::Sent(number) => Some(*number),
-            Self::Tagged(_) => None,
+            Self::Tagged(_) | Self::Restored => None,
         }
     }
 }

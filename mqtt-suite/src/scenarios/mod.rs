@@ -239,4 +239,6 @@ pub use v5::{
 mod figures;
 pub use figures::figures_and_connection_numbers;
 mod requests;
+mod store;
 pub use requests::{a_request_nobody_answers_times_out, requests_get_their_responses};
+pub use store::a_restarted_client_resumes_from_its_store;
