@@ -19,7 +19,9 @@
 //! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
 //! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it,
 //! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table),
-//! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration. The tables are
+//! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration. `E2E_STORES=1` runs instead the
+//! table of the session store: `mqtt-tokio` publishing QoS 1 (16 B and 1 KiB) with no store and
+//! with a file store under each durability, in the same run. The tables are
 //! printed as Markdown, ready for `BENCHMARKS.md`: the first compares `mqtt-tokio` with
 //! `rumqttc`, the second every adapter's rate with `rumqttc`'s.
 
@@ -231,6 +233,11 @@ struct Run {
 }
 
 fn run(client: &str, port: u16, row: Row) -> Run {
+    run_with(client, port, row, "")
+}
+
+/// One run; `store` names the durability of the publisher's session store (empty: none).
+fn run_with(client: &str, port: u16, row: Row, store: &str) -> Run {
     let output = Command::new(std::env::current_exe().expect("this binary"))
         .env("E2E_CHILD", client)
         .env("E2E_PORT", port.to_string())
@@ -238,6 +245,7 @@ fn run(client: &str, port: u16, row: Row) -> Run {
         .env("E2E_SIZE", row.size.to_string())
         .env("E2E_QOS", row.qos.to_string())
         .env("E2E_MODE", if row.subscribe { "pubsub" } else { "publish" })
+        .env("E2E_STORE", store)
         .stderr(Stdio::inherit())
         .output()
         .expect("the child runs");
@@ -306,6 +314,10 @@ fn parent() {
     let scale = env("E2E_SCALE", 1.0);
     let only = std::env::var("E2E_ONLY").unwrap_or_default();
     let adapters = env("E2E_ADAPTERS", 1.0) > 0.0;
+    if env("E2E_STORES", 0.0) > 0.0 {
+        stores(reps, scale);
+        return;
+    }
     // Per row: the rates of tokio, smol, blocking and rumqttc.
     let mut rates: Vec<(String, [f64; 4])> = Vec::new();
     let broker = Broker::start();
@@ -391,6 +403,45 @@ fn parent() {
     }
 }
 
+/// The session store's table: QoS 1 publishing with no store and under each durability.
+fn stores(reps: usize, scale: f64) {
+    const POLICIES: [&str; 4] = ["", "os", "batched", "every"];
+    let broker = Broker::start();
+    println!(
+        "| row | no store msg/s | OS-buffered msg/s | × | batched msg/s | × | every change msg/s | × |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|");
+    for (count, size) in [(100_000_u64, 16), (100_000, 1024)] {
+        let row = Row {
+            count: ((count as f64 * scale) as u64).max(1),
+            size,
+            qos: 1,
+            subscribe: false,
+        };
+        let mut runs: [Vec<Run>; 4] = Default::default();
+        for rep in 0..reps {
+            for i in 0..POLICIES.len() {
+                // A different order each repetition: none always meets a warmer broker.
+                let policy = (i + rep) % POLICIES.len();
+                runs[policy].push(run_with("ours", broker.port, row, POLICIES[policy]));
+            }
+        }
+        let rates: Vec<f64> = runs.iter().map(|r| summarise(r, row).rate).collect();
+        println!(
+            "| {} | {:.0} | {:.0} | {:.2} | {:.0} | {:.2} | {:.0} | {:.2} |",
+            row.name(),
+            rates[0],
+            rates[1],
+            rates[1] / rates[0],
+            rates[2],
+            rates[2] / rates[0],
+            rates[3],
+            rates[3] / rates[0],
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
 // ---- the children: one client, one row ----
 
 fn child(client: &str) {
@@ -435,15 +486,32 @@ async fn publish(client: &mqtt_driver::Client, row: Row) {
 
 mod ours {
     use super::{Mark, Row, STALL, TOPIC, WINDOW, publish, qos};
-    use mqtt_tokio::{Client, Options, connect};
+    use mqtt_tokio::store::Durability;
+    use mqtt_tokio::{Client, Options, StoreOptions, connect};
 
     async fn client(port: u16, id: &str) -> (Client, mqtt_tokio::Messages) {
         let mut options =
             Options::new(&format!("mqtt://127.0.0.1:{port}"), id).expect("valid options");
         options.config = options.config.clone().with_max_inflight(WINDOW);
         options.command_capacity = super::QUEUE;
+        let durability = match std::env::var("E2E_STORE").unwrap_or_default().as_str() {
+            "os" => Some(Durability::OsBuffered),
+            "batched" => Some(Durability::Batched),
+            "every" => Some(Durability::EveryChange),
+            _ => None,
+        };
+        if let Some(durability) = durability {
+            // A new store each run, in the temporary directory (the disk the machine has).
+            let _ = std::fs::remove_file(store_path(id));
+            options.store = Some(StoreOptions::file(store_path(id)).with_durability(durability));
+        }
         let (client, messages, _events) = connect(options).await.expect("connected");
         (client, messages)
+    }
+
+    /// The session store of the client `id` of this run.
+    fn store_path(id: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{id}-{}.session", std::process::id()))
     }
 
     pub(super) async fn run(port: u16, row: Row) {
@@ -459,6 +527,7 @@ mod ours {
             .expect("the publisher finished");
             mark.report(row.count);
             let _ = client.disconnect().await;
+            let _ = std::fs::remove_file(store_path("e2e-ours-pub"));
             return;
         }
         let (subscriber, mut messages) = client(port, "e2e-ours-sub").await;

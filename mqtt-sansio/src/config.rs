@@ -81,6 +81,16 @@ pub struct Config {
     /// `publish` fails with [`ClientError::QueueFull`](crate::ClientError::QueueFull).
     /// Default: 1,024.
     pub max_pending: usize,
+    /// What `publish` does when [`max_pending`](Self::max_pending) messages wait already.
+    /// Default: [`WhenFull::Reject`].
+    pub when_full: WhenFull,
+    /// A local time to live for the messages that wait to be sent: one still waiting when it
+    /// ends is not sent, and ends with [`ClientError::Expired`](crate::ClientError::Expired).
+    /// A message's own Message Expiry Interval comes first: in MQTT 5.0 it counts down while
+    /// the message waits and goes out as what remains ([MQTT-3.3.2-6] asks the same of a
+    /// server); in 3.1.1, which has no expiry on the wire, it is the message's local time to
+    /// live. `None` (the default): messages without an expiry wait as long as it takes.
+    pub message_ttl: Option<Duration>,
     /// Whether the application acknowledges received QoS 1 and 2 messages itself with
     /// [`Client::ack`](crate::Client::ack). Default: `false` (acknowledged on receipt).
     pub manual_acks: bool,
@@ -99,6 +109,20 @@ pub struct Config {
     /// never arrived, with the topic, payload and packet identifier of a message completed
     /// before it; it is held back too.
     pub duplicate_guard: usize,
+}
+
+/// What [`Client::publish`](crate::Client::publish) does when the pending queue is full
+/// ([`Config::max_pending`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WhenFull {
+    /// Refuse the new message with [`ClientError::QueueFull`](crate::ClientError::QueueFull).
+    #[default]
+    Reject,
+    /// Drop the oldest QoS 0 message waiting to make room (it ends with
+    /// [`ClientError::Dropped`](crate::ClientError::Dropped)); with none waiting, refuse as
+    /// [`Reject`](Self::Reject) does. A QoS 1 or 2 message is never dropped.
+    DropOldestQos0,
 }
 
 /// What becomes of an outbound QoS 2 message between PUBREC and PUBCOMP when the server loses
@@ -146,6 +170,8 @@ impl Config {
             ping_timeout: None,
             max_inflight: 16,
             max_pending: 1024,
+            when_full: WhenFull::Reject,
+            message_ttl: None,
             manual_acks: false,
             in_doubt: InDoubt::Requeue,
             duplicate_guard: usize::from(u16::MAX),
@@ -206,6 +232,20 @@ impl Config {
     #[must_use]
     pub fn with_max_pending(mut self, max_pending: usize) -> Self {
         self.max_pending = max_pending;
+        self
+    }
+
+    /// Sets [`when_full`](Self::when_full).
+    #[must_use]
+    pub fn with_when_full(mut self, when_full: WhenFull) -> Self {
+        self.when_full = when_full;
+        self
+    }
+
+    /// Sets [`message_ttl`](Self::message_ttl).
+    #[must_use]
+    pub fn with_message_ttl(mut self, ttl: Duration) -> Self {
+        self.message_ttl = Some(ttl);
         self
     }
 

@@ -63,6 +63,15 @@ pub enum ClientError {
     /// not sent again.
     #[error("the connection ended before the QoS 0 message was sent")]
     Disconnected,
+    /// The message's time to live (its MQTT 5.0 Message Expiry Interval, or
+    /// [`Config::message_ttl`](crate::Config::message_ttl)) ended while it waited to be sent:
+    /// it is not sent ([MQTT-3.3.2-5] asks the same of a server).
+    #[error("the message expired before it could be sent")]
+    Expired,
+    /// The queue was full and this QoS 0 message, the oldest waiting, made room for a newer
+    /// one ([`Config::when_full`](crate::Config::when_full)).
+    #[error("dropped from the full queue to make room for a newer message")]
+    Dropped,
     /// The server lost the session between its PUBREC and PUBCOMP for this QoS 2 message:
     /// whether it reached the subscribers depends on the server
     /// ([`Config::in_doubt`](crate::Config::in_doubt)).

@@ -98,7 +98,7 @@ pub use auth::{AuthFailed, Authenticator};
 pub use backoff::{Backoff, Retry};
 pub use chunks::Chunks;
 pub use client::{Client, Message, Timer};
-pub use config::{Config, InDoubt};
+pub use config::{Config, InDoubt, WhenFull};
 pub use error::ClientError;
 pub use event::{
     CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,

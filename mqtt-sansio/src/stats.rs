@@ -220,6 +220,9 @@ pub struct Stats {
     pub rejected: u64,
     /// Inbound QoS 2 messages the duplicate guard held back.
     pub duplicates_suppressed: u64,
+    /// Messages whose time to live ended before they could be sent
+    /// ([`ClientError::Expired`](crate::ClientError::Expired)); counted in `failed` too.
+    pub expired: u64,
 }
 
 /// A packet the session encoded or decoded, for a driver that traces them

@@ -129,6 +129,11 @@ fn counters(out: &mut String, stats: &Stats) {
             "QoS 2 duplicates held back.",
             s.duplicates_suppressed,
         ),
+        (
+            "mqtt_messages_expired_total",
+            "Messages whose time to live ended before they were sent.",
+            s.expired,
+        ),
     ] {
         header(out, name, "counter", help);
         let _ = writeln!(out, "{name} {value}");

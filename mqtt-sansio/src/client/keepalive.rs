@@ -14,6 +14,11 @@ impl Client {
     /// Why [`poll_timeout`](Self::poll_timeout) is what it is.
     #[must_use]
     pub fn timer(&self) -> Option<Timer> {
+        match (self.session_timeout(), self.expiry_sweep) {
+            (None, Some(_)) => return Some(Timer::Expiry),
+            (Some(session), Some(expiry)) if expiry < session => return Some(Timer::Expiry),
+            _ => {}
+        }
         match self.phase {
             Phase::Connecting { .. } => Some(Timer::ConnAck),
             Phase::Connected
@@ -30,6 +35,10 @@ impl Client {
     /// deadlines and sends PINGREQ when the keep alive has passed without sending.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.journal.keep(|| crate::journal::Entry::Timeout(now));
+        self.clock = self.clock.max(now);
+        if self.expiry_sweep.is_some_and(|t| now >= t) {
+            self.expire_pending();
+        }
         match self.phase {
             Phase::Connecting { deadline } if now >= deadline => {
                 self.close(DisconnectReason::ConnAckTimeout);
@@ -71,6 +80,14 @@ impl Client {
     /// When [`handle_timeout`](Self::handle_timeout) is next due; `None` when no timer runs.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
+        match (self.session_timeout(), self.expiry_sweep) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The connection's deadline: CONNACK, PINGRESP, or the next PINGREQ.
+    fn session_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Connecting { deadline } => Some(deadline),
             Phase::Connected => match self.ping_deadline {
@@ -110,4 +127,7 @@ pub enum Timer {
     KeepAlive,
     /// Waiting for PINGRESP.
     PingResp,
+    /// A message waiting to be sent reaches the end of its time to live
+    /// ([`Config::message_ttl`](crate::Config::message_ttl), or its Message Expiry Interval).
+    Expiry,
 }

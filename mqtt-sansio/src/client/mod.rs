@@ -187,6 +187,9 @@ pub struct Client {
     changes: Changes,
     /// The Topic Aliases the session gave on this connection ([`Config::auto_topic_alias`]).
     auto_aliases: aliases::AutoAliases,
+    /// When the earliest time to live of the messages pending ends (perhaps earlier: a
+    /// message that left the queue since is not looked for).
+    expiry_sweep: Option<Instant>,
     /// The number of the last QoS 0 message accepted.
     qos0_accepted: u64,
     /// The number of the last QoS 0 message handed to the driver.
@@ -241,6 +244,7 @@ impl Client {
             journal: Journal::default(),
             changes: Changes::default(),
             auto_aliases: aliases::AutoAliases::default(),
+            expiry_sweep: None,
             qos0_accepted: 0,
             qos0_transmitted: 0,
             qos0_unhanded: VecDeque::new(),

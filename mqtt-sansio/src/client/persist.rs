@@ -92,7 +92,14 @@ impl Client {
                 _ => Stage::Qos1Sent,
             };
             publish.dup = false;
-            inflight.push_back(Outgoing { publish, stage });
+            // Its time to live counts from the restart: how long the previous process held
+            // it, no clock here can tell.
+            let expires = self.expiry(&publish).map(|ttl| self.clock + ttl);
+            inflight.push_back(Outgoing {
+                publish,
+                stage,
+                expires,
+            });
         }
         let mut inbound = crate::id_map::IdMap::new();
         for id in stored.inbound {

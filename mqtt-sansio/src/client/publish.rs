@@ -9,10 +9,11 @@ use mqtt_proto::{
 };
 
 use super::Client;
-use crate::config::InDoubt;
+use crate::config::{InDoubt, WhenFull};
 use crate::error::ClientError;
 use crate::event::{CommandId, Event, Renumbered, SessionReset};
 use crate::store::Durable;
+use crate::time::Instant;
 
 /// An application message to publish.
 ///
@@ -78,6 +79,8 @@ pub(super) struct Outgoing {
     /// The message with its full topic name, whatever form it last went out in.
     pub(super) publish: Publish,
     pub(super) stage: Stage,
+    /// When its time to live ends, should it wait to be sent again as a new message.
+    pub(super) expires: Option<Instant>,
 }
 
 impl Outgoing {
@@ -95,6 +98,9 @@ pub(super) struct Queued {
     /// The application gave a Topic Alias and no topic name: the message goes out so when the
     /// alias still stands for its topic on the connection that carries it.
     pub(super) alias_only: bool,
+    /// When its time to live ends ([`Config::message_ttl`](crate::Config::message_ttl), or its
+    /// Message Expiry Interval).
+    pub(super) expires: Option<Instant>,
 }
 
 impl Client {
@@ -146,13 +152,29 @@ impl Client {
             && self.pending.is_empty()
             && self.has_room(qos)
             && self.transmit_len() < TRANSMIT_BUDGET;
-        if !direct && self.pending.len() >= self.config.max_pending {
-            return Err(ClientError::QueueFull(self.config.max_pending));
-        }
+        let full = !direct && self.pending.len() >= self.config.max_pending;
+        let room_from = if full {
+            // The oldest QoS 0 message makes room, if the policy allows and there is one.
+            match self.config.when_full {
+                WhenFull::DropOldestQos0 => self
+                    .pending
+                    .iter()
+                    .position(|q| q.publish.qos() == QoS::AtMostOnce),
+                _ => None,
+            }
+            .ok_or(ClientError::QueueFull(self.config.max_pending))
+            .map(Some)?
+        } else {
+            None
+        };
         let id = match qos {
             QoS::AtMostOnce => None,
             _ => Some(self.allocate_id()?),
         };
+        if let Some(dropped) = room_from.and_then(|index| self.pending.remove(index)) {
+            self.pending_bytes -= dropped.publish.encoded_len(self.version);
+            self.fail_message(&dropped.publish, dropped.qos0, ClientError::Dropped);
+        }
         if let Some(alias) = publish.properties.topic_alias {
             let index = usize::from(alias.get()) - 1;
             if alias_only {
@@ -181,16 +203,19 @@ impl Client {
             // Kept from the moment it is accepted, before any byte of it is sent.
             self.durable(|| Durable::Message(publish.clone()));
         }
+        let expires = self.expiry(&publish).map(|ttl| self.clock + ttl);
         let queued = Queued {
             publish,
             qos0,
             alias_only,
+            expires,
         };
         if direct {
             // Checked against this connection's limits above.
             self.send_publish(queued, true);
         } else {
             self.pending_bytes += queued.publish.encoded_len(self.version);
+            self.sweep_at(queued.expires);
             self.pending.push_back(queued);
         }
         Ok(id)
@@ -265,6 +290,68 @@ impl Client {
         )
     }
 
+    /// How long `publish` may wait to be sent: its Message Expiry Interval, else
+    /// [`Config::message_ttl`](crate::Config::message_ttl).
+    pub(super) fn expiry(&self, publish: &Publish) -> Option<core::time::Duration> {
+        publish
+            .properties
+            .message_expiry_interval
+            .map(|secs| core::time::Duration::from_secs(u64::from(secs)))
+            .or(self.config.message_ttl)
+    }
+
+    /// A message that waited: `false` when its time to live ended (it fails with
+    /// [`ClientError::Expired`] and is not sent); otherwise, in MQTT 5.0, its Message Expiry
+    /// Interval becomes what remains of it, in whole seconds rounded up ([MQTT-3.3.2-6] asks
+    /// the same of a server forwarding a message).
+    fn count_down(&mut self, queued: &mut Queued) -> bool {
+        let Some(expires) = queued.expires else {
+            return true;
+        };
+        if self.clock >= expires {
+            self.meter.stats.expired += 1;
+            self.fail_message(&queued.publish, queued.qos0, ClientError::Expired);
+            return false;
+        }
+        if self.version.is_v5() && queued.publish.properties.message_expiry_interval.is_some() {
+            let left = expires.saturating_duration_since(self.clock);
+            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            queued.publish.properties.message_expiry_interval =
+                Some(u32::try_from(secs).unwrap_or(u32::MAX));
+        }
+        true
+    }
+
+    /// A message with this end of its time to live waits in the queue: the timer looks then.
+    fn sweep_at(&mut self, expires: Option<Instant>) {
+        if let Some(at) = expires {
+            self.expiry_sweep = Some(self.expiry_sweep.map_or(at, |t| t.min(at)));
+        }
+    }
+
+    /// Ends the waiting messages whose time to live has ended, at once rather than when they
+    /// would have been sent, so that they leave room and the application learns it in time.
+    pub(super) fn expire_pending(&mut self) {
+        let now = self.clock;
+        self.expiry_sweep = None;
+        let mut expired = Vec::new();
+        let pending = core::mem::take(&mut self.pending);
+        for queued in pending {
+            match queued.expires {
+                Some(at) if now >= at => expired.push(queued),
+                expires => {
+                    self.sweep_at(expires);
+                    self.pending.push_back(queued);
+                }
+            }
+        }
+        for queued in expired {
+            self.pending_bytes -= queued.publish.encoded_len(self.version);
+            self.meter.stats.expired += 1;
+            self.fail_message(&queued.publish, queued.qos0, ClientError::Expired);
+        }
+    }
+
     fn has_room(&self, qos: QoS) -> bool {
         qos == QoS::AtMostOnce || self.inflight.len() < self.window()
     }
@@ -277,6 +364,7 @@ impl Client {
             publish,
             qos0,
             alias_only,
+            expires,
         } = queued;
         if let Err(error) = self.encode_message(&publish, alias_only, checked) {
             self.fail_message(&publish, qos0, error);
@@ -293,7 +381,11 @@ impl Client {
         if let Some(id) = publish.qos_pid.packet_id() {
             self.probe(stage).offer(id);
         }
-        self.inflight.push_back(Outgoing { publish, stage });
+        self.inflight.push_back(Outgoing {
+            publish,
+            stage,
+            expires,
+        });
     }
 
     /// A message that will not be sent: its identifier is free again, and the application
@@ -443,9 +535,11 @@ impl Client {
             if !self.has_room(front.publish.qos()) {
                 break;
             }
-            if let Some(queued) = self.pending.pop_front() {
+            if let Some(mut queued) = self.pending.pop_front() {
                 self.pending_bytes -= queued.publish.encoded_len(self.version);
-                self.send_publish(queued, false);
+                if self.count_down(&mut queued) {
+                    self.send_publish(queued, false);
+                }
             }
         }
     }
@@ -578,6 +672,9 @@ impl Client {
                 publish,
                 qos0: 0,
                 alias_only: false,
+                // Sent before under this identifier, which the server may know: it goes
+                // again, expired or not, so that no acknowledgement is taken for another.
+                expires: None,
             });
         }
     }
@@ -616,10 +713,10 @@ impl Client {
                     continue;
                 }
             }
-            requeue.push(outgoing.publish);
+            requeue.push((outgoing.publish, outgoing.expires));
         }
         let mut renewed = Vec::with_capacity(requeue.len());
-        for mut publish in requeue {
+        for (mut publish, expires) in requeue {
             let Some(before) = publish.qos_pid.packet_id() else {
                 continue;
             };
@@ -642,14 +739,16 @@ impl Client {
                 before,
                 after: after_id,
             });
-            renewed.push(publish);
+            renewed.push((publish, expires));
         }
-        for publish in renewed.into_iter().rev() {
+        for (publish, expires) in renewed.into_iter().rev() {
             self.pending_bytes += publish.encoded_len(self.version);
+            self.sweep_at(expires);
             self.pending.push_front(Queued {
                 publish,
                 qos0: 0,
                 alias_only: false,
+                expires,
             });
         }
         let (resubscribed, failures) = self.resubscribe();
