@@ -81,8 +81,12 @@ pub struct Config {
     /// `publish` fails with [`ClientError::QueueFull`](crate::ClientError::QueueFull).
     /// Default: 1,024.
     pub max_pending: usize,
-    /// What `publish` does when [`max_pending`](Self::max_pending) messages wait already.
-    /// Default: [`WhenFull::Reject`].
+    /// The most bytes of messages (encoded) waiting for room in the window or for a
+    /// connection; past it `publish` fails with
+    /// [`ClientError::QueueBytesFull`](crate::ClientError::QueueBytesFull). Default: 16 MiB.
+    pub max_pending_bytes: usize,
+    /// What `publish` does when the pending queue is full ([`max_pending`](Self::max_pending),
+    /// [`max_pending_bytes`](Self::max_pending_bytes)). Default: [`WhenFull::Wait`].
     pub when_full: WhenFull,
     /// A local time to live for the messages that wait to be sent: one still waiting when it
     /// ends is not sent, and ends with [`ClientError::Expired`](crate::ClientError::Expired).
@@ -116,8 +120,14 @@ pub struct Config {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WhenFull {
-    /// Refuse the new message with [`ClientError::QueueFull`](crate::ClientError::QueueFull).
+    /// The caller waits for room: a driver takes no more commands while the queue is full
+    /// (its callers wait, as on a full channel). The session itself, which cannot wait,
+    /// refuses as [`Reject`](Self::Reject) does.
     #[default]
+    Wait,
+    /// Refuse the new message with [`ClientError::QueueFull`](crate::ClientError::QueueFull)
+    /// or [`ClientError::QueueBytesFull`](crate::ClientError::QueueBytesFull); a driver passes
+    /// the refusal on to the caller at once, even while it has no connection.
     Reject,
     /// Drop the oldest QoS 0 message waiting to make room (it ends with
     /// [`ClientError::Dropped`](crate::ClientError::Dropped)); with none waiting, refuse as
@@ -170,7 +180,8 @@ impl Config {
             ping_timeout: None,
             max_inflight: 16,
             max_pending: 1024,
-            when_full: WhenFull::Reject,
+            max_pending_bytes: 16 * 1024 * 1024,
+            when_full: WhenFull::Wait,
             message_ttl: None,
             manual_acks: false,
             in_doubt: InDoubt::Requeue,
@@ -232,6 +243,13 @@ impl Config {
     #[must_use]
     pub fn with_max_pending(mut self, max_pending: usize) -> Self {
         self.max_pending = max_pending;
+        self
+    }
+
+    /// Sets [`max_pending_bytes`](Self::max_pending_bytes).
+    #[must_use]
+    pub fn with_max_pending_bytes(mut self, bytes: usize) -> Self {
+        self.max_pending_bytes = bytes;
         self
     }
 

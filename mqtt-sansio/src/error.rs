@@ -10,6 +10,10 @@ pub enum ClientError {
     /// The pending queue is full ([`Config::max_pending`](crate::Config::max_pending)).
     #[error("the queue of pending messages is full ({0} messages)")]
     QueueFull(usize),
+    /// The messages waiting would pass
+    /// [`Config::max_pending_bytes`](crate::Config::max_pending_bytes) (this many bytes).
+    #[error("the queue of pending messages is full ({0} bytes)")]
+    QueueBytesFull(usize),
     /// All 65,535 packet identifiers are in use.
     #[error("all packet identifiers are in use")]
     PacketIdsExhausted,

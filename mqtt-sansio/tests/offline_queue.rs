@@ -203,20 +203,66 @@ fn full(when_full: WhenFull) -> Harness {
     Harness::new(config)
 }
 
+// The session cannot wait: it refuses, under `Wait` (a driver makes the caller wait before
+// it comes to that) as under `Reject`.
 #[test]
-fn a_full_queue_refuses_new_messages_by_default() {
-    let mut h = full(WhenFull::Reject);
-    h.client
-        .publish(expiring(QoS::AtMostOnce, "0", None))
-        .unwrap();
-    h.client
-        .publish(expiring(QoS::AtLeastOnce, "1", None))
-        .unwrap();
+fn a_full_queue_refuses_new_messages() {
+    for policy in [WhenFull::Wait, WhenFull::Reject] {
+        let mut h = full(policy);
+        h.client
+            .publish(expiring(QoS::AtMostOnce, "0", None))
+            .unwrap();
+        h.client
+            .publish(expiring(QoS::AtLeastOnce, "1", None))
+            .unwrap();
+        assert_eq!(
+            h.client.publish(expiring(QoS::AtLeastOnce, "2", None)),
+            Err(ClientError::QueueFull(2))
+        );
+        assert_eq!(h.client.pending(), 2);
+        assert_eq!(h.client.packet_ids_in_use(), 1, "no identifier taken");
+    }
+}
+
+// The bytes waiting are bounded too; dropping QoS 0 messages makes room only when enough of
+// them can go, and then only as many as needed.
+#[test]
+fn the_queue_is_bounded_in_bytes() {
+    let config = Harness::config(ProtocolVersion::V3_1_1)
+        .with_max_pending_bytes(100)
+        .with_when_full(WhenFull::DropOldestQos0);
+    let mut h = Harness::new(config);
+    let sized = |qos, n: usize| Message::new(topic("q"), qos, vec![b'x'; n]);
+    // 3.1.1: 2 + 3 (topic) + payload for QoS 0, 2 more for QoS 1.
+    h.client.publish(sized(QoS::AtMostOnce, 25)).unwrap(); // 30 bytes
+    h.client.publish(sized(QoS::AtLeastOnce, 23)).unwrap(); // 30
+    h.client.publish(sized(QoS::AtMostOnce, 25)).unwrap(); // 30
+    assert_eq!(h.client.pending_bytes(), 90);
     assert_eq!(
-        h.client.publish(expiring(QoS::AtLeastOnce, "2", None)),
-        Err(ClientError::QueueFull(2))
+        h.client.publish(sized(QoS::AtLeastOnce, 84)),
+        Err(ClientError::QueueBytesFull(100)),
+        "91 bytes: even without both QoS 0 messages it would not fit"
     );
-    assert_eq!(h.client.pending(), 2);
+    assert_eq!(
+        failures(&mut h),
+        [],
+        "nothing dropped for a refused message"
+    );
+    // 40 bytes: the oldest QoS 0 message goes, the other stays.
+    h.client.publish(sized(QoS::AtLeastOnce, 33)).unwrap();
+    assert_eq!(
+        failures(&mut h),
+        [(CommandId::Qos0(1), ClientError::Dropped)]
+    );
+    assert_eq!(h.client.pending_bytes(), 100);
+
+    let strict = Harness::config(ProtocolVersion::V3_1_1).with_max_pending_bytes(100);
+    let mut h = Harness::new(strict);
+    h.client.publish(sized(QoS::AtMostOnce, 95)).unwrap();
+    assert_eq!(
+        h.client.publish(sized(QoS::AtMostOnce, 1)),
+        Err(ClientError::QueueBytesFull(100))
+    );
 }
 
 // Dropping the oldest QoS 0 message makes room; a QoS 1 or 2 message is never dropped.
@@ -252,4 +298,37 @@ fn a_full_queue_can_drop_its_oldest_qos0_message() {
     h.connect(false);
     let payloads: Vec<_> = sent_expiries(&mut h).into_iter().map(|(p, _)| p).collect();
     assert_eq!(payloads, [b"1".to_vec(), b"2".to_vec()]);
+}
+
+// Without a connection, a supervisor under `Reject` or `DropOldestQos0` takes every command
+// and answers it at once; under `Wait` it stops taking commands, and its caller waits.
+#[test]
+fn the_supervisor_answers_at_once_unless_it_waits() {
+    use mqtt_sansio::{Done, Failure, Output, Policy, Supervisor};
+    for policy in [WhenFull::Wait, WhenFull::Reject] {
+        let config = Harness::config(ProtocolVersion::V5)
+            .with_max_pending(2)
+            .with_when_full(policy);
+        let mut s: Supervisor<u32> = Supervisor::new(config, Policy::default());
+        s.publish(expiring(QoS::AtLeastOnce, "1", None), 1);
+        s.publish(expiring(QoS::AtLeastOnce, "2", None), 2);
+        assert_eq!(s.has_room(), policy != WhenFull::Wait, "{policy:?}");
+        if policy == WhenFull::Reject {
+            s.publish(expiring(QoS::AtLeastOnce, "3", None), 3);
+            let mut outputs = Vec::new();
+            while let Some(o) = s.poll_output() {
+                outputs.push(o);
+            }
+            assert!(
+                matches!(
+                    &outputs[..],
+                    [Output::Done(
+                        3,
+                        Done::Published(Err(Failure::Client(ClientError::QueueFull(2))))
+                    )]
+                ),
+                "{outputs:?}"
+            );
+        }
+    }
 }

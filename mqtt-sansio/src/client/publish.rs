@@ -152,28 +152,20 @@ impl Client {
             && self.pending.is_empty()
             && self.has_room(qos)
             && self.transmit_len() < TRANSMIT_BUDGET;
-        let full = !direct && self.pending.len() >= self.config.max_pending;
-        let room_from = if full {
-            // The oldest QoS 0 message makes room, if the policy allows and there is one.
-            match self.config.when_full {
-                WhenFull::DropOldestQos0 => self
-                    .pending
-                    .iter()
-                    .position(|q| q.publish.qos() == QoS::AtMostOnce),
-                _ => None,
-            }
-            .ok_or(ClientError::QueueFull(self.config.max_pending))
-            .map(Some)?
+        let drops = if direct {
+            Vec::new()
         } else {
-            None
+            self.make_room(publish.encoded_len(self.version))?
         };
         let id = match qos {
             QoS::AtMostOnce => None,
             _ => Some(self.allocate_id()?),
         };
-        if let Some(dropped) = room_from.and_then(|index| self.pending.remove(index)) {
-            self.pending_bytes -= dropped.publish.encoded_len(self.version);
-            self.fail_message(&dropped.publish, dropped.qos0, ClientError::Dropped);
+        for index in drops.into_iter().rev() {
+            if let Some(dropped) = self.pending.remove(index) {
+                self.pending_bytes -= dropped.publish.encoded_len(self.version);
+                self.fail_message(&dropped.publish, dropped.qos0, ClientError::Dropped);
+            }
         }
         if let Some(alias) = publish.properties.topic_alias {
             let index = usize::from(alias.get()) - 1;
@@ -290,6 +282,42 @@ impl Client {
         )
     }
 
+    /// Room in the pending queue for a message of `size` bytes: the positions of the QoS 0
+    /// messages to drop for it, oldest first (none when it fits), or why there is none
+    /// ([`Config::max_pending`](crate::Config::max_pending),
+    /// [`Config::max_pending_bytes`](crate::Config::max_pending_bytes),
+    /// [`Config::when_full`](crate::Config::when_full)).
+    fn make_room(&self, size: usize) -> Result<Vec<usize>, ClientError> {
+        let (most, most_bytes) = (self.config.max_pending, self.config.max_pending_bytes);
+        let fits = |count: usize, bytes: usize| count < most && bytes + size <= most_bytes;
+        let refusal = if self.pending.len() >= most {
+            ClientError::QueueFull(most)
+        } else {
+            ClientError::QueueBytesFull(most_bytes)
+        };
+        let (mut count, mut bytes) = (self.pending.len(), self.pending_bytes);
+        if fits(count, bytes) {
+            return Ok(Vec::new());
+        }
+        if self.config.when_full != WhenFull::DropOldestQos0 {
+            return Err(refusal);
+        }
+        let mut drops = Vec::new();
+        for (index, queued) in self.pending.iter().enumerate() {
+            if queued.publish.qos() != QoS::AtMostOnce {
+                continue;
+            }
+            drops.push(index);
+            count -= 1;
+            bytes -= queued.publish.encoded_len(self.version);
+            if fits(count, bytes) {
+                return Ok(drops);
+            }
+        }
+        // Dropping every QoS 0 message would not make room: none is dropped.
+        Err(refusal)
+    }
+
     /// How long `publish` may wait to be sent: its Message Expiry Interval, else
     /// [`Config::message_ttl`](crate::Config::message_ttl).
     pub(super) fn expiry(&self, publish: &Publish) -> Option<core::time::Duration> {
@@ -334,18 +362,18 @@ impl Client {
     pub(super) fn expire_pending(&mut self) {
         let now = self.clock;
         self.expiry_sweep = None;
-        let mut expired = Vec::new();
+        let mut ended = Vec::new();
         let pending = core::mem::take(&mut self.pending);
         for queued in pending {
             match queued.expires {
-                Some(at) if now >= at => expired.push(queued),
+                Some(at) if now >= at => ended.push(queued),
                 expires => {
                     self.sweep_at(expires);
                     self.pending.push_back(queued);
                 }
             }
         }
-        for queued in expired {
+        for queued in ended {
             self.pending_bytes -= queued.publish.encoded_len(self.version);
             self.meter.stats.expired += 1;
             self.fail_message(&queued.publish, queued.qos0, ClientError::Expired);

@@ -24,6 +24,7 @@ use crate::id_map::IdMap;
 use crate::reconnect::{End, Policy, Reconnect};
 use crate::{
     Authenticator, Chunks, Client, ClientError, Config, DisconnectReason, Instant, Message,
+    WhenFull,
 };
 
 /// The session and the bookkeeping around it, for a driver: who waits for which command, when
@@ -361,17 +362,21 @@ impl<T> Supervisor<T> {
     /// queue, and its callers wait for room).
     #[must_use]
     pub fn has_room(&self) -> bool {
-        // Never past the session's own bound: a command taken then would fail with
-        // QueueFull instead of waiting for room.
+        // Never past the session's own bound while callers wait for room: a command taken then
+        // would fail with QueueFull instead of waiting.
         let max_pending = self.client.config().max_pending;
         let most = if self.client.is_connected() {
             self.policy.connected_pending.min(max_pending)
         } else {
             max_pending
         };
-        self.draining.is_none()
-            && self.client.pending() < most
-            && self.client.pending_bytes() + self.client.transmit_len() < self.policy.pending_bytes
+        let bounded = self.client.pending() < most
+            && self.client.pending_bytes() + self.client.transmit_len() < self.policy.pending_bytes;
+        // Without a connection, a queue that refuses or drops when full ([`WhenFull`]) takes
+        // every command and answers it at once.
+        let answers_at_once =
+            !self.client.is_connected() && self.client.config().when_full != WhenFull::Wait;
+        self.draining.is_none() && (bounded || answers_at_once)
     }
 
     /// The driver's store could not keep the session's changes: nothing that depends on them
