@@ -20,6 +20,7 @@
 pub mod adapters;
 mod captured;
 pub mod chaos;
+pub mod crash;
 mod mosquitto;
 pub mod scenarios;
 mod scripted;

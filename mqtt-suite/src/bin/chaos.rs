@@ -7,6 +7,11 @@
 //! chaos stall ADAPTER MESSAGES SEED                          one stalled-consumer run (JSON)
 //! chaos takeover ADAPTER SECONDS 4|5   two clients sharing an identifier, default policy:
 //!                                      takeovers in each minute
+//! chaos crash [--short] [--seed S] [--runs N]   processes killed with SIGKILL and restarted on
+//!                                      their session stores; prints a table (Markdown)
+//! chaos crash-run MESSAGES KILLS LIFE_MS SEED   one crash run; prints its report (JSON)
+//! chaos crash-publisher URL DIR MESSAGES 3.1.1|5   the children of a crash run
+//! chaos crash-subscriber URL DIR 3.1.1|5
 //! ```
 //! ADAPTER is `tokio`, `async-std`, `smol` or `blocking`.
 
@@ -16,6 +21,7 @@ use mqtt_proto::{ProtocolVersion, QoS};
 use mqtt_suite::Adapter;
 use mqtt_suite::adapters::{AsyncStd, Blocking, Smol, Tokio};
 use mqtt_suite::chaos::{self, Plan, Report};
+use mqtt_suite::crash::{self, CrashPlan, CrashReport};
 use serde_json::json;
 
 const ADAPTERS: [&str; 4] = [Tokio::NAME, AsyncStd::NAME, Smol::NAME, Blocking::NAME];
@@ -89,6 +95,45 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         ["all", rest @ ..] => all(rest),
+        ["crash", rest @ ..] => crash_all(rest),
+        ["crash-run", messages, kills, life_ms, seed] => {
+            let (Ok(messages), Ok(kills), Ok(life_ms), Ok(seed)) = (
+                messages.parse(),
+                kills.parse(),
+                life_ms.parse(),
+                seed.parse(),
+            ) else {
+                return usage("MESSAGES, KILLS, LIFE_MS and SEED are numbers");
+            };
+            let plan = CrashPlan {
+                messages,
+                kills,
+                life_ms,
+                seed,
+                version: if seed % 2 == 0 {
+                    ProtocolVersion::V5
+                } else {
+                    ProtocolVersion::V3_1_1
+                },
+                program: std::env::current_exe().expect("the binary's path"),
+            };
+            println!("{}", crash_json(&crash::run(&plan)));
+            ExitCode::SUCCESS
+        }
+        ["crash-publisher", url, dir, messages, version] => {
+            let (Ok(messages), Some(version)) = (messages.parse(), version_of(version)) else {
+                return usage("MESSAGES is a number, the version 3.1.1 or 5");
+            };
+            crash::publisher(url, std::path::Path::new(dir), messages, version);
+            ExitCode::SUCCESS
+        }
+        ["crash-subscriber", url, dir, version] => {
+            let Some(version) = version_of(version) else {
+                return usage("the version is 3.1.1 or 5");
+            };
+            crash::subscriber(url, std::path::Path::new(dir), version);
+            ExitCode::SUCCESS
+        }
         _ => usage("expected all, run or stall"),
     }
 }
@@ -137,6 +182,8 @@ fn usage(why: &str) -> ExitCode {
     eprintln!("       chaos run ADAPTER qos1|qos2 MESSAGES CUTS RESTARTS SEED");
     eprintln!("       chaos stall ADAPTER MESSAGES SEED");
     eprintln!("       chaos takeover ADAPTER SECONDS 4|5");
+    eprintln!("       chaos crash [--short] [--seed S] [--runs N]");
+    eprintln!("       chaos crash-run MESSAGES KILLS LIFE_MS SEED");
     ExitCode::from(2)
 }
 
@@ -270,5 +317,96 @@ fn print_table(reports: &[serde_json::Value]) {
             r["millis"].as_f64().unwrap_or(0.0) / 1000.0,
             r["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
         );
+    }
+}
+
+fn version_of(name: &str) -> Option<ProtocolVersion> {
+    match name {
+        "3.1.1" => Some(ProtocolVersion::V3_1_1),
+        "5" => Some(ProtocolVersion::V5),
+        _ => None,
+    }
+}
+
+fn crash_json(r: &CrashReport) -> serde_json::Value {
+    json!({
+        "seed": r.seed, "accepted": r.accepted, "received": r.received, "lost": r.lost,
+        "duplicated_qos1": r.duplicated_qos1, "duplicated_qos2": r.duplicated_qos2,
+        "redelivered_unacknowledged": r.redelivered_unacknowledged,
+        "publisher_kills": r.publisher_kills, "subscriber_kills": r.subscriber_kills,
+        "millis": r.millis, "error": r.error,
+    })
+}
+
+/// Crash runs with new seeds, each a child process of this binary: 50,000 messages and 30 kills
+/// each (`--short`: 5,000 messages, 9 kills).
+fn crash_all(args: &[&str]) -> ExitCode {
+    let mut short = false;
+    let mut seed = 1_u64;
+    let mut runs = 2_u64;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match *arg {
+            "--short" => short = true,
+            "--seed" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(s) => seed = s,
+                None => return usage("--seed takes a number"),
+            },
+            "--runs" => match args.next().and_then(|s| s.parse().ok()) {
+                Some(n) => runs = n,
+                None => return usage("--runs takes a number"),
+            },
+            other => return usage(&format!("unknown option {other}")),
+        }
+    }
+    let (messages, kills, life_ms) = if short {
+        (5_000, 9, 300)
+    } else {
+        (50_000, 30, 1_000)
+    };
+    let me = std::env::current_exe().expect("the binary's path");
+    let mut failed = false;
+    println!(
+        "| seed | version | accepted | received | lost | QoS 1 duplicated | QoS 2 duplicated | redelivered unacknowledged | publisher kills | subscriber kills | time (s) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for k in 0..runs {
+        let run = [
+            "crash-run".to_owned(),
+            messages.to_string(),
+            kills.to_string(),
+            life_ms.to_string(),
+            (seed + k).to_string(),
+        ];
+        eprintln!("chaos {}", run.join(" "));
+        let output = Command::new(&me).args(&run).output().expect("a child run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let Ok(r) = serde_json::from_str::<serde_json::Value>(stdout.trim()) else {
+            eprintln!("chaos {} failed: {}", run.join(" "), output.status);
+            failed = true;
+            continue;
+        };
+        eprintln!("{r}");
+        failed |= r["lost"] != 0 || r["duplicated_qos2"] != 0 || !r["error"].is_null();
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            r["seed"],
+            if (seed + k) % 2 == 0 { "5.0" } else { "3.1.1" },
+            r["accepted"],
+            r["received"],
+            r["lost"],
+            r["duplicated_qos1"],
+            r["duplicated_qos2"],
+            r["redelivered_unacknowledged"],
+            r["publisher_kills"],
+            r["subscriber_kills"],
+            r["millis"].as_f64().unwrap_or(0.0) / 1000.0,
+        );
+    }
+    if failed {
+        eprintln!("chaos crash: a run lost or duplicated messages, or failed");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
