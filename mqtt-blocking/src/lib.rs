@@ -272,7 +272,8 @@ impl Client {
 
     /// Queues a message without a token: [`flush`](Self::flush) reports the outcome. Blocks
     /// only while the session has no room. Nothing is allocated per message beyond what the
-    /// caller's `Message` holds.
+    /// caller's `Message` holds. With a session store ([`Options::store`]), a QoS 1 or 2
+    /// message is in the store when `send` returns: it survives the process.
     ///
     /// # Errors
     /// [`Error::Closed`] when the client stopped.

@@ -8,6 +8,17 @@
 //! the session back: what was not acknowledged goes again (DUP set), released QoS 2 messages
 //! are completed with PUBREL, inbound QoS 2 messages received before are not delivered twice.
 //!
+//! When a message is in the store: before any byte of it is written, and before its `publish`
+//! can resolve. `mqtt-blocking`'s `send` and `publish` return only once it is (the command is
+//! applied, and the store committed, in the calling thread); the async adapters' `send` returns
+//! once the connection task has the command, which it applies and commits in its next turn: a
+//! process killed in between loses what it `send`s, so an application that must know awaits
+//! `publish`, or `flush`.
+//!
+//! A message that is in the store survives a crash of the process; how much else is a matter
+//! of [`Durability`]. `mqtt-suite`'s crash runs (`scripts/chaos --crash`) kill a publisher and
+//! a subscriber with SIGKILL dozens of times and count: `RELIABILITY.md` has the figures.
+//!
 //! ```
 //! use mqtt_driver::store::{Durability, FileStore, Store};
 //!

@@ -338,8 +338,8 @@ fn crash_json(r: &CrashReport) -> serde_json::Value {
     })
 }
 
-/// Crash runs with new seeds, each a child process of this binary: 50,000 messages and 30 kills
-/// each (`--short`: 5,000 messages, 9 kills).
+/// Crash runs with new seeds, each a child process of this binary: 50,000 messages, the
+/// publisher killed 30 times and the subscriber 15 (`--short`: 5,000 messages, 10 and 5).
 fn crash_all(args: &[&str]) -> ExitCode {
     let mut short = false;
     let mut seed = 1_u64;
@@ -360,9 +360,9 @@ fn crash_all(args: &[&str]) -> ExitCode {
         }
     }
     let (messages, kills, life_ms) = if short {
-        (5_000, 9, 300)
+        (5_000, 10, 300)
     } else {
-        (50_000, 30, 1_000)
+        (50_000, 30, 600)
     };
     let me = std::env::current_exe().expect("the binary's path");
     let mut failed = false;
