@@ -256,10 +256,6 @@ impl Changes {
         }
     }
 
-    pub(crate) fn is_on(&self) -> bool {
-        self.on
-    }
-
     /// Queues the change `make` builds, while a store is on.
     #[inline]
     pub(crate) fn keep(&mut self, make: impl FnOnce() -> Durable) {
@@ -291,4 +287,145 @@ pub enum RestoreError {
     /// A stored message at QoS 0, which no store keeps.
     #[error("a stored message at QoS 0")]
     AtMostOnce,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_proto::{PacketType, PubAck, QoS, QosPid, TopicName};
+
+    fn pid(n: u16) -> PacketId {
+        PacketId::new(n).unwrap()
+    }
+
+    fn message(n: u16) -> Publish {
+        Publish::new(
+            TopicName::new("t").unwrap(),
+            QosPid::new(QoS::ExactlyOnce, pid(n)),
+            "x",
+        )
+    }
+
+    #[test]
+    fn a_state_is_empty_only_without_messages_and_inbound_exchanges() {
+        let mut stored = Stored::default();
+        assert!(stored.is_empty());
+        stored.apply(&Durable::InboundReceived(pid(1)));
+        assert!(!stored.is_empty());
+        stored.apply(&Durable::InboundDone(pid(1)));
+        stored.apply(&Durable::Message(message(2)));
+        assert!(!stored.is_empty());
+    }
+
+    #[test]
+    fn its_changes_rebuild_a_state() {
+        let mut stored = Stored::default();
+        for change in [
+            Durable::Message(message(1)),
+            Durable::Message(message(2)),
+            Durable::Released(pid(1)),
+            Durable::InboundReceived(pid(9)),
+            Durable::InboundReceived(pid(4)),
+        ] {
+            stored.apply(&change);
+        }
+        let mut rebuilt = Stored::default();
+        for change in stored.changes() {
+            rebuilt.apply(&change);
+        }
+        assert_eq!(rebuilt, stored);
+        assert_eq!(stored.changes().count(), 5);
+    }
+
+    #[test]
+    fn applying_a_change_twice_or_to_nothing_changes_nothing_more() {
+        let mut stored = Stored::default();
+        stored.apply(&Durable::Message(message(1)));
+        stored.apply(&Durable::Released(pid(1)));
+        let mut again = message(1);
+        again.dup = true;
+        stored.apply(&Durable::Message(again.clone()));
+        assert_eq!(stored.messages.len(), 1);
+        assert_eq!(
+            stored.messages[0],
+            StoredMessage {
+                publish: again,
+                released: false
+            }
+        );
+        stored.apply(&Durable::Renumbered {
+            before: pid(1),
+            after: pid(5),
+        });
+        assert_eq!(stored.messages[0].publish.qos_pid.packet_id(), Some(pid(5)));
+        assert!(!stored.messages[0].publish.dup);
+        for change in [
+            Durable::Released(pid(7)),
+            Durable::Done(pid(7)),
+            Durable::Renumbered {
+                before: pid(7),
+                after: pid(8),
+            },
+            Durable::InboundDone(pid(7)),
+            Durable::Message(Publish::new(
+                TopicName::new("t").unwrap(),
+                QosPid::AtMostOnce,
+                "qos 0 is never kept",
+            )),
+        ] {
+            stored.apply(&change);
+        }
+        assert_eq!(stored.messages.len(), 1);
+        stored.apply(&Durable::InboundReceived(pid(3)));
+        stored.apply(&Durable::InboundReceived(pid(3)));
+        assert_eq!(stored.inbound, [pid(3)]);
+        stored.apply(&Durable::InboundCleared);
+        stored.apply(&Durable::Done(pid(5)));
+        assert!(stored.is_empty());
+    }
+
+    #[test]
+    fn messages_are_kept_as_mqtt_5_publish_packets() {
+        let mut buf = BytesMut::new();
+        let len = encode_message(&message(3), &mut buf).unwrap();
+        assert_eq!(len, buf.len());
+        assert_eq!(buf[0] >> 4, 3, "a PUBLISH");
+        assert_eq!(decode_message(&buf), Ok(message(3)));
+
+        let mut trailing = buf.clone();
+        trailing.extend_from_slice(&[0, 0]);
+        assert_eq!(decode_message(&trailing), Err(MessageError::Trailing(2)));
+        assert_eq!(
+            decode_message(&buf[..buf.len() - 1]),
+            Err(MessageError::CutShort)
+        );
+        assert_eq!(decode_message(&[]), Err(MessageError::CutShort));
+        let mut puback = BytesMut::new();
+        Packet::from(PubAck::new(pid(1)))
+            .encode(ProtocolVersion::V5, &mut puback)
+            .unwrap();
+        assert_eq!(
+            decode_message(&puback),
+            Err(MessageError::NotPublish(PacketType::PubAck))
+        );
+        assert!(matches!(
+            decode_message(&[0x30, 0x01, 0xff]),
+            Err(MessageError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn changes_are_kept_only_while_on() {
+        let mut changes = Changes::default();
+        changes.keep(|| Durable::InboundCleared);
+        assert_eq!(changes.len(), 0);
+        changes.set(true);
+        changes.keep(|| Durable::InboundCleared);
+        changes.keep(|| Durable::Done(pid(1)));
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes.poll(), Some(Durable::InboundCleared));
+        changes.set(false);
+        assert_eq!(changes.len(), 0, "switched off: what waited is gone");
+        assert_eq!(changes.poll(), None);
+    }
 }

@@ -391,6 +391,32 @@ fn a_session_is_restored_into_a_new_client_only() {
         fresh.restore(inbound_twice),
         Err(RestoreError::DuplicateId(pid(2)))
     );
+    // A subscription waiting for its connection is state of the client's own.
+    let mut subscribing = Client::new(config.clone());
+    subscribing
+        .subscribe(
+            vec![mqtt_proto::Subscription::new(
+                common::filter("a/#"),
+                QoS::AtLeastOnce,
+            )],
+            mqtt_proto::SubscribeProperties::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        subscribing.restore(stored.clone()),
+        Err(RestoreError::NotNew)
+    );
+    // Restored once, a client is no longer new, whatever it holds.
+    let mut inbound_only = Client::new(config);
+    let just_inbound = Stored {
+        inbound: vec![pid(2)],
+        ..Stored::default()
+    };
+    inbound_only.restore(just_inbound.clone()).unwrap();
+    assert_eq!(
+        inbound_only.restore(just_inbound),
+        Err(RestoreError::NotNew)
+    );
     assert_eq!(fresh.restore(stored), Ok(()));
 }
 
@@ -406,6 +432,11 @@ fn without_a_store_there_are_no_changes() {
     h.sent();
     assert_eq!(h.client.store_len(), 0);
     assert_eq!(h.client.poll_store(), None);
+    h.client.set_store(true);
+    h.server_sends(&PubComp::new(pid(1)).into());
+    assert_eq!(h.client.store_len(), 1);
+    assert_eq!(h.client.poll_store(), Some(Durable::Done(pid(1))));
+    assert_eq!(h.client.store_len(), 0);
 }
 
 // The server lost the session: the inbound exchanges it had are gone, and so is their record.

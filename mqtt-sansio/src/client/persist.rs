@@ -119,11 +119,6 @@ impl Client {
     pub(super) fn durable(&mut self, make: impl FnOnce() -> Durable) {
         self.changes.keep(make);
     }
-
-    /// Whether a store is on.
-    pub(super) fn storing(&self) -> bool {
-        self.changes.is_on()
-    }
 }
 
 impl Inbound2 {

@@ -191,7 +191,7 @@ impl Client {
         } else {
             0
         };
-        if id.is_some() && self.storing() {
+        if id.is_some() {
             // Kept from the moment it is accepted, before any byte of it is sent.
             self.durable(|| Durable::Message(publish.clone()));
         }
