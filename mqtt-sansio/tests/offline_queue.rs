@@ -332,3 +332,67 @@ fn the_supervisor_answers_at_once_unless_it_waits() {
         }
     }
 }
+
+// The timer says which deadline comes first: the connection's or a waiting message's expiry
+// (the connection's when they fall together).
+#[test]
+fn the_timer_names_the_earliest_deadline() {
+    let config = Harness::config(ProtocolVersion::V5)
+        .with_keep_alive(secs(10))
+        .with_max_inflight(1);
+    let mut h = Harness::new(config);
+    h.open();
+    assert_eq!(h.client.timer(), Some(Timer::ConnAck));
+    h.server_sends(&mqtt_proto::ConnAck::new(false, mqtt_proto::ReasonCode::SUCCESS).into());
+    h.events();
+    assert_eq!(h.client.timer(), Some(Timer::KeepAlive));
+    // The window is full: the next messages wait.
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "in flight", None))
+        .unwrap();
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "later", Some(20)))
+        .unwrap();
+    assert_eq!(h.client.timer(), Some(Timer::KeepAlive));
+    assert_eq!(h.client.poll_timeout(), Some(Instant::ZERO + secs(10)));
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "together", Some(10)))
+        .unwrap();
+    assert_eq!(h.client.timer(), Some(Timer::KeepAlive));
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "sooner", Some(3)))
+        .unwrap();
+    assert_eq!(h.client.timer(), Some(Timer::Expiry));
+    assert_eq!(h.client.poll_timeout(), Some(Instant::ZERO + secs(3)));
+    h.advance_to(Instant::ZERO + secs(3));
+    assert_eq!(h.client.pending(), 2);
+    assert_eq!(h.client.stats().expired, 1);
+}
+
+// A message found expired when it would go (no timer fired in between) ends the same way, and
+// the queue's bytes come down with what leaves it.
+#[test]
+fn an_expired_message_found_when_sending_ends_too() {
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V5));
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "stale", Some(1)))
+        .unwrap();
+    h.client
+        .publish(expiring(QoS::AtLeastOnce, "fresh", None))
+        .unwrap();
+    // The transport opens late; no timeout was handled before.
+    h.now = Instant::ZERO + secs(2);
+    h.connect(false);
+    assert_eq!(sent_expiries(&mut h), [(b"fresh".to_vec(), None)]);
+    assert_eq!(h.client.stats().expired, 1);
+    assert_eq!(h.client.pending_bytes(), 0);
+
+    let mut h = Harness::new(Harness::config(ProtocolVersion::V5));
+    h.client
+        .publish(expiring(QoS::AtMostOnce, "stale", Some(1)))
+        .unwrap();
+    h.advance_to(Instant::ZERO + secs(1));
+    assert_eq!(h.client.pending(), 0);
+    assert_eq!(h.client.pending_bytes(), 0, "the bytes leave with it");
+    assert_eq!(h.client.stats().expired, 1);
+}
