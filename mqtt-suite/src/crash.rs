@@ -19,7 +19,7 @@
 //! those are counted apart. The orchestrator reads the log: every accepted number must be in
 //! it, and no QoS 2 number after its acknowledgement.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
@@ -209,9 +209,53 @@ const LOGGED: u8 = 1;
 const ACKNOWLEDGED: u8 = 2;
 
 /// A record of the subscriber's log: the number, the QoS, the kind.
-fn record(n: u32, qos: QoS, kind: u8) -> [u8; 6] {
-    let [a, b, c, d] = n.to_be_bytes();
-    [a, b, c, d, qos as u8, kind]
+fn record(number: u32, qos: QoS, kind: u8) -> [u8; 6] {
+    let mut record = [0; 6];
+    record[..4].copy_from_slice(&number.to_be_bytes());
+    record[4] = qos as u8;
+    record[5] = kind;
+    record
+}
+
+/// The subscriber's log: number, QoS and kind of each record.
+fn read_log(path: &Path) -> Vec<(u32, u8, u8)> {
+    let mut bytes = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.read_to_end(&mut bytes);
+    }
+    bytes
+        .chunks_exact(6)
+        .map(|r| (u32::from_be_bytes([r[0], r[1], r[2], r[3]]), r[4], r[5]))
+        .collect()
+}
+
+/// Whether every accepted number is in the log.
+fn complete(records: &[(u32, u8, u8)], accepted: &BTreeSet<u32>) -> bool {
+    let seen: BTreeSet<u32> = records.iter().map(|r| r.0).collect();
+    accepted.iter().all(|n| seen.contains(n))
+}
+
+/// Counts what the log says against what was accepted.
+fn count(records: &[(u32, u8, u8)], accepted: &BTreeSet<u32>, report: &mut CrashReport) {
+    // Per number: whether it was acknowledged.
+    let mut state: BTreeMap<u32, bool> = BTreeMap::new();
+    for &(n, qos, kind) in records {
+        if kind == ACKNOWLEDGED {
+            state.insert(n, true);
+            continue;
+        }
+        match state.get(&n) {
+            None => {
+                state.insert(n, false);
+            }
+            Some(true) if qos == 2 => report.duplicated_qos2 += 1,
+            Some(true) => report.duplicated_qos1 += 1,
+            Some(false) => report.redelivered_unacknowledged += 1,
+        }
+    }
+    report.accepted = accepted.len() as u64;
+    report.received = accepted.iter().filter(|n| state.contains_key(n)).count() as u64;
+    report.lost = report.accepted - report.received;
 }
 
 /// A child process, and what it printed.
@@ -233,7 +277,9 @@ impl Life {
         let into = Arc::clone(&lines);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                into.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                into.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(line);
             }
         });
         Self { child, lines }
@@ -250,7 +296,12 @@ impl Life {
     }
 
     fn take_lines(&self) -> Vec<String> {
-        std::mem::take(&mut *self.lines.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(
+            &mut *self
+                .lines
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 
@@ -279,7 +330,7 @@ pub fn run(plan: &CrashPlan) -> CrashReport {
         seed: plan.seed,
         ..CrashReport::default()
     };
-    let mut accepted = std::collections::BTreeSet::new();
+    let mut accepted = BTreeSet::new();
     let mut note = |life: &Life, done: &mut bool| {
         for line in life.take_lines() {
             if let Some(n) = line.strip_prefix("accepted ") {
@@ -337,44 +388,12 @@ pub fn run(plan: &CrashPlan) -> CrashReport {
     if !done && report.error.is_none() {
         report.error = Some("the publisher did not finish in time".into());
     }
-    let read_log = || -> Vec<(u32, u8, u8)> {
-        let mut bytes = Vec::new();
-        if let Ok(mut f) = std::fs::File::open(&log) {
-            let _ = f.read_to_end(&mut bytes);
-        }
-        bytes
-            .chunks_exact(6)
-            .map(|r| (u32::from_be_bytes([r[0], r[1], r[2], r[3]]), r[4], r[5]))
-            .collect()
-    };
-    let complete = |records: &[(u32, u8, u8)]| {
-        let seen: std::collections::BTreeSet<u32> = records.iter().map(|r| r.0).collect();
-        accepted.iter().all(|n| seen.contains(n))
-    };
-    while !complete(&read_log()) && Instant::now() < deadline {
+    while !complete(&read_log(&log), &accepted) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     subscriber.kill();
     publisher.kill();
-    // Per number: whether it was delivered, and whether acknowledged.
-    let mut state: BTreeMap<u32, bool> = BTreeMap::new();
-    for (n, qos, kind) in read_log() {
-        if kind == ACKNOWLEDGED {
-            state.insert(n, true);
-            continue;
-        }
-        match state.get(&n) {
-            None => {
-                state.insert(n, false);
-            }
-            Some(true) if qos == 2 => report.duplicated_qos2 += 1,
-            Some(true) => report.duplicated_qos1 += 1,
-            Some(false) => report.redelivered_unacknowledged += 1,
-        }
-    }
-    report.accepted = accepted.len() as u64;
-    report.received = accepted.iter().filter(|n| state.contains_key(n)).count() as u64;
-    report.lost = report.accepted - report.received;
+    count(&read_log(&log), &accepted, &mut report);
     report.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     report
 }

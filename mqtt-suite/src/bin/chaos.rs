@@ -96,44 +96,7 @@ fn main() -> ExitCode {
         }
         ["all", rest @ ..] => all(rest),
         ["crash", rest @ ..] => crash_all(rest),
-        ["crash-run", messages, kills, life_ms, seed] => {
-            let (Ok(messages), Ok(kills), Ok(life_ms), Ok(seed)) = (
-                messages.parse(),
-                kills.parse(),
-                life_ms.parse(),
-                seed.parse(),
-            ) else {
-                return usage("MESSAGES, KILLS, LIFE_MS and SEED are numbers");
-            };
-            let plan = CrashPlan {
-                messages,
-                kills,
-                life_ms,
-                seed,
-                version: if seed % 2 == 0 {
-                    ProtocolVersion::V5
-                } else {
-                    ProtocolVersion::V3_1_1
-                },
-                program: std::env::current_exe().expect("the binary's path"),
-            };
-            println!("{}", crash_json(&crash::run(&plan)));
-            ExitCode::SUCCESS
-        }
-        ["crash-publisher", url, dir, messages, version] => {
-            let (Ok(messages), Some(version)) = (messages.parse(), version_of(version)) else {
-                return usage("MESSAGES is a number, the version 3.1.1 or 5");
-            };
-            crash::publisher(url, std::path::Path::new(dir), messages, version);
-            ExitCode::SUCCESS
-        }
-        ["crash-subscriber", url, dir, version] => {
-            let Some(version) = version_of(version) else {
-                return usage("the version is 3.1.1 or 5");
-            };
-            crash::subscriber(url, std::path::Path::new(dir), version);
-            ExitCode::SUCCESS
-        }
+        [mode, rest @ ..] if mode.starts_with("crash-") => crash_child(mode, rest),
         _ => usage("expected all, run or stall"),
     }
 }
@@ -317,6 +280,51 @@ fn print_table(reports: &[serde_json::Value]) {
             r["millis"].as_f64().unwrap_or(0.0) / 1000.0,
             r["peak_rss_kib"].as_f64().unwrap_or(0.0) / 1024.0,
         );
+    }
+}
+
+/// The crash modes a crash run's orchestrator and children use.
+fn crash_child(mode: &str, args: &[&str]) -> ExitCode {
+    match (mode, args) {
+        ("crash-run", [messages, kills, life_ms, seed]) => {
+            let (Ok(messages), Ok(kills), Ok(life_ms), Ok(seed)) = (
+                messages.parse(),
+                kills.parse(),
+                life_ms.parse(),
+                seed.parse(),
+            ) else {
+                return usage("MESSAGES, KILLS, LIFE_MS and SEED are numbers");
+            };
+            let plan = CrashPlan {
+                messages,
+                kills,
+                life_ms,
+                seed,
+                version: if seed % 2 == 0 {
+                    ProtocolVersion::V5
+                } else {
+                    ProtocolVersion::V3_1_1
+                },
+                program: std::env::current_exe().expect("the binary's path"),
+            };
+            println!("{}", crash_json(&crash::run(&plan)));
+            ExitCode::SUCCESS
+        }
+        ("crash-publisher", [url, dir, messages, version]) => {
+            let (Ok(messages), Some(version)) = (messages.parse(), version_of(version)) else {
+                return usage("MESSAGES is a number, the version 3.1.1 or 5");
+            };
+            crash::publisher(url, std::path::Path::new(dir), messages, version);
+            ExitCode::SUCCESS
+        }
+        ("crash-subscriber", [url, dir, version]) => {
+            let Some(version) = version_of(version) else {
+                return usage("the version is 3.1.1 or 5");
+            };
+            crash::subscriber(url, std::path::Path::new(dir), version);
+            ExitCode::SUCCESS
+        }
+        _ => usage(&format!("unknown mode {mode} or its arguments")),
     }
 }
 
