@@ -3,9 +3,16 @@
 //! acknowledgements, and, like a broker restarted from a stale persistence file, sends QoS 2
 //! messages again after their exchange was completed. Time passes as the input says.
 //!
+//! The session's store is on, applied as a driver applies it (every change before the bytes
+//! that follow), and the process may crash: a new supervisor takes the session back from the
+//! store.
+//!
 //! Invariants: no two connection attempts closer than the backoff's floor, and the backoff only
 //! grows while connections do not stay up for the stable period; no inbound QoS 2 message is
-//! surfaced twice; every command is answered exactly once (after `stop`, all of them).
+//! surfaced twice, crashes included; every command is answered exactly once (after `stop`, all
+//! of them; a crashed process's commands have nobody to answer); each packet written finds in
+//! the store what a crash right after it needs (a PUBLISH its message, a PUBREL its release, a
+//! PUBREC the receipt; a PUBCOMP no receipt any more); a restored session is always accepted.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +26,7 @@ use mqtt_proto::{
     Subscription, TopicFilter, TopicName, UnsubscribeProperties,
 };
 use mqtt_sansio::{
-    Backoff, Chunks, Config, ConnectionEvent, End, Instant, Message, Next, Output, Policy,
+    Backoff, Chunks, Config, ConnectionEvent, End, Instant, Message, Next, Output, Policy, Stored,
     Supervisor, Takeover,
 };
 use mqtt_test::{BrokerConfig, ConnectAnswer, FakeBroker};
@@ -29,6 +36,11 @@ const BACKOFF: Backoff = Backoff::new(Duration::from_millis(100), 2, Duration::f
 
 struct World {
     s: Supervisor<u32>,
+    config: Config,
+    policy: Policy,
+    version: mqtt_proto::ProtocolVersion,
+    /// What the store holds: every change applied before the bytes that follow it.
+    stored: Stored,
     broker: FakeBroker,
     now: Instant,
     out: Chunks,
@@ -70,6 +82,8 @@ impl World {
             let mut moved = false;
             while self.s.poll_transmit(self.now, &mut self.out) {
                 let bytes = self.out.copy_to_bytes(self.out.len());
+                self.persist();
+                self.check_written(&bytes);
                 self.broker.handle_read(&bytes);
                 self.s.handle_written();
                 moved = true;
@@ -84,6 +98,94 @@ impl World {
                 break;
             }
         }
+        self.persist();
+    }
+
+    /// The driver's rule: the changes go to the store before the bytes are written.
+    fn persist(&mut self) {
+        while let Some(change) = self.s.poll_store() {
+            self.stored.apply(&change);
+        }
+    }
+
+    /// What a crash right after writing `bytes` must find in the store. The store is at the
+    /// end of the batch: a PUBREC may be followed in it by the PUBCOMP that ends its exchange
+    /// (and a PUBCOMP by the PUBREC of a new message under the same identifier).
+    fn check_written(&self, bytes: &[u8]) {
+        let mut buf = BytesMut::from(bytes);
+        let limits = mqtt_proto::Limits::new();
+        let mut packets = Vec::new();
+        while let Ok(Some(packet)) = Packet::decode(self.version, &mut buf, &limits) {
+            packets.push(packet);
+        }
+        let message = |id| {
+            self.stored
+                .messages
+                .iter()
+                .find(|m| m.publish.qos_pid.packet_id() == Some(id))
+        };
+        for (i, packet) in packets.iter().enumerate() {
+            let later = |pick: &dyn Fn(&Packet) -> bool| packets[i + 1..].iter().any(pick);
+            match packet {
+                Packet::Publish(p) => {
+                    if let Some(id) = p.qos_pid.packet_id() {
+                        assert!(
+                            message(id).is_some(),
+                            "PUBLISH {id} written, not in the store"
+                        );
+                    }
+                }
+                Packet::PubRel(rel) => assert!(
+                    message(rel.packet_id).is_some_and(|m| m.released),
+                    "PUBREL {} written before its release was kept",
+                    rel.packet_id
+                ),
+                Packet::PubRec(rec) => assert!(
+                    self.stored.inbound.contains(&rec.packet_id)
+                        || later(
+                            &|p| matches!(p, Packet::PubComp(c) if c.packet_id == rec.packet_id)
+                        ),
+                    "PUBREC {} written before the receipt was kept",
+                    rec.packet_id
+                ),
+                Packet::PubComp(comp) => assert!(
+                    !self.stored.inbound.contains(&comp.packet_id)
+                        || later(
+                            &|p| matches!(p, Packet::PubRec(r) if r.packet_id == comp.packet_id)
+                        ),
+                    "PUBCOMP {} written while the receipt is kept",
+                    comp.packet_id
+                ),
+                _ => {}
+            }
+        }
+    }
+
+    /// The process dies: what it did not keep is gone, its commands have nobody to answer;
+    /// a new one takes the session back from the store and connects.
+    fn crash(&mut self) {
+        if self.stopped {
+            return;
+        }
+        if self.broker.is_connected() {
+            self.broker.connection_closed();
+        }
+        self.tags.clear();
+        // The duplicate guard lives in memory: what a forgetful broker sends again of the
+        // exchanges completed before the crash is new to the next process.
+        self.completed.clear();
+        // A new process: its backoff starts afresh.
+        self.up_since = None;
+        self.must_grow = false;
+        self.last_attempt = 0;
+        let mut s = Supervisor::new(self.config.clone(), self.policy.clone());
+        s.restore(self.stored.clone())
+            .expect("a stored session is restored");
+        s.set_store(true);
+        self.s = s;
+        self.out = Chunks::new();
+        self.broker.new_connection();
+        self.s.handle_transport_open(self.now);
     }
 
     /// Takes the outputs, checking them; ends and restarts connections as a driver does.
@@ -233,8 +335,14 @@ fuzz_target!(|data: &[u8]| {
     if first & 2 != 0 {
         policy.takeover = Takeover::Reconnect(Duration::from_secs(3));
     }
+    let mut s = Supervisor::new(config.clone(), policy.clone());
+    s.set_store(true);
     let mut w = World {
-        s: Supervisor::new(config, policy),
+        s,
+        config,
+        policy,
+        version,
+        stored: Stored::default(),
         broker: FakeBroker::new(BrokerConfig::new()),
         now: Instant::ZERO,
         out: Chunks::new(),
@@ -309,6 +417,7 @@ fuzz_target!(|data: &[u8]| {
                     w.broker.publish_to_client(publish);
                 }
             }
+            7 if arg & 0xC0 == 0xC0 => w.crash(),
             7 => w.stale_resend(arg),
             8 => {
                 // The connection breaks.

@@ -112,6 +112,9 @@ pub struct Config {
     /// What it cannot tell apart: a new message sent again with DUP whose first transmission
     /// never arrived, with the topic, payload and packet identifier of a message completed
     /// before it; it is held back too.
+    ///
+    /// It lives in memory: a process that takes its session back from a store
+    /// ([`Client::restore`](crate::Client::restore)) starts with an empty guard.
     pub duplicate_guard: usize,
 }
 
