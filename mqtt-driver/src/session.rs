@@ -182,6 +182,14 @@ impl Session {
     /// or holds a session that cannot be restored.
     pub fn new(options: &Options, events: EventSink, first: Reply<()>) -> Result<Self, Error> {
         let mut sup = options.supervisor();
+        let recorder = match &options.record {
+            Some(path) => {
+                sup.set_journal(true);
+                Some(Recorder::create(path, &options.config)?)
+            }
+            None => None,
+        };
+        // After the recorder: a recording of a restarted process starts with its restore.
         let store = match &options.store {
             Some(store) => {
                 let mut store = FileStore::open(&store.path, store.durability)?;
@@ -191,13 +199,6 @@ impl Session {
                 }
                 sup.set_store(true);
                 Some(Box::new(store) as Box<dyn Store>)
-            }
-            None => None,
-        };
-        let recorder = match &options.record {
-            Some(path) => {
-                sup.set_journal(true);
-                Some(Recorder::create(path, &options.config)?)
             }
             None => None,
         };

@@ -66,6 +66,8 @@ pub enum Entry {
     Disconnect(ReasonCode, DisconnectProperties),
     /// [`Client::set_credentials`](crate::Client::set_credentials).
     Credentials(Option<MqttString>, Option<Bytes>),
+    /// [`Client::restore`](crate::Client::restore), with the session taken back.
+    Restore(crate::store::Stored),
     /// An event the driver took ([`Client::poll_event`](crate::Client::poll_event)).
     Event(Event),
     /// An event as its `Debug` form shows it: how a recording file keeps events, and how a
@@ -188,6 +190,9 @@ pub fn replay<'a>(
             }
             Entry::Credentials(username, password) => {
                 client.set_credentials(username.clone(), password.clone());
+            }
+            Entry::Restore(stored) => {
+                let _ = client.restore(stored.clone());
             }
             Entry::Event(recorded) => match client.poll_event() {
                 Some(event) if &event == recorded => done.events += 1,

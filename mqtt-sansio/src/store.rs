@@ -256,6 +256,11 @@ impl Changes {
         }
     }
 
+    /// Whether a store is on.
+    pub(crate) fn is_on(&self) -> bool {
+        self.on
+    }
+
     /// Queues the change `make` builds, while a store is on.
     #[inline]
     pub(crate) fn keep(&mut self, make: impl FnOnce() -> Durable) {

@@ -503,3 +503,27 @@ fn the_supervisor_reports_restored_messages_as_events() {
         "{after:?}"
     );
 }
+
+// A new protocol version starts a new session: the store stays on and learns that the old
+// session's messages are done.
+#[test]
+fn a_new_protocol_version_ends_the_stored_session() {
+    let mut d = interrupted(ProtocolVersion::V3_1_1);
+    d.h.server_sends(&PubRec::new(pid(9)).into());
+    d.changes();
+    let config = Harness::config(ProtocolVersion::V5).with_clean_start(false);
+    d.h.client.set_config(config).unwrap();
+    assert_eq!(
+        d.changes(),
+        [
+            Durable::Done(pid(1)),
+            Durable::Done(pid(2)),
+            Durable::Done(pid(3)),
+            Durable::Done(pid(4)),
+        ]
+    );
+    assert!(d.stored.is_empty());
+    d.h.version = ProtocolVersion::V5;
+    assert_eq!(d.publish(QoS::AtLeastOnce, "new"), 1);
+    assert_eq!(d.changes(), [kept(QoS::AtLeastOnce, 1, "new")]);
+}

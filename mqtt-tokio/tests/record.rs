@@ -162,3 +162,54 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+// A process that takes its session back from a store records the session it restored: the
+// recording replays byte for byte, the resent messages included.
+#[tokio::test]
+async fn a_restarted_process_with_a_store_replays() {
+    let dir = tempdir();
+    let mut broker = Mosquitto::start();
+    let mut options = Options::new(&broker.url(), "stored-and-recorded").unwrap();
+    options.config.clean_start = false;
+    options.policy.backoff = Backoff::new(Duration::from_millis(50), 2, Duration::from_millis(400));
+    options.store = Some(mqtt_tokio::StoreOptions::file(dir.join("s.session")));
+    let (client, _messages, _events) = within("connect", connect(options.clone())).await.unwrap();
+    broker.stop();
+    for n in 0..3_u8 {
+        let message = mqtt_sansio::Message::new(
+            mqtt_proto::TopicName::new("rec/stored").unwrap(),
+            QoS::AtLeastOnce,
+            vec![n],
+        );
+        client.send(message).await.unwrap();
+    }
+    // Kept once the figures say the session has them (sent or waiting).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while client.stats().pending + client.stats().inflight_out < 3 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", client.stats());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    client.abort().await.unwrap();
+    drop(client);
+
+    broker.start_again();
+    options.record = Some(dir.join("restarted.mqttrec"));
+    let (client, _messages, mut events) = within("reconnect", connect(options)).await.unwrap();
+    let mut done = 0;
+    while done < 3 {
+        let event = within("outcomes", events.recv()).await.unwrap();
+        if matches!(event.item, ConnectionEvent::RestoredPublished { .. }) {
+            done += 1;
+        }
+    }
+    within("disconnect", client.disconnect()).await.unwrap();
+    let recording = Recording::open(dir.join("restarted.mqttrec")).unwrap();
+    assert!(
+        matches!(&recording.entries[0], Entry::Restore(s) if s.messages.len() == 3),
+        "{:?}",
+        recording.entries.first()
+    );
+    let replayed = recording.replay().unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(replayed.entries, recording.entries.len());
+    std::fs::remove_dir_all(dir).unwrap();
+}

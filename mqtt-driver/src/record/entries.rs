@@ -6,7 +6,7 @@ use mqtt_proto::{
     Auth, Disconnect, Limits, MqttString, Packet, PacketId, ProtocolVersion, Publish, QosPid,
     Subscribe, TopicName, Unsubscribe,
 };
-use mqtt_sansio::{Entry, Instant, Message};
+use mqtt_sansio::{Entry, Instant, Message, Stored, StoredMessage};
 
 pub(super) const OPEN: u8 = 0x10;
 pub(super) const READ: u8 = 0x11;
@@ -26,6 +26,7 @@ pub(super) const AUTH: u8 = 0x25;
 pub(super) const REAUTHENTICATE: u8 = 0x26;
 pub(super) const DISCONNECT: u8 = 0x27;
 pub(super) const CREDENTIALS: u8 = 0x28;
+pub(super) const RESTORE: u8 = 0x29;
 pub(super) const EVENT: u8 = 0x30;
 
 /// The placeholder packet identifier of recorded commands: the session chooses the real one.
@@ -128,6 +129,10 @@ fn encode_command(entry: &Entry, redaction: &mut Redaction) -> (u8, Vec<u8>) {
             encode_credentials(username.as_ref(), password.as_deref(), &mut body);
             CREDENTIALS
         }
+        Entry::Restore(stored) => {
+            encode_restore(stored, &mut body);
+            RESTORE
+        }
         Entry::EventDebug(text) => {
             body.extend_from_slice(text.as_bytes());
             EVENT
@@ -144,6 +149,58 @@ fn encode_command(entry: &Entry, redaction: &mut Redaction) -> (u8, Vec<u8>) {
         }
     };
     (kind, body)
+}
+
+/// A restored session: each message (released u8, u32 length, the PUBLISH as
+/// `mqtt_sansio::encode_message` writes it), then the inbound identifiers (u16 count, u16 each).
+fn encode_restore(stored: &Stored, body: &mut Vec<u8>) {
+    body.put_u32(u32::try_from(stored.messages.len()).unwrap_or(u32::MAX));
+    for message in &stored.messages {
+        body.put_u8(u8::from(message.released));
+        let mut publish = Vec::new();
+        // A stored message encodes: the session accepted it.
+        let _ = mqtt_sansio::encode_message(&message.publish, &mut publish);
+        body.put_u32(u32::try_from(publish.len()).unwrap_or(u32::MAX));
+        body.extend_from_slice(&publish);
+    }
+    body.put_u16(u16::try_from(stored.inbound.len()).unwrap_or(u16::MAX));
+    for id in &stored.inbound {
+        body.put_u16(id.get());
+    }
+}
+
+fn decode_restore(mut body: Bytes) -> Result<Entry, String> {
+    let cut = || "a cut restored session".to_owned();
+    let mut stored = Stored::default();
+    if body.len() < 4 {
+        return Err(cut());
+    }
+    for _ in 0..body.get_u32() {
+        if body.len() < 5 {
+            return Err(cut());
+        }
+        let released = body.get_u8() != 0;
+        let len = body.get_u32() as usize;
+        if body.len() < len {
+            return Err(cut());
+        }
+        let publish =
+            mqtt_sansio::decode_message(&body.split_to(len)).map_err(|e| e.to_string())?;
+        stored
+            .messages
+            .push_back(StoredMessage { publish, released });
+    }
+    if body.len() < 2 {
+        return Err(cut());
+    }
+    for _ in 0..body.get_u16() {
+        if body.len() < 2 {
+            return Err(cut());
+        }
+        let id = PacketId::new(body.get_u16()).ok_or("packet identifier 0")?;
+        stored.inbound.push(id);
+    }
+    Ok(Entry::Restore(stored))
 }
 
 fn encode_credentials(username: Option<&MqttString>, password: Option<&[u8]>, body: &mut Vec<u8>) {
@@ -282,6 +339,7 @@ pub(super) fn decode_entry(kind: u8, mut body: Bytes) -> Result<Entry, String> {
             _ => return Err("not a DISCONNECT".to_owned()),
         },
         CREDENTIALS => decode_credentials(body)?,
+        RESTORE => decode_restore(body)?,
         EVENT => Entry::EventDebug(
             String::from_utf8(body.to_vec()).map_err(|_| "an event that is not UTF-8")?,
         ),

@@ -38,7 +38,8 @@ use mqtt_sansio::{Durable, Stored};
 
 pub use file::FileStore;
 
-/// Where a driver keeps the session's durable state.
+/// Where a driver keeps the session's durable state. [`FileStore`] is the one
+/// [`Options::store`](crate::Options::store) opens.
 ///
 /// The driver calls [`load`](Self::load) once, before the first connection, then, each time
 /// the session has changes, [`apply`](Self::apply) for each in order and

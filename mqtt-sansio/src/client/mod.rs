@@ -262,7 +262,8 @@ impl Client {
 
     /// Replaces the configuration for the next connection, keeping the session (messages in
     /// flight and pending, inbound QoS 2 state, subscriptions) when the protocol version stays
-    /// the same; a new version starts a new session.
+    /// the same; a new version starts a new session (with a store on, it stays on and learns
+    /// that the messages of the old one are done).
     ///
     /// # Errors
     /// [`ClientError::InvalidState`] while a connection is open or being opened.
@@ -271,7 +272,30 @@ impl Client {
             return Err(ClientError::InvalidState);
         }
         if config.version != self.version {
-            *self = Self::new(config);
+            // A new session: a store that keeps this one learns that it ends.
+            let on = self.changes.is_on();
+            let mut fresh = Self::new(config);
+            if on {
+                let ids = self
+                    .inflight
+                    .iter()
+                    .filter_map(|o| o.publish.qos_pid.packet_id())
+                    .chain(
+                        self.pending
+                            .iter()
+                            .filter_map(|q| q.publish.qos_pid.packet_id()),
+                    );
+                let mut changes: Vec<_> = ids.map(crate::store::Durable::Done).collect();
+                if self.inbound_qos2.len() != 0 {
+                    changes.push(crate::store::Durable::InboundCleared);
+                }
+                fresh.changes = core::mem::take(&mut self.changes);
+                fresh.changes.set(true);
+                for change in changes {
+                    fresh.durable(|| change);
+                }
+            }
+            *self = fresh;
             return Ok(());
         }
         self.limits = Limits::new().with_max_packet_size(

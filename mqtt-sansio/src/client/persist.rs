@@ -67,6 +67,8 @@ impl Client {
     /// [`RestoreError::DuplicateId`], [`RestoreError::AtMostOnce`] for a store that broke its
     /// contract; nothing is restored then.
     pub fn restore(&mut self, stored: Stored) -> Result<(), RestoreError> {
+        self.journal
+            .keep(|| crate::journal::Entry::Restore(stored.clone()));
         if self.connection() != 0
             || !self.inflight.is_empty()
             || !self.pending.is_empty()
