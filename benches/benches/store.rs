@@ -10,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use mqtt_driver::store::{Durability, FileStore, Store};
 use mqtt_proto::{PacketId, Publish, QoS, QosPid, TopicName};
 use mqtt_sansio::{Durable, encode_message};
-use redb::{ReadableDatabase, TableDefinition};
+use redb::TableDefinition;
 
 const BATCH: u16 = 64;
 const MESSAGES: TableDefinition<u16, &[u8]> = TableDefinition::new("messages");
@@ -30,7 +30,14 @@ fn ids(n: u64) -> impl Iterator<Item = u16> {
     (1..=BATCH).map(move |i| base + i)
 }
 
-fn file_store(c: &mut Criterion, name: &str, durability: Durability) {
+/// One benchmark per payload size of a store: `open` makes it in a directory, `batch` does
+/// batch `n` (64 messages kept with `payload`, the 64 of batch `n - 1` done, one commit).
+fn bench_store<S>(
+    c: &mut Criterion,
+    name: &str,
+    open: impl Fn(&std::path::Path) -> S,
+    mut batch: impl FnMut(&mut S, u64, &[u8]),
+) {
     let mut group = c.benchmark_group("session store");
     group.sample_size(20);
     for size in [16_usize, 1024] {
@@ -38,65 +45,66 @@ fn file_store(c: &mut Criterion, name: &str, durability: Durability) {
         group.throughput(Throughput::Elements(u64::from(BATCH)));
         group.bench_function(BenchmarkId::new(name, size), |b| {
             let dir = tempfile::tempdir().unwrap();
-            let mut store = FileStore::open(dir.path().join("s"), durability).unwrap();
+            let mut store = open(dir.path());
             let mut n = 0_u64;
             b.iter(|| {
-                for id in ids(n) {
-                    store
-                        .apply(&Durable::Message(message(id, &payload)))
-                        .unwrap();
-                }
-                if n > 0 {
-                    for id in ids(n - 1) {
-                        store
-                            .apply(&Durable::Done(PacketId::new(id).unwrap()))
-                            .unwrap();
-                    }
-                }
-                store.commit().unwrap();
+                batch(&mut store, n, &payload);
                 n += 1;
             });
-            black_box(store.len());
+            black_box(&store);
         });
     }
     group.finish();
 }
 
+fn file_store(c: &mut Criterion, name: &str, durability: Durability) {
+    bench_store(
+        c,
+        name,
+        |dir| FileStore::open(dir.join("s"), durability).unwrap(),
+        |store, n, payload| {
+            for id in ids(n) {
+                store
+                    .apply(&Durable::Message(message(id, payload)))
+                    .unwrap();
+            }
+            if n > 0 {
+                for id in ids(n - 1) {
+                    store
+                        .apply(&Durable::Done(PacketId::new(id).unwrap()))
+                        .unwrap();
+                }
+            }
+            store.commit().unwrap();
+        },
+    );
+}
+
 fn redb_store(c: &mut Criterion, name: &str, durability: redb::Durability) {
-    let mut group = c.benchmark_group("session store");
-    group.sample_size(20);
-    for size in [16_usize, 1024] {
-        let payload = vec![7_u8; size];
-        group.throughput(Throughput::Elements(u64::from(BATCH)));
-        group.bench_function(BenchmarkId::new(name, size), |b| {
-            let dir = tempfile::tempdir().unwrap();
-            let db = redb::Database::create(dir.path().join("s.redb")).unwrap();
-            let mut encoded = Vec::new();
-            let mut n = 0_u64;
-            b.iter(|| {
-                let mut tx = db.begin_write().unwrap();
-                tx.set_durability(durability).unwrap();
-                {
-                    let mut table = tx.open_table(MESSAGES).unwrap();
-                    for id in ids(n) {
-                        encoded.clear();
-                        encode_message(&message(id, &payload), &mut encoded).unwrap();
-                        table.insert(id, encoded.as_slice()).unwrap();
-                    }
-                    if n > 0 {
-                        for id in ids(n - 1) {
-                            table.remove(id).unwrap();
-                        }
+    let mut encoded = Vec::new();
+    bench_store(
+        c,
+        name,
+        |dir| redb::Database::create(dir.join("s.redb")).unwrap(),
+        |db, n, payload| {
+            let mut tx = db.begin_write().unwrap();
+            tx.set_durability(durability).unwrap();
+            {
+                let mut table = tx.open_table(MESSAGES).unwrap();
+                for id in ids(n) {
+                    encoded.clear();
+                    encode_message(&message(id, payload), &mut encoded).unwrap();
+                    table.insert(id, encoded.as_slice()).unwrap();
+                }
+                if n > 0 {
+                    for id in ids(n - 1) {
+                        table.remove(id).unwrap();
                     }
                 }
-                tx.commit().unwrap();
-                n += 1;
-            });
-            let read = db.begin_read().unwrap();
-            black_box(read.open_table(MESSAGES).is_ok());
-        });
-    }
-    group.finish();
+            }
+            tx.commit().unwrap();
+        },
+    );
 }
 
 fn benches(c: &mut Criterion) {

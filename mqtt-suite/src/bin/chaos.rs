@@ -163,24 +163,10 @@ fn to_json(r: &Report) -> serde_json::Value {
 /// Every adapter: QoS 1 once, QoS 2 `qos2_runs` times (new seeds), the stalled consumer once;
 /// each run a child process of this binary, so that its peak memory is its own.
 fn all(args: &[&str]) -> ExitCode {
-    let mut short = false;
-    let mut seed = 1_u64;
-    let mut qos2_runs = 10_u64;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match *arg {
-            "--short" => short = true,
-            "--seed" => match args.next().and_then(|s| s.parse().ok()) {
-                Some(s) => seed = s,
-                None => return usage("--seed takes a number"),
-            },
-            "--qos2-runs" => match args.next().and_then(|s| s.parse().ok()) {
-                Some(n) => qos2_runs = n,
-                None => return usage("--qos2-runs takes a number"),
-            },
-            other => return usage(&format!("unknown option {other}")),
-        }
-    }
+    let (short, seed, qos2_runs) = match run_options(args, "--qos2-runs", 10) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
     let (messages, cuts, restarts, stalled) = if short {
         (5_000, 10, 2, 100_000)
     } else {
@@ -328,6 +314,29 @@ fn crash_child(mode: &str, args: &[&str]) -> ExitCode {
     }
 }
 
+/// `--short`, `--seed S` and `count_flag N` (how many runs, `runs` by default): the options of
+/// `all` and `crash`.
+fn run_options(args: &[&str], count_flag: &str, runs: u64) -> Result<(bool, u64, u64), ExitCode> {
+    let (mut short, mut seed, mut runs) = (false, 1_u64, runs);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut number = |what: &mut u64| match args.next().and_then(|s| s.parse().ok()) {
+            Some(n) => {
+                *what = n;
+                Ok(())
+            }
+            None => Err(usage(&format!("{arg} takes a number"))),
+        };
+        match *arg {
+            "--short" => short = true,
+            "--seed" => number(&mut seed)?,
+            flag if flag == count_flag => number(&mut runs)?,
+            other => return Err(usage(&format!("unknown option {other}"))),
+        }
+    }
+    Ok((short, seed, runs))
+}
+
 fn version_of(name: &str) -> Option<ProtocolVersion> {
     match name {
         "3.1.1" => Some(ProtocolVersion::V3_1_1),
@@ -349,24 +358,10 @@ fn crash_json(r: &CrashReport) -> serde_json::Value {
 /// Crash runs with new seeds, each a child process of this binary: 50,000 messages, the
 /// publisher killed 30 times and the subscriber 15 (`--short`: 5,000 messages, 10 and 5).
 fn crash_all(args: &[&str]) -> ExitCode {
-    let mut short = false;
-    let mut seed = 1_u64;
-    let mut runs = 2_u64;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match *arg {
-            "--short" => short = true,
-            "--seed" => match args.next().and_then(|s| s.parse().ok()) {
-                Some(s) => seed = s,
-                None => return usage("--seed takes a number"),
-            },
-            "--runs" => match args.next().and_then(|s| s.parse().ok()) {
-                Some(n) => runs = n,
-                None => return usage("--runs takes a number"),
-            },
-            other => return usage(&format!("unknown option {other}")),
-        }
-    }
+    let (short, seed, runs) = match run_options(args, "--runs", 2) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
     let (messages, kills, life_ms) = if short {
         (5_000, 10, 300)
     } else {
