@@ -76,6 +76,10 @@ pub enum ClientError {
     /// one ([`Config::when_full`](crate::Config::when_full)).
     #[error("dropped from the full queue to make room for a newer message")]
     Dropped,
+    /// A new protocol version ([`Client::set_config`](crate::Client::set_config)) began a new
+    /// session before this command was done: it was not sent (again).
+    #[error("a new protocol version began a new session before this command was done")]
+    SessionEnded,
     /// The server lost the session between its PUBREC and PUBCOMP for this QoS 2 message:
     /// whether it reached the subscribers depends on the server
     /// ([`Config::in_doubt`](crate::Config::in_doubt)).

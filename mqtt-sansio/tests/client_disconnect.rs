@@ -84,8 +84,36 @@ fn a_new_protocol_version_starts_a_new_session() {
         .unwrap();
     h.client.handle_transport_closed(h.now);
     h.client
+        .publish(Message::new(common::topic("a"), QoS::AtMostOnce, "waiting"))
+        .unwrap();
+    h.client
+        .subscribe(
+            vec![mqtt_proto::Subscription::new(
+                common::filter("b/#"),
+                QoS::AtLeastOnce,
+            )],
+            mqtt_proto::SubscribeProperties::default(),
+        )
+        .unwrap();
+    let before = h.events();
+    h.client
         .set_config(Harness::config(ProtocolVersion::V5))
         .unwrap();
     assert_eq!(h.client.inflight(), 0);
+    assert_eq!(h.client.pending(), 0);
     assert_eq!(h.client.packet_ids_in_use(), 0);
+    // Nothing is dropped without a word.
+    let failed = |command| mqtt_sansio::Event::Failed {
+        command,
+        error: ClientError::SessionEnded,
+    };
+    assert_eq!(
+        h.events(),
+        [
+            failed(mqtt_sansio::CommandId::Publish(common::pid(1))),
+            failed(mqtt_sansio::CommandId::Qos0(1)),
+            failed(mqtt_sansio::CommandId::Subscribe(common::pid(2))),
+        ],
+        "after {before:?}"
+    );
 }

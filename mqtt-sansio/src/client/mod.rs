@@ -28,7 +28,7 @@ use crate::auth::Authenticator;
 use crate::chunks::Chunks;
 use crate::config::Config;
 use crate::error::ClientError;
-use crate::event::{DisconnectReason, Event, ServerLimits};
+use crate::event::{CommandId, DisconnectReason, Event, ServerLimits};
 use crate::id_map::IdMap;
 use crate::ids::PacketIds;
 use crate::journal::{Entry, Journal};
@@ -262,8 +262,10 @@ impl Client {
 
     /// Replaces the configuration for the next connection, keeping the session (messages in
     /// flight and pending, inbound QoS 2 state, subscriptions) when the protocol version stays
-    /// the same; a new version starts a new session (with a store on, it stays on and learns
-    /// that the messages of the old one are done).
+    /// the same; a new version starts a new session, and what the old one had not finished
+    /// (messages, subscribe and unsubscribe requests) ends with [`Event::Failed`] and
+    /// [`ClientError::SessionEnded`] (with a store on, it stays on and learns that those
+    /// messages are done).
     ///
     /// # Errors
     /// [`ClientError::InvalidState`] while a connection is open or being opened.
@@ -272,30 +274,7 @@ impl Client {
             return Err(ClientError::InvalidState);
         }
         if config.version != self.version {
-            // A new session: a store that keeps this one learns that it ends.
-            let on = self.changes.is_on();
-            let mut fresh = Self::new(config);
-            if on {
-                let ids = self
-                    .inflight
-                    .iter()
-                    .filter_map(|o| o.publish.qos_pid.packet_id())
-                    .chain(
-                        self.pending
-                            .iter()
-                            .filter_map(|q| q.publish.qos_pid.packet_id()),
-                    );
-                let mut changes: Vec<_> = ids.map(crate::store::Durable::Done).collect();
-                if self.inbound_qos2.len() != 0 {
-                    changes.push(crate::store::Durable::InboundCleared);
-                }
-                fresh.changes = core::mem::take(&mut self.changes);
-                fresh.changes.set(true);
-                for change in changes {
-                    fresh.durable(|| change);
-                }
-            }
-            *self = fresh;
+            self.start_new_session(config);
             return Ok(());
         }
         self.limits = Limits::new().with_max_packet_size(
@@ -306,6 +285,43 @@ impl Client {
         self.keep_alive = config.keep_alive;
         self.config = config;
         Ok(())
+    }
+
+    /// A new protocol version: a new session. What the old one still had to do ends with
+    /// [`Event::Failed`] ([`ClientError::SessionEnded`]), after the events not yet taken; a
+    /// store that keeps it stays on and learns that it ended.
+    fn start_new_session(&mut self, config: Config) {
+        let mut fresh = Self::new(config);
+        let on = self.changes.is_on();
+        fresh.changes = core::mem::take(&mut self.changes);
+        fresh.changes.set(on);
+        fresh.journal = core::mem::take(&mut self.journal);
+        fresh.events = core::mem::take(&mut self.events);
+        let messages = self
+            .inflight
+            .iter()
+            .map(|o| (&o.publish, 0))
+            .chain(self.pending.iter().map(|q| (&q.publish, q.qos0)));
+        for (publish, qos0) in messages {
+            let command = match publish.qos_pid.packet_id() {
+                Some(id) => {
+                    fresh.durable(|| crate::store::Durable::Done(id));
+                    CommandId::Publish(id)
+                }
+                None => CommandId::Qos0(qos0),
+            };
+            fresh.events.push_back(Event::Failed {
+                command,
+                error: ClientError::SessionEnded,
+            });
+        }
+        for request in core::mem::take(&mut self.requests) {
+            fresh.request_failed(&request, ClientError::SessionEnded);
+        }
+        if self.inbound_qos2.len() != 0 {
+            fresh.durable(|| crate::store::Durable::InboundCleared);
+        }
+        *self = fresh;
     }
 
     /// Replaces the user name and password of the next CONNECT, as a driver does when it

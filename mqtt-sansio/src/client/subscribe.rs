@@ -148,7 +148,7 @@ impl Client {
     }
 
     /// A request that will not be sent, reported as its kind wants.
-    fn request_failed(&mut self, request: &Request, error: ClientError) {
+    pub(super) fn request_failed(&mut self, request: &Request, error: ClientError) {
         let event = match &request.packet {
             Packet::Subscribe(s) if request.resubscribe => {
                 let code = match error {
