@@ -50,8 +50,6 @@ pub struct FileStore {
     len: u64,
     /// The length at which compaction is considered next.
     next_check: u64,
-    /// The state read at open, for `load`.
-    loaded: Option<Stored>,
 }
 
 impl FileStore {
@@ -120,7 +118,6 @@ impl FileStore {
             path,
             file,
             durability,
-            loaded: Some(state.clone()),
             state,
             body: BytesMut::new(),
             out: Vec::new(),
@@ -214,7 +211,7 @@ impl FileStore {
 
 impl Store for FileStore {
     fn load(&mut self) -> Result<Stored, StoreError> {
-        Ok(self.loaded.take().unwrap_or_else(|| self.state.clone()))
+        Ok(self.state.clone())
     }
 
     fn apply(&mut self, change: &Durable) -> Result<(), StoreError> {

@@ -45,7 +45,8 @@ pub use file::FileStore;
 /// the session has changes, [`apply`](Self::apply) for each in order and
 /// [`commit`](Self::commit) before it writes the bytes that depend on them.
 pub trait Store: Send + 'static {
-    /// The state kept, as it stood at the last commit of the previous process.
+    /// The state kept: right after opening, as the previous process left it at its last
+    /// commit.
     ///
     /// # Errors
     /// A [`StoreError`] when what is kept cannot be read: the driver does not start empty over

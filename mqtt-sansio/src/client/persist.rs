@@ -96,7 +96,7 @@ impl Client {
             publish.dup = false;
             // Its time to live counts from the restart: how long the previous process held
             // it, no clock here can tell.
-            let expires = self.expiry(&publish).map(|ttl| self.clock + ttl);
+            let expires = self.expires(&publish);
             inflight.push_back(Outgoing {
                 publish,
                 stage,

@@ -195,7 +195,7 @@ impl Client {
             // Kept from the moment it is accepted, before any byte of it is sent.
             self.durable(|| Durable::Message(publish.clone()));
         }
-        let expires = self.expiry(&publish).map(|ttl| self.clock + ttl);
+        let expires = self.expires(&publish);
         let queued = Queued {
             publish,
             qos0,
@@ -318,14 +318,15 @@ impl Client {
         Err(refusal)
     }
 
-    /// How long `publish` may wait to be sent: its Message Expiry Interval, else
-    /// [`Config::message_ttl`](crate::Config::message_ttl).
-    pub(super) fn expiry(&self, publish: &Publish) -> Option<core::time::Duration> {
+    /// When `publish`, accepted now, may no longer be sent: after its Message Expiry
+    /// Interval, else after [`Config::message_ttl`](crate::Config::message_ttl).
+    pub(super) fn expires(&self, publish: &Publish) -> Option<Instant> {
         publish
             .properties
             .message_expiry_interval
             .map(|secs| core::time::Duration::from_secs(u64::from(secs)))
             .or(self.config.message_ttl)
+            .map(|ttl| self.clock + ttl)
     }
 
     /// A message that waited: `false` when its time to live ended (it fails with

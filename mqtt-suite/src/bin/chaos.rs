@@ -50,11 +50,7 @@ fn main() -> ExitCode {
                 cuts,
                 restarts,
                 seed,
-                version: if seed % 2 == 0 {
-                    ProtocolVersion::V5
-                } else {
-                    ProtocolVersion::V3_1_1
-                },
+                version: version_for(seed),
             };
             let Some(report) = for_adapter(adapter, |a| a.run(&plan)) else {
                 return usage(&format!("unknown adapter {adapter}"));
@@ -286,11 +282,7 @@ fn crash_child(mode: &str, args: &[&str]) -> ExitCode {
                 kills,
                 life_ms,
                 seed,
-                version: if seed % 2 == 0 {
-                    ProtocolVersion::V5
-                } else {
-                    ProtocolVersion::V3_1_1
-                },
+                version: version_for(seed),
                 program: std::env::current_exe().expect("the binary's path"),
             };
             println!("{}", crash_json(&crash::run(&plan)));
@@ -335,6 +327,15 @@ fn run_options(args: &[&str], count_flag: &str, runs: u64) -> Result<(bool, u64,
         }
     }
     Ok((short, seed, runs))
+}
+
+/// The protocol version of a run: 5.0 for even seeds, 3.1.1 for odd ones.
+fn version_for(seed: u64) -> ProtocolVersion {
+    if seed % 2 == 0 {
+        ProtocolVersion::V5
+    } else {
+        ProtocolVersion::V3_1_1
+    }
 }
 
 fn version_of(name: &str) -> Option<ProtocolVersion> {
