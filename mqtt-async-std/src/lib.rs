@@ -35,8 +35,9 @@ mod runtime;
 
 pub use mqtt_driver::session::Farewell;
 pub use mqtt_driver::{
-    AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
-    Numbered, Options, Roots, Runtime, Stats, StoreOptions, TlsOptions,
+    Address, AddressError, AuthenticatorFactory, Client, Credentials, CredentialsHook, Error,
+    Events, Jitter, Messages, Numbered, Options, Proxy, ProxyError, ProxyKind, ProxySetting, Roots,
+    Runtime, Stats, StoreOptions, TlsOptions, WebSocketError, WebSocketOptions,
 };
 pub use mqtt_driver::{record, store, trace};
 pub use mqtt_sansio::{

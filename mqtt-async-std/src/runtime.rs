@@ -38,6 +38,15 @@ impl Runtime for AsyncIo {
         Ok(FuturesIo::new(stream))
     }
 
+    #[cfg(unix)]
+    async fn connect_unix(
+        &self,
+        path: &std::path::Path,
+    ) -> io::Result<Box<dyn mqtt_driver::Transport>> {
+        let stream = async_net::unix::UnixStream::connect(path).await?;
+        Ok(Box::new(FuturesIo::new(stream)))
+    }
+
     fn timer(&self, at: Instant) -> AsyncIoTimer {
         AsyncIoTimer(async_io::Timer::at(at))
     }

@@ -3,7 +3,6 @@
 //! Callers apply their commands under the same lock and write what they produce themselves.
 
 use std::io::{ErrorKind, Read};
-use std::net::TcpStream;
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -15,7 +14,7 @@ use mqtt_driver::{Attempts, Error, EventSink, Numbered, Options, TaskFigures};
 use mqtt_proto::Publish;
 use mqtt_sansio::{Chunks, DisconnectReason, End, Instant};
 
-use crate::link::Link;
+use crate::link::{Link, Socket};
 
 /// The size of a read.
 const READ_CHUNK: usize = 64 * 1024;
@@ -195,34 +194,29 @@ impl State {
 
 /// The connection thread: connects, serves the connection, and reconnects while that makes
 /// sense; then fails what still waits.
-pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSetup>) {
+pub(crate) fn run(shared: &Shared, options: &Options) {
     let mut attempts = Attempts::new(options);
     loop {
         // The hook runs without the lock: commands go on meanwhile.
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared.lock().session.set_credentials(fresh);
         }
+        let broker = options.brokers()[0].clone();
         let span = {
             let mut state = shared.lock();
-            let span = state.session.attempt();
+            let span = state.session.attempt(&broker);
             state.span = Some(span.clone());
             span
         };
         let opened = {
             let _entered = span.enter();
-            Link::open(options.host(), options.port(), options.connect_timeout, tls)
+            Link::open(options, &broker)
         };
         let end = match opened {
             Ok((link, reader)) => serve(shared, link, reader),
             Err(e) => {
                 let _entered = span.enter();
-                shared.lock().session.unreachable(
-                    match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                        Some(tls) => Error::Tls(tls.clone()),
-                        None if e.kind() == ErrorKind::TimedOut => Error::ConnectTimeout,
-                        None => Error::Io(e),
-                    },
-                );
+                shared.lock().session.unreachable(e);
                 End::Unreachable
             }
         };
@@ -268,7 +262,7 @@ pub(crate) fn run(shared: &Shared, options: &Options, tls: Option<&super::TlsSet
 }
 
 /// One connection, from the open transport to its end.
-fn serve(shared: &Shared, link: Link, mut reader: TcpStream) -> End {
+fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
     link.set_write_timeout(WRITE_TIMEOUT);
     let mut state = shared.lock();
     state.link = Some(link);

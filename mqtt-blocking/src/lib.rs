@@ -45,8 +45,9 @@ use bytes::Bytes;
 pub use mqtt_driver::session::Farewell;
 use mqtt_driver::session::{Command, Control, Reply};
 pub use mqtt_driver::{
-    AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter, Numbered, Options, Roots,
-    Stats, StoreOptions, TlsOptions,
+    Address, AddressError, AuthenticatorFactory, Credentials, CredentialsHook, Error, Jitter,
+    Numbered, Options, Proxy, ProxyError, ProxyKind, ProxySetting, Roots, Stats, StoreOptions,
+    TlsOptions, WebSocketError, WebSocketOptions,
 };
 use mqtt_driver::{EventQueue, StatsCell};
 pub use mqtt_driver::{record, store, trace};
@@ -62,24 +63,16 @@ pub use mqtt_sansio::{
 
 use crate::driver::Shared;
 
-/// What a TLS connection needs: the rustls configuration and the name to verify.
-type TlsSetup = (
-    Arc<rustls::ClientConfig>,
-    rustls::pki_types::ServerName<'static>,
-);
-
 /// Connects to the broker and starts the connection thread; returns once the broker accepted
 /// the first connection.
 ///
 /// # Errors
-/// [`Error::Certificate`] for a missing or unusable certificate file; then the first
-/// connection's failure: [`Error::Io`], [`Error::Tls`], [`Error::ConnectTimeout`],
+/// What [`Options::validate`] finds ([`Error::Certificate`] for a missing or unusable
+/// certificate file, say); then the first connection's failure: [`Error::Io`],
+/// [`Error::Tls`], [`Error::Proxy`], [`Error::WebSocket`], [`Error::ConnectTimeout`],
 /// [`Error::Refused`] with the broker's reason code, [`Error::Disconnected`].
 pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
-    let tls = match &options.tls {
-        Some(tls) => Some(tls.client_config(options.host())?),
-        None => None,
-    };
+    options.validate()?;
     let (message_tx, message_rx) = mpsc::sync_channel(options.message_capacity.max(1));
     let (event_tx, event_rx) = mqtt_driver::event_queue(options.event_capacity);
     let (first_tx, first_rx) = oneshot::channel();
@@ -90,7 +83,7 @@ pub fn connect(options: Options) -> Result<(Client, Messages, Events), Error> {
         .name("mqtt-connection".into())
         .spawn({
             let shared = shared.clone();
-            move || driver::run(&shared, &options, tls.as_ref())
+            move || driver::run(&shared, &options)
         })?;
     first_rx.recv().map_err(|_| Error::Closed)??;
     let handle = Arc::new(Handle {

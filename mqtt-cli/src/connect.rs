@@ -115,18 +115,16 @@ pub(crate) fn setup(common: &Common, default_id: &str, reconnect: bool) -> Resul
     }
     let properties = Properties::parse(&common.properties, config.version.is_v5())?;
     properties.apply_connect(config)?;
-    if let Some(tls) = &mut options.tls {
-        let mut settings = TlsOptions::new();
-        if let Some(ca) = &common.cafile {
-            settings = settings.with_roots(Roots::CaFile(ca.clone()));
-        }
-        match (&common.cert, &common.key) {
-            (Some(cert), Some(key)) => settings = settings.with_client_certificate(cert, key),
-            (None, None) => {}
-            _ => return Err("--cert and --key go together".to_owned()),
-        }
-        *tls = settings;
+    let mut settings = TlsOptions::new();
+    if let Some(ca) = &common.cafile {
+        settings = settings.with_roots(Roots::CaFile(ca.clone()));
     }
+    match (&common.cert, &common.key) {
+        (Some(cert), Some(key)) => settings = settings.with_client_certificate(cert, key),
+        (None, None) => {}
+        _ => return Err("--cert and --key go together".to_owned()),
+    }
+    options.tls = settings;
     options.policy.reconnect = reconnect;
     Ok(Setup {
         options,

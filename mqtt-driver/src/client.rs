@@ -56,11 +56,8 @@ fn start<R: Runtime>(
     ),
     Error,
 > {
-    // Certificate files are read once, here: a missing one fails at once.
-    let tls = match &options.tls {
-        Some(tls) => Some(tls.client_config(options.host())?),
-        None => None,
-    };
+    // A missing certificate file, a bad proxy URL or header fails at once.
+    options.validate()?;
     let (command_tx, commands) = mpsc::channel(options.command_capacity.max(1));
     let (control_tx, control) = mpsc::channel(4);
     let (message_tx, message_rx) = mpsc::channel(options.message_capacity.max(1));
@@ -78,7 +75,7 @@ fn start<R: Runtime>(
         taken: taken.clone(),
         leftover: leftover.clone(),
     };
-    let driver = Driver::new(runtime.clone(), options, tls, session, channels);
+    let driver = Driver::new(runtime.clone(), options, session, channels);
     runtime.spawn(Box::pin(driver.run()));
     let handles = (
         Client {

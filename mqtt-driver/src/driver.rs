@@ -19,15 +19,10 @@ use mqtt_sansio::{Chunks, End, Instant};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender};
 
-use crate::runtime::{FuturesIo, Runtime, Timer, Transport};
+use crate::open::{Opened, open};
+use crate::runtime::{Runtime, Timer, Transport};
 use crate::session::{Command, Control, Session};
-use crate::{Attempts, Error, Numbered, Options, TaskFigures};
-
-/// What a TLS connection needs: the rustls configuration and the name to verify.
-pub(crate) type TlsSetup = Option<(
-    Arc<rustls::ClientConfig>,
-    rustls::pki_types::ServerName<'static>,
-)>;
+use crate::{Attempts, Numbered, Options, TaskFigures};
 
 /// The most commands taken in one turn before writing: many small publishes leave in one
 /// write.
@@ -64,7 +59,6 @@ pub(crate) struct Channels {
 pub(crate) struct Driver<R: Runtime> {
     runtime: R,
     options: Options,
-    tls: TlsSetup,
     session: Session,
     attempts: Attempts,
     channels: Channels,
@@ -81,7 +75,7 @@ struct Connection {
     write_buf: Chunks,
     /// Written bytes the transport may still hold (TLS records).
     unflushed: bool,
-    /// TLS holds records back until flushed; TCP writes them at once.
+    /// TLS and WebSocket hold bytes back until flushed; TCP writes them at once.
     needs_flush: bool,
 }
 
@@ -111,19 +105,12 @@ impl Ready {
 }
 
 impl<R: Runtime> Driver<R> {
-    pub(crate) fn new(
-        runtime: R,
-        options: Options,
-        tls: TlsSetup,
-        session: Session,
-        channels: Channels,
-    ) -> Self {
+    pub(crate) fn new(runtime: R, options: Options, session: Session, channels: Channels) -> Self {
         Self {
             origin: runtime.now(),
             runtime,
             attempts: Attempts::new(&options),
             options,
-            tls,
             session,
             channels,
             commands_open: true,
@@ -147,10 +134,11 @@ impl<R: Runtime> Driver<R> {
             if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
-            let span = self.session.attempt();
+            let broker = self.options.brokers()[0].clone();
+            let span = self.session.attempt(&broker);
             let attempt = async {
-                match open(&self.runtime, &self.options, &self.tls).await {
-                    Ok(transport) => Box::pin(self.connection(transport)).await,
+                match open(&self.runtime, &self.options, &broker).await {
+                    Ok(opened) => Box::pin(self.connection(opened)).await,
                     Err(e) => {
                         self.session.unreachable(e);
                         End::Unreachable
@@ -237,13 +225,13 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// One connection, from the open transport to its end.
-    async fn connection(&mut self, transport: Box<dyn Transport>) -> End {
+    async fn connection(&mut self, opened: Opened) -> End {
         let mut conn = Connection {
-            transport,
+            transport: opened.transport,
             read_buf: BytesMut::with_capacity(READ_BUFFER),
             write_buf: Chunks::new(),
             unflushed: false,
-            needs_flush: self.tls.is_some(),
+            needs_flush: opened.needs_flush,
         };
         let now = self.now();
         // A wish to reconnect at once was for the wait this connection ends.
@@ -511,42 +499,4 @@ fn poll_read(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Resul
         buf.reserve(size);
     }
     conn.transport.poll_read_buf(cx, buf)
-}
-
-/// Opens the transport: TCP, then TLS when configured, within the connect timeout.
-async fn open<R: Runtime>(
-    runtime: &R,
-    options: &Options,
-    tls: &TlsSetup,
-) -> Result<Box<dyn Transport>, Error> {
-    let mut timer = runtime.timer(runtime.now() + options.connect_timeout);
-    let timeout = std::future::poll_fn(|cx| timer.poll_elapsed(cx));
-    let opened = async {
-        let tcp = runtime.connect(options.host(), options.port()).await?;
-        let Some((config, name)) = tls else {
-            return Ok(Box::new(tcp) as Box<dyn Transport>);
-        };
-        let connector = futures_rustls::TlsConnector::from(config.clone());
-        let tls = connector
-            .connect(name.clone(), tcp)
-            .await
-            .map_err(tls_error)?;
-        Ok(Box::new(FuturesIo::new(tls)) as Box<dyn Transport>)
-    };
-    futures_lite::future::or(opened, async {
-        timeout.await;
-        Err(Error::ConnectTimeout)
-    })
-    .await
-}
-
-/// The rustls error inside a failed handshake, or the I/O error itself.
-fn tls_error(e: std::io::Error) -> Error {
-    match e
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    {
-        Some(tls) => Error::Tls(tls.clone()),
-        None => Error::Io(e),
-    }
 }

@@ -8,21 +8,33 @@ use mqtt_sansio::ClientError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The broker address could not be parsed.
-    #[error(
-        "invalid broker address {address:?}: {reason}; expected mqtt://host[:port] or mqtts://host[:port]"
-    )]
+    /// A broker address is not valid.
+    #[error("invalid broker address {address:?}: {reason}")]
     InvalidAddress {
         /// The address given.
         address: String,
         /// What is wrong with it.
-        reason: String,
+        reason: crate::AddressError,
     },
-    /// The address names a scheme this build cannot connect with.
-    #[error(
-        "unsupported scheme {0:?} in the broker address; use mqtt://, tcp://, mqtts:// or tls://"
-    )]
-    UnsupportedScheme(String),
+    /// A proxy URL (set, or read from the environment) is not valid.
+    #[error("invalid proxy {address:?}: {reason}")]
+    InvalidProxy {
+        /// The URL given.
+        address: String,
+        /// What is wrong with it.
+        reason: crate::AddressError,
+    },
+    /// The proxy did not open a tunnel to the broker.
+    #[error("proxy {proxy}: {error}")]
+    Proxy {
+        /// The proxy, without its password.
+        proxy: String,
+        /// Why.
+        error: crate::ProxyError,
+    },
+    /// The WebSocket upgrade was refused, or the WebSocket broke.
+    #[error(transparent)]
+    WebSocket(#[from] crate::WebSocketError),
     /// A certificate or key file is missing or unusable.
     #[error("certificate {path:?}: {reason}")]
     Certificate {
@@ -32,7 +44,7 @@ pub enum Error {
         reason: String,
     },
     /// TLS failed: the configuration, or the handshake (an untrusted or mismatched server
-    /// certificate, say).
+    /// certificate, say), or a name TLS cannot verify.
     #[error("TLS: {0}")]
     Tls(#[source] rustls::Error),
     /// A topic name or filter is not valid.

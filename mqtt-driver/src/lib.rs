@@ -28,12 +28,13 @@
 //! use mqtt_driver::Options;
 //!
 //! let options = Options::new("mqtts://broker.example", "sensor-7").unwrap();
-//! assert_eq!(options.port(), 8883);
-//! assert!(options.tls.is_some());
+//! assert_eq!(options.brokers()[0].port(), Some(8883));
+//! assert!(options.brokers()[0].is_tls());
 //! ```
 
 #![forbid(unsafe_code)]
 
+mod address;
 mod attempts;
 mod authenticator;
 mod client;
@@ -43,7 +44,9 @@ mod error;
 mod events;
 mod jitter;
 mod numbered;
+mod open;
 mod options;
+mod proxy;
 pub mod record;
 mod requests;
 mod runtime;
@@ -52,7 +55,9 @@ mod stats;
 pub mod store;
 mod tls;
 pub mod trace;
+mod websocket;
 
+pub use address::{Address, AddressError};
 pub use attempts::Attempts;
 pub use authenticator::AuthenticatorFactory;
 pub use client::{Client, Events, Messages, connect, granted, response};
@@ -62,6 +67,10 @@ pub use events::{EventQueue, EventSink, event_queue};
 pub use jitter::Jitter;
 pub use numbered::Numbered;
 pub use options::{Options, StoreOptions};
+pub use proxy::{Proxy, ProxyError, ProxyKind, ProxySetting, Tunnel};
 pub use runtime::{FuturesIo, Runtime, Timer, Transport};
 pub use stats::{Stats, StatsCell, TaskFigures};
 pub use tls::{Roots, TlsOptions};
+#[cfg(feature = "websocket")]
+pub use websocket::WsCodec;
+pub use websocket::{WebSocketError, WebSocketOptions};

@@ -6,11 +6,14 @@ use core::time::Duration;
 use mqtt_sansio::{Backoff, Takeover};
 use mqtt_sansio::{Config, Policy};
 
+use crate::address::{Address, parse_url};
 use crate::authenticator::AuthenticatorFactory;
 use crate::credentials::CredentialsHook;
 use crate::error::Error;
 use crate::jitter::Jitter;
+use crate::proxy::ProxySetting;
 use crate::tls::TlsOptions;
+use crate::websocket::WebSocketOptions;
 
 /// Where and how to connect.
 ///
@@ -18,15 +21,14 @@ use crate::tls::TlsOptions;
 /// use mqtt_driver::Options;
 ///
 /// let options = Options::new("mqtt://broker.example:1884", "sensor-7").unwrap();
-/// assert_eq!(options.host(), "broker.example");
-/// assert_eq!(options.port(), 1884);
+/// assert_eq!(options.brokers()[0].host(), Some("broker.example"));
+/// assert_eq!(options.brokers()[0].port(), Some(1884));
 /// assert!(Options::new("ftp://x", "c").is_err());
 /// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Options {
-    host: String,
-    port: u16,
+    brokers: Vec<Address>,
     /// The session: client identifier, version, keep alive, will, credentials, windows.
     pub config: Config,
     /// How long the TCP connection may take. Default: 10 s.
@@ -52,8 +54,16 @@ pub struct Options {
     /// How many connection events wait for the application; when it lags behind, the oldest
     /// give way to a `Lagged` count ([`event_queue`](crate::event_queue)). Default: 64.
     pub event_capacity: usize,
-    /// TLS settings; `Some` for `mqtts://` and `tls://` addresses (system roots by default).
-    pub tls: Option<TlsOptions>,
+    /// TLS settings for the addresses that use TLS (`mqtts://`, `wss://`): the system's roots
+    /// by default. Certificate and key files are read again before each connection attempt, so
+    /// a renewed certificate is used from the next reconnect on.
+    pub tls: TlsOptions,
+    /// How to reach the brokers: directly (the default), through one proxy, or through the
+    /// proxy the environment names (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`).
+    pub proxy: ProxySetting,
+    /// The WebSocket upgrade request of `ws://` and `wss://` addresses: extra HTTP headers
+    /// (an authorization header, say).
+    pub websocket: WebSocketOptions,
     /// Called before each connection attempt to refresh the user name and password.
     pub credentials: Option<CredentialsHook>,
     /// MQTT 5.0 enhanced authentication: makes the authenticator that answers the broker's
@@ -112,58 +122,107 @@ impl StoreOptions {
 }
 
 impl Options {
-    /// Options for `address` (`mqtt://host[:port]` or `tcp://host[:port]`, port 1883 by default;
-    /// `mqtts://` or `tls://` for TLS, port 8883 by default)
-    /// and client identifier `client_id`, with the defaults of [`Config`].
+    /// Options for the broker at `address` (every form of [`Address`]: `mqtt://host[:port]`,
+    /// `mqtts://`, `ws://`, `wss://`, `unix:///path`) and client identifier `client_id`, with
+    /// the defaults of [`Config`]. A user name and password in the address
+    /// (`mqtt://user:secret@host`, percent-encoded) become the session's credentials.
     ///
     /// # Errors
-    /// [`Error::InvalidAddress`] when `address` does not parse or has no host,
-    /// [`Error::UnsupportedScheme`] for another scheme, [`Error::Client`] for a client
-    /// identifier that is not an MQTT string.
+    /// [`Error::InvalidAddress`] with the [`AddressError`](crate::AddressError) that says what
+    /// is wrong with `address`, [`Error::Client`] for a client identifier that is not an MQTT
+    /// string.
     pub fn new(address: &str, client_id: &str) -> Result<Self, Error> {
-        let url = url::Url::parse(address).map_err(|e| Error::InvalidAddress {
-            address: address.to_owned(),
-            reason: e.to_string(),
-        })?;
-        let (tls, default_port) = match url.scheme() {
-            "mqtt" | "tcp" => (None, 1883),
-            "mqtts" | "tls" | "ssl" => (Some(TlsOptions::new()), 8883),
-            other => return Err(Error::UnsupportedScheme(other.to_owned())),
-        };
-        let host =
-            url.host_str()
-                .filter(|h| !h.is_empty())
-                .ok_or_else(|| Error::InvalidAddress {
-                    address: address.to_owned(),
-                    reason: "no host".to_owned(),
-                })?;
-        let client_id = mqtt_proto::MqttString::new(client_id).map_err(|e| {
-            Error::Client(mqtt_sansio::ClientError::Encode(
-                mqtt_proto::EncodeError::InvalidClientId(match e {
-                    mqtt_proto::StringError::NullCharacter => "contains U+0000",
-                    _ => "longer than 65,535 bytes",
-                }),
-            ))
-        })?;
+        Self::with_brokers([address], client_id)
+    }
+
+    /// Options for a fleet of brokers: when a connection to one fails, the next is tried at
+    /// once, and the reconnect delay applies after a whole round (see
+    /// [`brokers`](Self::brokers)). Credentials in an address apply as in [`new`](Self::new);
+    /// the first address with some wins.
+    ///
+    /// ```
+    /// use mqtt_driver::Options;
+    ///
+    /// let options = Options::with_brokers(["mqtt://a.example", "mqtts://b.example"], "c").unwrap();
+    /// assert_eq!(options.brokers().len(), 2);
+    /// assert!(Options::with_brokers([""; 0], "c").is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// As [`new`](Self::new); [`AddressError::Empty`](crate::AddressError::Empty) for no address.
+    pub fn with_brokers<S: AsRef<str>>(
+        addresses: impl IntoIterator<Item = S>,
+        client_id: &str,
+    ) -> Result<Self, Error> {
+        let mut brokers = Vec::new();
+        let mut credentials = None;
+        for address in addresses {
+            let address = address.as_ref();
+            let (broker, user) = parse_url(address).map_err(|reason| Error::InvalidAddress {
+                address: address.to_owned(),
+                reason,
+            })?;
+            credentials = credentials.or(user);
+            brokers.push(broker);
+        }
+        if brokers.is_empty() {
+            return Err(Error::InvalidAddress {
+                address: String::new(),
+                reason: crate::AddressError::Empty,
+            });
+        }
+        let client_id = mqtt_string(client_id)?;
+        let mut config = Config::new(client_id);
+        if let Some((user, password)) = credentials {
+            config = config.with_credentials(mqtt_string(&user)?, password.map(bytes::Bytes::from));
+        }
         Ok(Self {
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-            port: url.port().unwrap_or(default_port),
-            config: Config::new(client_id),
+            brokers,
+            config,
             connect_timeout: Duration::from_secs(10),
             policy: Policy::default(),
             jitter: Jitter::random(),
             message_capacity: 64,
             command_capacity: 64,
             event_capacity: 64,
-            tls,
+            tls: TlsOptions::new(),
+            proxy: ProxySetting::default(),
+            websocket: WebSocketOptions::default(),
             credentials: None,
             authenticator: None,
             record: None,
             store: None,
         })
+    }
+
+    /// The brokers, in the order they are tried: the first at the start; after a connection
+    /// attempt that fails, the next one at once, and the reconnect delay only after a whole
+    /// round of failures.
+    #[must_use]
+    pub fn brokers(&self) -> &[Address] {
+        &self.brokers
+    }
+
+    /// Checks what can be checked before connecting: the certificate and key files of the
+    /// TLS settings (for a TLS broker), the proxy (set, or from the environment), the
+    /// WebSocket headers. `connect` calls it, so that such a mistake fails at once rather than
+    /// at every attempt.
+    ///
+    /// # Errors
+    /// The first problem found: [`Error::Certificate`], [`Error::Tls`], [`Error::InvalidProxy`],
+    /// [`Error::WebSocket`].
+    pub fn validate(&self) -> Result<(), Error> {
+        for broker in &self.brokers {
+            if let (true, Some(host)) = (broker.is_tls(), broker.host()) {
+                self.tls.client_config(host)?;
+            }
+            self.proxy.for_broker(broker)?;
+            #[cfg(feature = "websocket")]
+            if let Address::WebSocket { .. } = broker {
+                crate::WsCodec::client(broker, &self.websocket)?;
+            }
+        }
+        Ok(())
     }
 
     /// The session's supervisor for these options: their configuration, their policy, and
@@ -176,16 +235,16 @@ impl Options {
         }
         supervisor
     }
+}
 
-    /// The broker's host.
-    #[must_use]
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The broker's port.
-    #[must_use]
-    pub fn port(&self) -> u16 {
-        self.port
-    }
+/// `s` as an MQTT string: the client identifier or a user name.
+fn mqtt_string(s: &str) -> Result<mqtt_proto::MqttString, Error> {
+    mqtt_proto::MqttString::new(s).map_err(|e| {
+        Error::Client(mqtt_sansio::ClientError::Encode(
+            mqtt_proto::EncodeError::InvalidClientId(match e {
+                mqtt_proto::StringError::NullCharacter => "contains U+0000",
+                _ => "longer than 65,535 bytes",
+            }),
+        ))
+    })
 }

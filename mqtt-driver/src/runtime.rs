@@ -80,6 +80,19 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     /// off: the driver batches its writes itself.
     fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
 
+    /// Opens a connection to the Unix domain socket at `path` (`unix://` addresses). The
+    /// default says the runtime cannot.
+    fn connect_unix(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = io::Result<Box<dyn Transport>>> + Send {
+        let _ = path;
+        std::future::ready(Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this runtime has no Unix domain sockets",
+        )))
+    }
+
     /// A timer that fires at `at`.
     fn timer(&self, at: Instant) -> Self::Timer;
 

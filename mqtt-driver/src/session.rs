@@ -140,8 +140,6 @@ pub struct Session {
     connected_since: Option<std::time::Instant>,
     /// Connection attempts so far.
     attempts: u64,
-    /// The broker, `host:port`, as the attempts' spans name it.
-    broker: String,
     /// Requests waiting for their responses.
     requests: Requests,
     /// The broker's Response Information (MQTT 5.0), from the latest CONNACK.
@@ -209,7 +207,6 @@ impl Session {
             task: TaskFigures::default(),
             connected_since: None,
             attempts: 0,
-            broker: format!("{}:{}", options.host(), options.port()),
             requests: Requests::new(),
             response_information: None,
             first: Some(first),
@@ -347,12 +344,13 @@ impl Session {
         false
     }
 
-    /// A connection attempt begins: its span, which the driver enters for as long as the
-    /// attempt lasts. The session keeps a log of its packets while anyone listens to them.
-    pub fn attempt(&mut self) -> AttemptSpan {
+    /// A connection attempt to `broker` begins: its span, which the driver enters for as long
+    /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
+    /// them.
+    pub fn attempt(&mut self, broker: &crate::Address) -> AttemptSpan {
         self.attempts += 1;
         let version = self.sup.client().config().version;
-        let span = AttemptSpan::new(&self.broker, self.attempts, version);
+        let span = AttemptSpan::new(&broker.to_string(), self.attempts, version);
         self.sup.set_packet_log(trace::packets_wanted());
         span
     }

@@ -140,8 +140,10 @@ impl TlsOptions {
         let name = self.server_name.as_deref().unwrap_or(host).to_owned();
         let server_name =
             ServerName::try_from(name.clone()).map_err(|_| Error::InvalidAddress {
+                reason: crate::AddressError::BadHost(format!(
+                    "{name:?} is not a valid TLS server name"
+                )),
                 address: name,
-                reason: "not a valid TLS server name".into(),
             })?;
         Ok((Arc::new(config), server_name))
     }

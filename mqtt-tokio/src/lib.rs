@@ -55,15 +55,16 @@ mod runtime;
 
 pub use mqtt_driver::session::Farewell;
 pub use mqtt_driver::{
-    AuthenticatorFactory, Client, Credentials, CredentialsHook, Error, Events, Jitter, Messages,
-    Numbered, Options, Roots, Runtime, Stats, StoreOptions, TlsOptions,
+    Address, AddressError, AuthenticatorFactory, Client, Credentials, CredentialsHook, Error,
+    Events, Jitter, Messages, Numbered, Options, Proxy, ProxyError, ProxyKind, ProxySetting, Roots,
+    Runtime, Stats, StoreOptions, TlsOptions, WebSocketError, WebSocketOptions,
 };
 pub use mqtt_driver::{record, store, trace};
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
     Takeover,
 };
-pub use runtime::{Tokio, TokioTcp};
+pub use runtime::{Tokio, TokioStream, TokioTcp};
 
 /// Connects to the broker and starts the connection task on the current tokio runtime.
 ///

@@ -1,4 +1,5 @@
-//! tokio as a [`Runtime`]: its clock (paused time included), its timer, its TCP, its spawn.
+//! tokio as a [`Runtime`]: its clock (paused time included), its timer, its TCP and Unix
+//! sockets, its spawn.
 
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -38,7 +39,13 @@ impl Runtime for Tokio {
     async fn connect(&self, host: &str, port: u16) -> io::Result<TokioTcp> {
         let stream = TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
-        Ok(TokioTcp(stream))
+        Ok(TokioStream(stream))
+    }
+
+    #[cfg(unix)]
+    async fn connect_unix(&self, path: &std::path::Path) -> io::Result<Box<dyn Transport>> {
+        let stream = tokio::net::UnixStream::connect(path).await?;
+        Ok(Box::new(TokioStream(stream)))
     }
 
     fn timer(&self, at: Instant) -> TokioTimer {
@@ -66,10 +73,13 @@ impl Timer for TokioTimer {
 
 /// A tokio TCP stream: reads land in the session's buffer without a copy, and it is a
 /// futures-io stream too, for TLS.
-#[derive(Debug)]
-pub struct TokioTcp(TcpStream);
+pub type TokioTcp = TokioStream<TcpStream>;
 
-impl Transport for TokioTcp {
+/// A tokio stream (TCP, Unix) as a [`Transport`] and a futures-io stream.
+#[derive(Debug)]
+pub struct TokioStream<S>(S);
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Transport for TokioStream<S> {
     fn poll_read_buf(
         &mut self,
         cx: &mut Context<'_>,
@@ -95,7 +105,7 @@ impl Transport for TokioTcp {
     }
 }
 
-impl futures_io::AsyncRead for TokioTcp {
+impl<S: AsyncRead + Unpin> futures_io::AsyncRead for TokioStream<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -107,7 +117,7 @@ impl futures_io::AsyncRead for TokioTcp {
     }
 }
 
-impl futures_io::AsyncWrite for TokioTcp {
+impl<S: AsyncWrite + Unpin> futures_io::AsyncWrite for TokioStream<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -7,7 +7,7 @@ use core::time::Duration;
 use common::{Mosquitto, within};
 use mqtt_proto::{MqttString, ProtocolVersion, ReasonCode};
 use mqtt_sansio::Retry;
-use mqtt_tokio::{Error, Options, connect};
+use mqtt_tokio::{AddressError, Error, Options, connect};
 
 #[tokio::test]
 async fn bad_credentials_are_refused_and_classified_fatal() {
@@ -118,11 +118,13 @@ fn addresses_are_checked() {
         Options::new("not a url", "c"),
         Err(Error::InvalidAddress { .. })
     ));
-    assert!(
-        matches!(Options::new("ftp://host", "c"), Err(Error::UnsupportedScheme(s)) if s == "ftp")
-    );
+    assert!(matches!(
+        Options::new("ftp://host", "c"),
+        Err(Error::InvalidAddress { reason: AddressError::UnknownScheme(s), .. }) if s == "ftp"
+    ));
     let options = Options::new("tcp://[::1]", "c").unwrap();
-    assert_eq!((options.host(), options.port()), ("::1", 1883));
+    let broker = &options.brokers()[0];
+    assert_eq!((broker.host(), broker.port()), (Some("::1"), Some(1883)));
     let message = Options::new("mqtt://", "c").unwrap_err().to_string();
     assert!(
         message.contains("mqtt://host"),

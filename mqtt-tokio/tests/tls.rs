@@ -10,7 +10,7 @@ use mqtt_tokio::{Error, Options, Roots, TlsOptions, connect};
 fn options(broker: &Mosquitto, tls: TlsOptions) -> Options {
     let mut options =
         Options::new(&format!("mqtts://127.0.0.1:{}", broker.port), "tls-client").unwrap();
-    options.tls = Some(tls);
+    options.tls = tls;
     options.policy.reconnect = false;
     options
 }
@@ -83,13 +83,13 @@ async fn a_missing_ca_file_is_named_in_the_error() {
 fn tls_schemes_default_to_port_8883() {
     for scheme in ["mqtts", "tls"] {
         let options = Options::new(&format!("{scheme}://broker.example"), "c").unwrap();
-        assert_eq!(options.port(), 8883);
-        assert!(options.tls.is_some());
+        assert_eq!(options.brokers()[0].port(), Some(8883));
+        assert!(options.brokers()[0].is_tls());
     }
     assert!(
-        Options::new("mqtt://broker.example", "c")
+        !Options::new("mqtt://broker.example", "c")
             .unwrap()
-            .tls
-            .is_none()
+            .brokers()[0]
+            .is_tls()
     );
 }

@@ -157,7 +157,7 @@ pub fn tls_round_trip_and_untrusted_server<A: Adapter>() {
     let broker = Mosquitto::with_tls();
     let url = format!("mqtts://localhost:{}", broker.port);
     let mut o = options(&url, "suite-tls");
-    o.tls = Some(TlsOptions::new().with_roots(Roots::CaFile(broker.ca_path())));
+    o.tls = TlsOptions::new().with_roots(Roots::CaFile(broker.ca_path()));
     let client = connected::<A>(o);
     client.subscribe("suite/tls", QoS::AtLeastOnce).unwrap();
     client
@@ -171,7 +171,7 @@ pub fn tls_round_trip_and_untrusted_server<A: Adapter>() {
     let path = broker.dir().join("other-ca.pem");
     std::fs::write(&path, other.ca_pem()).unwrap();
     let mut o = options(&url, "suite-untrusted");
-    o.tls = Some(TlsOptions::new().with_roots(Roots::CaFile(path)));
+    o.tls = TlsOptions::new().with_roots(Roots::CaFile(path));
     match A::connect(o) {
         Err(Error::Tls(_)) => {}
         Err(e) => panic!("not a TLS error: {e}"),
