@@ -165,14 +165,20 @@ impl Link {
     fn upgrade(&mut self, mut codec: mqtt_driver::WsCodec) -> Result<(), Error> {
         let mut raw = vec![0_u8; 16 * 1024];
         let mut plain = BytesMut::new();
+        let upgrade = |e: io::Error| match handshake_error(e) {
+            Error::Io(e) => Error::from(mqtt_driver::WebSocketError::Protocol(format!(
+                "the connection failed during the upgrade: {e}"
+            ))),
+            other => other,
+        };
         loop {
             while let Some(bytes) = codec.poll_transmit() {
-                self.write_raw(&bytes).map_err(handshake_error)?;
+                self.write_raw(&bytes).map_err(upgrade)?;
             }
             if codec.is_open() {
                 break;
             }
-            let n = self.socket.read(&mut raw).map_err(handshake_error)?;
+            let n = self.socket.read(&mut raw).map_err(upgrade)?;
             if n == 0 {
                 return Err(mqtt_driver::WebSocketError::Protocol(
                     "the server closed the connection during the upgrade".into(),

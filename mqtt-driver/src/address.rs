@@ -233,6 +233,10 @@ pub(crate) fn parse_url(address: &str) -> Result<(Address, UserInfo), AddressErr
 }
 
 #[cfg(feature = "websocket")]
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "the same signature as without the feature, where it fails"
+)]
 fn websocket(
     address: &str,
     url: &url::Url,

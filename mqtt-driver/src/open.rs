@@ -176,15 +176,20 @@ mod websocket {
         ) -> Result<Self, Error> {
             let mut raw = BytesMut::new();
             let mut plain = BytesMut::new();
+            let upgrade = |e: io::Error| {
+                Error::from(WebSocketError::Protocol(format!(
+                    "the connection failed during the upgrade: {e}"
+                )))
+            };
             loop {
                 while let Some(bytes) = codec.poll_transmit() {
-                    write_all(&mut *inner, &bytes).await?;
+                    write_all(&mut *inner, &bytes).await.map_err(upgrade)?;
                 }
                 if codec.is_open() {
                     break;
                 }
                 raw.clear();
-                if read_some(&mut *inner, &mut raw).await? == 0 {
+                if read_some(&mut *inner, &mut raw).await.map_err(upgrade)? == 0 {
                     return Err(WebSocketError::Protocol(
                         "the server closed the connection during the upgrade".into(),
                     )

@@ -291,9 +291,17 @@ pub enum ProxyError {
         /// The reason phrase.
         reason: String,
     },
-    /// The HTTP proxy wants credentials (407): none were given, or they were refused.
-    #[error("the proxy wants credentials (HTTP 407 {0}): none were given, or they were refused")]
-    AuthenticationRequired(String),
+    /// The HTTP proxy wants credentials (407, or 401 as some proxies say): none were given,
+    /// or they were refused.
+    #[error(
+        "the proxy wants credentials (HTTP {status} {reason}): none were given, or they were refused"
+    )]
+    AuthenticationRequired {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
     /// The SOCKS5 proxy takes none of the authentication methods offered.
     #[error(
         "the SOCKS5 proxy takes none of the authentication methods offered ({0}); give it a user name and password"
@@ -377,7 +385,9 @@ impl Tunnel {
         if let Some((user, password)) = &proxy.credentials {
             let token =
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
+            request.push_str("Proxy-Authorization: Basic ");
+            request.push_str(&token);
+            request.push_str("\r\n");
         }
         request.push_str("\r\n");
         Self {
@@ -495,7 +505,7 @@ impl Tunnel {
                         self.consume(length);
                         Ok(())
                     }
-                    407 => Err(ProxyError::AuthenticationRequired(reason)),
+                    401 | 407 => Err(ProxyError::AuthenticationRequired { status, reason }),
                     _ => Err(ProxyError::Refused { status, reason }),
                 }
             }
@@ -677,9 +687,10 @@ mod tests {
         );
         assert_eq!(
             answer(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n"),
-            Err(ProxyError::AuthenticationRequired(
-                "Proxy Authentication Required".into()
-            ))
+            Err(ProxyError::AuthenticationRequired {
+                status: 407,
+                reason: "Proxy Authentication Required".into()
+            })
         );
         assert!(matches!(
             answer(b"SSH-2.0\r\n"),
@@ -794,7 +805,7 @@ mod tests {
                 "localhost, .internal.example,10.0.0.0/8,[::1]:1883,plain:1884",
             ),
         ]);
-        let pick = |b: &str| from_variables(&broker(b), &vars).unwrap().map(|p| p.host);
+        let pick = |b: &str| from_variables(&broker(b), vars).unwrap().map(|p| p.host);
         assert_eq!(pick("mqtts://b.example").as_deref(), Some("secure"));
         assert_eq!(pick("mqtt://b.example").as_deref(), Some("any"));
         assert_eq!(pick("mqtt://localhost"), None);

@@ -353,7 +353,9 @@ mod codec {
                 derive_accept_key(key.as_bytes())
             );
             if let Some(protocol) = protocol {
-                answer.push_str(&format!("Sec-WebSocket-Protocol: {protocol}\r\n"));
+                answer.push_str("Sec-WebSocket-Protocol: ");
+                answer.push_str(protocol);
+                answer.push_str("\r\n");
             }
             answer.push_str("\r\n");
             answer.into_bytes()

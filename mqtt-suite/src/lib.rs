@@ -22,6 +22,8 @@ mod captured;
 pub mod chaos;
 pub mod crash;
 mod mosquitto;
+mod proxies;
+pub mod rumqttd;
 pub mod scenarios;
 mod scripted;
 
@@ -32,6 +34,7 @@ pub use mosquitto::{Mosquitto, Pki};
 use mqtt_driver::{Error, Numbered, Options, Stats};
 use mqtt_proto::{Publish, QoS};
 use mqtt_sansio::{ConnectionEvent, Message};
+pub use proxies::{Kind as ProxyKind, ProxyServer};
 pub use scripted::{AfterConnack, Scripted};
 
 /// A connected client of the adapter under test.
@@ -116,6 +119,11 @@ macro_rules! scenarios {
             requests_get_their_responses,
             a_request_nobody_answers_times_out,
             a_restarted_client_resumes_from_its_store,
+            unix_socket_round_trips,
+            proxies_carry_tcp_and_tls,
+            proxies_that_refuse_are_typed_errors,
+            a_dropped_tunnel_reconnects_through_the_proxy,
+            websocket_round_trips_and_reconnects,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

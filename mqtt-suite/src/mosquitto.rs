@@ -116,6 +116,26 @@ impl Mosquitto {
         })
     }
 
+    /// Anonymous access on a Unix domain socket too ([`unix_socket`](Self::unix_socket)).
+    pub fn with_unix_socket() -> Self {
+        let broker = Self::start_with(None);
+        // Mosquitto, started as root, drops to its own user, which must create the socket here.
+        let _ = std::fs::set_permissions(&broker.dir, std::fs::Permissions::from_mode(0o777));
+        let conf = broker.dir.join("mosquitto.conf");
+        let mut config = std::fs::read_to_string(&conf).unwrap();
+        // Port 0 and a path: a Unix socket listener (Mosquitto 2.0).
+        writeln!(config, "listener 0 {}", broker.unix_socket().display()).unwrap();
+        std::fs::write(&conf, config).unwrap();
+        let mut broker = broker;
+        broker.restart();
+        broker
+    }
+
+    /// The path of the Unix socket of [`with_unix_socket`](Self::with_unix_socket).
+    pub fn unix_socket(&self) -> PathBuf {
+        self.dir.join("mqtt.sock")
+    }
+
     /// The CA file of a TLS broker.
     pub fn ca_path(&self) -> PathBuf {
         self.dir.join("ca.pem")

@@ -242,3 +242,9 @@ mod requests;
 mod store;
 pub use requests::{a_request_nobody_answers_times_out, requests_get_their_responses};
 pub use store::a_restarted_client_resumes_from_its_store;
+mod transports;
+pub use transports::{
+    a_dropped_tunnel_reconnects_through_the_proxy, proxies_carry_tcp_and_tls,
+    proxies_that_refuse_are_typed_errors, unix_socket_round_trips,
+    websocket_round_trips_and_reconnects,
+};
