@@ -201,12 +201,12 @@ pub(crate) fn run(shared: &Shared, options: &Options) {
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared.lock().session.set_credentials(fresh);
         }
-        let broker = options.brokers()[0].clone();
-        let span = {
+        let (span, broker) = {
             let mut state = shared.lock();
-            let span = state.session.attempt(&broker);
+            let broker = &options.brokers()[state.session.supervisor().broker()];
+            let span = state.session.attempt(broker);
             state.span = Some(span.clone());
-            span
+            (span, broker.clone())
         };
         let opened = {
             let _entered = span.enter();

@@ -134,7 +134,7 @@ impl<R: Runtime> Driver<R> {
             if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
-            let broker = self.options.brokers()[0].clone();
+            let broker = self.options.brokers()[self.session.supervisor().broker()].clone();
             let span = self.session.attempt(&broker);
             let attempt = async {
                 match open(&self.runtime, &self.options, &broker).await {

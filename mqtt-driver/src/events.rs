@@ -27,7 +27,7 @@ type Item = Numbered<ConnectionEvent>;
 ///
 /// let (sink, events) = event_queue(3);
 /// for attempt in 1..=5 {
-///     let event = ConnectionEvent::Reconnecting { attempt, delay: Default::default() };
+///     let event = ConnectionEvent::Reconnecting { attempt, delay: Default::default(), broker: 0 };
 ///     sink.send(Numbered::new(u64::from(attempt), event));
 /// }
 /// sink.send(Numbered::new(5, ConnectionEvent::Stopped));

@@ -225,11 +225,12 @@ impl Options {
         Ok(())
     }
 
-    /// The session's supervisor for these options: their configuration, their policy, and
-    /// the authenticator when there is one.
+    /// The session's supervisor for these options: their configuration, their policy, their
+    /// brokers, and the authenticator when there is one.
     #[must_use]
     pub fn supervisor<T>(&self) -> mqtt_sansio::Supervisor<T> {
         let mut supervisor = mqtt_sansio::Supervisor::new(self.config.clone(), self.policy.clone());
+        supervisor.set_brokers(self.brokers.len());
         if let Some(factory) = &self.authenticator {
             supervisor.set_authenticator(factory.make());
         }

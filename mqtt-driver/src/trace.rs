@@ -112,10 +112,12 @@ pub(crate) fn event(connection: u64, event: &ConnectionEvent) {
         ConnectionEvent::Connected {
             session_present,
             limits,
+            broker,
             ..
         } => tracing::info!(
             target: "mqtt_driver",
             connection,
+            broker,
             session_present,
             keep_alive = limits.keep_alive,
             receive_maximum = limits.receive_maximum,
@@ -148,8 +150,12 @@ pub(crate) fn event(connection: u64, event: &ConnectionEvent) {
             "another connection took the session over"
         ),
         // The decision before it said why, at `info`.
-        ConnectionEvent::Reconnecting { attempt, delay } => {
-            tracing::debug!(target: "mqtt_driver", attempt, ?delay, "reconnecting");
+        ConnectionEvent::Reconnecting {
+            attempt,
+            delay,
+            broker,
+        } => {
+            tracing::debug!(target: "mqtt_driver", attempt, ?delay, broker, "reconnecting");
         }
         ConnectionEvent::Auth { reason_code, .. } => {
             tracing::debug!(target: "mqtt_driver", connection, ?reason_code, "AUTH");

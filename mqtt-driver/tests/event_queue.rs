@@ -10,6 +10,7 @@ fn reconnecting(attempt: u32) -> Numbered<ConnectionEvent> {
     let event = ConnectionEvent::Reconnecting {
         attempt,
         delay: Duration::ZERO,
+        broker: 0,
     };
     Numbered::new(u64::from(attempt), event)
 }

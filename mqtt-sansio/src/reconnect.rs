@@ -127,8 +127,14 @@ pub enum Next {
     Stop,
 }
 
-/// The reconnect decision across connections: the attempt count, and how long the last
-/// connection stayed up.
+/// The reconnect decision across connections: the attempt count, how long the last
+/// connection stayed up, and which of the driver's brokers to try next.
+///
+/// With several brokers ([`set_brokers`](Self::set_brokers)), a connection that ends or an
+/// attempt that fails moves on to the next broker at once; the backoff applies per round:
+/// only after as many failures in a row as there are brokers, and the attempt count grows once
+/// per round. A first connection tries every broker once before it gives up. A fatal refusal
+/// (credentials, say) and a session taken over are no reason to try another broker.
 ///
 /// A driver on the session alone (without a [`Supervisor`](crate::Supervisor), which holds one)
 /// calls [`handle_connected`](Self::handle_connected) on [`Event::Connected`] and
@@ -173,6 +179,11 @@ pub struct Reconnect {
     attempt: u32,
     /// When the broker accepted the connection that is up (or ended last, until `next`).
     up_since: Option<Instant>,
+    /// How many brokers the driver has (at least 1), and the index of the one to connect to.
+    brokers: usize,
+    broker: usize,
+    /// Failures in a row in this round, since the last connection accepted or the last delay.
+    failures: usize,
 }
 
 impl Reconnect {
@@ -183,7 +194,25 @@ impl Reconnect {
             policy: policy.clone(),
             attempt: 0,
             up_since: None,
+            brokers: 1,
+            broker: 0,
+            failures: 0,
         }
+    }
+
+    /// The driver has `count` brokers (at least 1) to connect to in turn; it connects to
+    /// [`broker`](Self::broker) each time.
+    pub fn set_brokers(&mut self, count: usize) {
+        self.brokers = count.max(1);
+        if self.broker >= self.brokers {
+            self.broker = 0;
+        }
+    }
+
+    /// The index of the broker to connect to (0 with one broker).
+    #[must_use]
+    pub fn broker(&self) -> usize {
+        self.broker
     }
 
     /// The attempt count the next delay is based on: attempts made, less one for every stable
@@ -196,6 +225,7 @@ impl Reconnect {
     /// The broker accepted a connection at `now`.
     pub fn handle_connected(&mut self, now: Instant) {
         self.up_since = Some(now);
+        self.failures = 0;
     }
 
     /// Whether and when to connect again after `end`, at `now`. `first` says that no
@@ -222,6 +252,15 @@ impl Reconnect {
             return Next::Stop;
         };
         let fresh = retry == Retry::Fatal && fresh_credentials;
+        if matches!(retry, Retry::Transient | Retry::Throttle) && self.brokers > 1 {
+            // The next broker; at once while the round lasts, even for a first connection.
+            self.broker = (self.broker + 1) % self.brokers;
+            self.failures += 1;
+            if self.failures < self.brokers && (first || self.policy.reconnect) {
+                return Next::Retry(Duration::ZERO);
+            }
+            self.failures = 0;
+        }
         if !self.policy.reconnect || ((first || retry == Retry::Fatal) && !fresh) {
             return Next::Stop;
         }

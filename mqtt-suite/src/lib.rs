@@ -124,6 +124,7 @@ macro_rules! scenarios {
             proxies_that_refuse_are_typed_errors,
             a_dropped_tunnel_reconnects_through_the_proxy,
             websocket_round_trips_and_reconnects,
+            failover_loses_no_accepted_message,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -56,7 +56,7 @@ async fn reconnects_after_the_broker_restarts() {
             .await
             .map(mqtt_tokio::Numbered::into_inner)
         {
-            Some(ConnectionEvent::Reconnecting { attempt, delay }) => {
+            Some(ConnectionEvent::Reconnecting { attempt, delay, .. }) => {
                 attempts = attempt;
                 assert!(delay <= Duration::from_millis(400));
             }

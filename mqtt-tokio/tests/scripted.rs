@@ -93,7 +93,7 @@ async fn a_silent_broker_is_detected_by_keep_alive_and_reconnected_with_backoff(
     );
     assert!(served.received().contains(&Packet::PingReq));
     // The next attempt waits a jittered delay between the floor and the first ceiling.
-    let ConnectionEvent::Reconnecting { attempt, delay } = next(&mut events).await else {
+    let ConnectionEvent::Reconnecting { attempt, delay, .. } = next(&mut events).await else {
         panic!("no reconnection")
     };
     assert_eq!(attempt, 1);
@@ -175,7 +175,7 @@ async fn a_transient_refusal_backs_off_exponentially_until_accepted() {
         refused_after_a_first_connection(ProtocolVersion::V3_1_1, ReasonCode::SERVER_UNAVAILABLE)
             .await;
     for expected in 1..=5_u32 {
-        let ConnectionEvent::Reconnecting { attempt, delay } = next(&mut events).await else {
+        let ConnectionEvent::Reconnecting { attempt, delay, .. } = next(&mut events).await else {
             panic!("no reconnection")
         };
         assert_eq!(attempt, expected);

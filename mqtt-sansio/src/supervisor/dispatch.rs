@@ -109,6 +109,7 @@ impl<T> Supervisor<T> {
                         session_present: connected.session_present,
                         limits: connected.limits,
                         connack: connected.connack,
+                        broker: self.reconnect.broker(),
                     }));
             }
             Event::SessionReset(reset) => {
@@ -248,6 +249,7 @@ impl<T> Supervisor<T> {
                 .push_back(Output::Event(ConnectionEvent::Reconnecting {
                     attempt: self.reconnect.attempt(),
                     delay,
+                    broker: self.reconnect.broker(),
                 }));
         }
         next

@@ -176,6 +176,34 @@ impl<T> Supervisor<T> {
         &self.policy
     }
 
+    /// The driver has `count` brokers (a fleet: the same service at several addresses) and
+    /// connects to [`broker`](Self::broker) at each attempt: after a failure the next one is
+    /// tried at once, and the backoff applies per round of brokers ([`Reconnect`]).
+    ///
+    /// ```
+    /// use mqtt_proto::MqttString;
+    /// use mqtt_sansio::{Config, End, Instant, Policy, Supervisor};
+    ///
+    /// let mut sup: Supervisor<()> = Supervisor::new(Config::new(MqttString::new("c").unwrap()), Policy::default());
+    /// sup.set_brokers(2);
+    /// assert_eq!(sup.broker(), 0);
+    /// // The first broker is down: the second at once, before the first connection gives up.
+    /// let next = sup.handle_end(Instant::ZERO, &End::Unreachable, true, false, 0);
+    /// assert_eq!(next, mqtt_sansio::Next::Retry(core::time::Duration::ZERO));
+    /// assert_eq!(sup.broker(), 1);
+    /// // Down too: the round is over, and a first connection fails.
+    /// assert_eq!(sup.handle_end(Instant::ZERO, &End::Unreachable, true, false, 0), mqtt_sansio::Next::Stop);
+    /// ```
+    pub fn set_brokers(&mut self, count: usize) {
+        self.reconnect.set_brokers(count);
+    }
+
+    /// The index of the broker to connect to next (0 with one broker).
+    #[must_use]
+    pub fn broker(&self) -> usize {
+        self.reconnect.broker()
+    }
+
     // ---- inputs ----
 
     /// The transport is open: CONNECT is queued.

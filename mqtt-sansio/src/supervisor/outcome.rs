@@ -74,6 +74,9 @@ pub enum ConnectionEvent {
         /// The CONNACK, with every property (MQTT 5.0): an Assigned Client Identifier, Server
         /// Keep Alive, Response Information, a Reason String, User Properties, …
         connack: ConnAck,
+        /// Which of the driver's brokers ([`Supervisor::set_brokers`](super::Supervisor::set_brokers)):
+        /// an index into its list, 0 with one broker.
+        broker: usize,
     },
     /// An AUTH from the broker while no [`Authenticator`](crate::Authenticator) is set (MQTT 5.0 enhanced
     /// authentication): the application answers with [`Supervisor::auth`](super::Supervisor::auth) unless it reports
@@ -104,10 +107,13 @@ pub enum ConnectionEvent {
     SessionTakenOver,
     /// Waiting before the next attempt.
     Reconnecting {
-        /// The attempt that comes next, from 1.
+        /// The attempt that comes next, from 1: the backoff's count (with several brokers, one
+        /// per round).
         attempt: u32,
-        /// How long the client waits first.
+        /// How long the client waits first: zero while a round of brokers goes on.
         delay: Duration,
+        /// The broker the attempt goes to, an index into the driver's list.
+        broker: usize,
     },
     /// The client stopped: a fatal refusal, or `disconnect`.
     Stopped,

@@ -248,3 +248,5 @@ pub use transports::{
     proxies_that_refuse_are_typed_errors, unix_socket_round_trips,
     websocket_round_trips_and_reconnects,
 };
+mod fleet;
+pub use fleet::failover_loses_no_accepted_message;

@@ -47,7 +47,7 @@ pub fn accepted_then_dropped_backs_off<A: Adapter>() {
         let mut retries = Vec::new();
         while retries.len() < DROPS {
             match client.next_event(WAIT) {
-                Some(ConnectionEvent::Reconnecting { attempt, delay }) => {
+                Some(ConnectionEvent::Reconnecting { attempt, delay, .. }) => {
                     retries.push((attempt, delay));
                 }
                 Some(ConnectionEvent::Connected { .. } | ConnectionEvent::Disconnected(_)) => {}
