@@ -201,16 +201,25 @@ pub(crate) fn run(shared: &Shared, options: &Options) {
         if let Some(fresh) = futures_lite::future::block_on(attempts.before()) {
             shared.lock().session.set_credentials(fresh);
         }
-        let (span, broker) = {
+        let (span, target) = {
             let mut state = shared.lock();
-            let broker = &options.brokers()[state.session.supervisor().broker()];
-            let span = state.session.attempt(broker);
+            let target = state.session.next_broker(options);
+            let name = match &target {
+                Ok(broker) => broker.to_string(),
+                Err(_) => state
+                    .session
+                    .supervisor()
+                    .redirect()
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            let span = state.session.attempt(&name);
             state.span = Some(span.clone());
-            (span, broker.clone())
+            (span, target)
         };
         let opened = {
             let _entered = span.enter();
-            Link::open(options, &broker)
+            target.and_then(|broker| Link::open(options, &broker))
         };
         let end = match opened {
             Ok((link, reader)) => serve(shared, link, reader),

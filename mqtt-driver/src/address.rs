@@ -144,6 +144,81 @@ impl Address {
     }
 }
 
+impl Address {
+    /// Where an MQTT 5.0 Server Reference (a redirection, 0x9C or 0x9D) sends a client
+    /// connected to this address: the first of its space-separated references, `host`,
+    /// `host:port`, `[IPv6]:port`, with this address's transport, path and port unless it
+    /// says otherwise; or a whole address (`mqtts://host:8883`).
+    ///
+    /// ```
+    /// use mqtt_driver::Address;
+    ///
+    /// let from = Address::parse("mqtts://a.example:8884").unwrap();
+    /// assert_eq!(from.redirected("b.example").unwrap().to_string(), "mqtts://b.example:8884");
+    /// assert_eq!(from.redirected("[::1]:9000 c.example").unwrap().to_string(), "mqtts://[::1]:9000");
+    /// assert_eq!(from.redirected("mqtt://d.example").unwrap().to_string(), "mqtt://d.example:1883");
+    /// ```
+    ///
+    /// # Errors
+    /// The [`AddressError`] of a reference that is not a host, a host and port, or an
+    /// address; [`AddressError::UnixPath`] for a redirection from a Unix socket, which has no
+    /// host to replace.
+    pub fn redirected(&self, reference: &str) -> Result<Self, AddressError> {
+        let first = reference
+            .split_whitespace()
+            .next()
+            .ok_or(AddressError::MissingHost)?;
+        if first.contains("://") {
+            return Self::parse(first);
+        }
+        let (host, port) = if let Some(rest) = first.strip_prefix('[') {
+            let (ip, rest) = rest
+                .split_once(']')
+                .ok_or_else(|| AddressError::BadHost(first.to_owned()))?;
+            (ip, rest.strip_prefix(':'))
+        } else {
+            match first.rsplit_once(':') {
+                Some((host, port)) if !host.contains(':') => (host, Some(port)),
+                _ => (first, None),
+            }
+        };
+        let port = match port {
+            Some(text) => match text.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(AddressError::BadPort(text.to_owned())),
+                Ok(port) => Some(port),
+            },
+            None => None,
+        };
+        if host.contains(['/', '?', '#', '@']) {
+            return Err(AddressError::BadHost(first.to_owned()));
+        }
+        // The host through the URL parser: a name or an address, nothing else.
+        let url = url::Url::parse(&format!(
+            "mqtt://{}",
+            if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.to_owned()
+            }
+        ))
+        .map_err(|e| url_error(first, e))?;
+        let host = host_of(&url)?;
+        let mut to = self.clone();
+        match &mut to {
+            Self::Tcp { host: h, port: p }
+            | Self::Tls { host: h, port: p }
+            | Self::WebSocket {
+                host: h, port: p, ..
+            } => {
+                *h = host;
+                *p = port.unwrap_or(*p);
+            }
+            Self::Unix { .. } => return Err(AddressError::UnixPath),
+        }
+        Ok(to)
+    }
+}
+
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let authority = |f: &mut fmt::Formatter<'_>, scheme: &str, host: &str, port: u16| {
@@ -415,6 +490,27 @@ mod tests {
         let (_, user) = parse_url("mqtt://user@b").unwrap();
         assert_eq!(user, Some(("user".into(), None)));
         assert_eq!(parse_url("mqtt://b").unwrap().1, None);
+    }
+
+    #[test]
+    fn redirections_keep_the_transport_unless_they_name_one() {
+        let from = Address::parse("mqtt://a:1884").unwrap();
+        let to = |r: &str| from.redirected(r).map(|a| a.to_string());
+        assert_eq!(to("b").unwrap(), "mqtt://b:1884");
+        assert_eq!(to("b:1900").unwrap(), "mqtt://b:1900");
+        assert_eq!(to("  10.0.0.1:7   b:8").unwrap(), "mqtt://10.0.0.1:7");
+        assert_eq!(to("[fe80::1]").unwrap(), "mqtt://[fe80::1]:1884");
+        assert_eq!(to("fe80::1").unwrap(), "mqtt://[fe80::1]:1884");
+        assert_eq!(to("mqtts://c").unwrap(), "mqtts://c:8883");
+        assert_eq!(to(""), Err(AddressError::MissingHost));
+        assert_eq!(to("b:x"), Err(AddressError::BadPort("x".into())));
+        assert_eq!(to("b:0"), Err(AddressError::BadPort("0".into())));
+        assert!(matches!(to("[::1"), Err(AddressError::BadHost(_))));
+        assert!(to("b c/d").is_ok(), "only the first reference counts");
+        assert!(to("ba d").is_ok());
+        assert!(to("b/d").is_err(), "a path is not a host");
+        let unix = Address::parse("unix:///s").unwrap();
+        assert_eq!(unix.redirected("b"), Err(AddressError::UnixPath));
     }
 
     #[test]

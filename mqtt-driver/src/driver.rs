@@ -134,10 +134,23 @@ impl<R: Runtime> Driver<R> {
             if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
-            let broker = self.options.brokers()[self.session.supervisor().broker()].clone();
-            let span = self.session.attempt(&broker);
+            let target = self.session.next_broker(&self.options);
+            let name = match &target {
+                Ok(broker) => broker.to_string(),
+                Err(_) => self
+                    .session
+                    .supervisor()
+                    .redirect()
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            let span = self.session.attempt(&name);
             let attempt = async {
-                match open(&self.runtime, &self.options, &broker).await {
+                let opened = match target {
+                    Ok(broker) => open(&self.runtime, &self.options, &broker).await,
+                    Err(e) => Err(e),
+                };
+                match opened {
                     Ok(opened) => Box::pin(self.connection(opened)).await,
                     Err(e) => {
                         self.session.unreachable(e);

@@ -344,13 +344,41 @@ impl Session {
         false
     }
 
+    /// Where the next attempt goes: the broker of `options` the supervisor names, or the
+    /// server a followed redirection names.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAddress`] for a Server Reference that is not an address.
+    pub fn next_broker(&self, options: &Options) -> Result<crate::Address, Error> {
+        let brokers = options.brokers();
+        let listed =
+            brokers
+                .get(self.sup.broker())
+                .or(brokers.first())
+                .ok_or(Error::InvalidAddress {
+                    address: String::new(),
+                    reason: crate::AddressError::Empty,
+                })?;
+        match self.sup.redirect() {
+            Some(reference) => {
+                listed
+                    .redirected(reference)
+                    .map_err(|reason| Error::InvalidAddress {
+                        address: reference.to_owned(),
+                        reason,
+                    })
+            }
+            None => Ok(listed.clone()),
+        }
+    }
+
     /// A connection attempt to `broker` begins: its span, which the driver enters for as long
     /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
     /// them.
-    pub fn attempt(&mut self, broker: &crate::Address) -> AttemptSpan {
+    pub fn attempt(&mut self, broker: &str) -> AttemptSpan {
         self.attempts += 1;
         let version = self.sup.client().config().version;
-        let span = AttemptSpan::new(&broker.to_string(), self.attempts, version);
+        let span = AttemptSpan::new(broker, self.attempts, version);
         self.sup.set_packet_log(trace::packets_wanted());
         span
     }

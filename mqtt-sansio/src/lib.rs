@@ -104,7 +104,7 @@ pub use event::{
     CommandId, Connected, DisconnectReason, Event, Renumbered, ServerLimits, SessionReset,
 };
 pub use journal::{Divergence, Entry, Replayed, redacted, replay};
-pub use reconnect::{End, Next, Policy, Reconnect, Takeover};
+pub use reconnect::{End, Next, Policy, Reconnect, Redirect, Takeover};
 pub use stats::{PacketInfo, RoundTrip, Stats, Traffic};
 pub use store::{
     Durable, MessageError, RestoreError, Stored, StoredMessage, decode_message, encode_message,

@@ -12,6 +12,11 @@
 
 use core::time::Duration;
 
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use mqtt_proto::ReasonCode;
+
 use crate::backoff::scale;
 use crate::{Backoff, DisconnectReason, Instant, Retry};
 
@@ -44,6 +49,30 @@ pub struct Policy {
     /// How many bytes of messages may wait in the session before the driver stops taking
     /// commands. Default: 1 MiB.
     pub pending_bytes: usize,
+    /// What to do when a server sends the client to another (MQTT 5.0 0x9C, 0x9D with a Server
+    /// Reference). Default: [`Redirect::Report`].
+    pub redirect: Redirect,
+}
+
+/// What to do when a server sends the client to another server (MQTT 5.0 section 4.11): a
+/// CONNACK or DISCONNECT with 0x9C (Use another server) or 0x9D (Server moved) and a Server
+/// Reference. The supervisor reports each one
+/// ([`ConnectionEvent::Redirected`](crate::ConnectionEvent::Redirected)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Redirect {
+    /// Only report it, and go on as after any passing refusal: the next broker, or the
+    /// backoff. The default: a server cannot send the client where its options do not say.
+    #[default]
+    Report,
+    /// Connect to the Server Reference at once: at most `max_hops` redirections in a row (an
+    /// accepted connection starts the count afresh), and never twice to the same reference
+    /// in a row of them (a loop). A failed attempt there, or a connection there that ends, goes
+    /// back to the driver's own brokers.
+    Follow {
+        /// The most redirections followed in a row.
+        max_hops: u8,
+    },
 }
 
 impl Default for Policy {
@@ -56,6 +85,7 @@ impl Default for Policy {
             disconnect_timeout: Duration::from_secs(5),
             connected_pending: 64,
             pending_bytes: 1024 * 1024,
+            redirect: Redirect::Report,
         }
     }
 }
@@ -106,6 +136,29 @@ impl End {
             ) => Retry::Fatal,
             Self::Unreachable | Self::Reason(_) => Retry::Transient,
         })
+    }
+
+    /// The Server Reference of a redirection (CONNACK or DISCONNECT 0x9C Use another server,
+    /// 0x9D Server moved), and whether it is permanent (0x9D).
+    #[must_use]
+    pub fn redirection(&self) -> Option<(&str, bool)> {
+        let (code, reference) = match self {
+            Self::Reason(DisconnectReason::Refused(connack)) => (
+                connack.reason_code,
+                connack.properties.server_reference.as_ref(),
+            ),
+            Self::Reason(DisconnectReason::ByServer(disconnect)) => (
+                disconnect.reason_code,
+                disconnect.properties.server_reference.as_ref(),
+            ),
+            _ => return None,
+        };
+        let permanent = match code {
+            ReasonCode::USE_ANOTHER_SERVER => false,
+            ReasonCode::SERVER_MOVED => true,
+            _ => return None,
+        };
+        Some((reference?.as_str(), permanent))
     }
 
     /// Whether connecting again with the same CONNECT would fail the same way (a refusal for
@@ -184,6 +237,11 @@ pub struct Reconnect {
     broker: usize,
     /// Failures in a row in this round, since the last connection accepted or the last delay.
     failures: usize,
+    /// The Server Reference the next attempt goes to, the redirections followed in a row, and
+    /// their references (a loop is a reference seen again).
+    target: Option<String>,
+    hops: u8,
+    visited: Vec<String>,
 }
 
 impl Reconnect {
@@ -197,7 +255,17 @@ impl Reconnect {
             brokers: 1,
             broker: 0,
             failures: 0,
+            target: None,
+            hops: 0,
+            visited: Vec::new(),
         }
+    }
+
+    /// The Server Reference the next attempt goes to, when the policy follows a redirection
+    /// ([`Redirect::Follow`]); then [`broker`](Self::broker) does not apply.
+    #[must_use]
+    pub fn redirect(&self) -> Option<&str> {
+        self.target.as_deref()
     }
 
     /// The driver has `count` brokers (at least 1) to connect to in turn; it connects to
@@ -226,6 +294,8 @@ impl Reconnect {
     pub fn handle_connected(&mut self, now: Instant) {
         self.up_since = Some(now);
         self.failures = 0;
+        self.hops = 0;
+        self.visited.clear();
     }
 
     /// Whether and when to connect again after `end`, at `now`. `first` says that no
@@ -251,6 +321,19 @@ impl Reconnect {
         let Some(retry) = end.retry() else {
             return Next::Stop;
         };
+        // An attempt at a redirection's server ended: back to the driver's brokers.
+        self.target = None;
+        if let (Some((reference, _)), Redirect::Follow { max_hops }) =
+            (end.redirection(), self.policy.redirect)
+        {
+            let seen = self.visited.iter().any(|r| r == reference);
+            if self.hops < max_hops && !seen && (first || self.policy.reconnect) {
+                self.hops += 1;
+                self.visited.push(reference.to_string());
+                self.target = Some(reference.to_string());
+                return Next::Retry(Duration::ZERO);
+            }
+        }
         let fresh = retry == Retry::Fatal && fresh_credentials;
         if matches!(retry, Retry::Transient | Retry::Throttle) && self.brokers > 1 {
             // The next broker; at once while the round lasts, even for a first connection.

@@ -125,6 +125,7 @@ macro_rules! scenarios {
             a_dropped_tunnel_reconnects_through_the_proxy,
             websocket_round_trips_and_reconnects,
             failover_loses_no_accepted_message,
+            a_redirection_to_mosquitto_is_followed,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

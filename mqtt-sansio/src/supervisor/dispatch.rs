@@ -1,6 +1,7 @@
 //! The supervisor's outputs: the session's events turned into answers for the tags that wait,
 //! flushes settled, and the decisions between connections.
 
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use crate::reconnect::{End, Next};
@@ -244,6 +245,16 @@ impl<T> Supervisor<T> {
         let next = self
             .reconnect
             .next(now, end, first, fresh_credentials, jitter);
+        if let Some((reference, permanent)) = end.redirection() {
+            let followed =
+                matches!(next, Next::Retry(_)) && self.reconnect.redirect() == Some(reference);
+            self.outputs
+                .push_back(Output::Event(ConnectionEvent::Redirected {
+                    server_reference: reference.to_string(),
+                    permanent,
+                    followed,
+                }));
+        }
         if let Next::Retry(delay) = next {
             self.outputs
                 .push_back(Output::Event(ConnectionEvent::Reconnecting {

@@ -204,6 +204,13 @@ impl<T> Supervisor<T> {
         self.reconnect.broker()
     }
 
+    /// The Server Reference to connect to next instead of [`broker`](Self::broker), when a
+    /// redirection is followed ([`Redirect::Follow`](crate::Redirect::Follow)).
+    #[must_use]
+    pub fn redirect(&self) -> Option<&str> {
+        self.reconnect.redirect()
+    }
+
     // ---- inputs ----
 
     /// The transport is open: CONNECT is queued.

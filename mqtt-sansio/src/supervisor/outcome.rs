@@ -1,6 +1,7 @@
 //! What the supervisor gives back: the outcome of each command with its tag, received
 //! messages, and the connection's events.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
@@ -115,6 +116,17 @@ pub enum ConnectionEvent {
         /// The broker the attempt goes to, an index into the driver's list.
         broker: usize,
     },
+    /// The server sent the client to another server (MQTT 5.0 CONNACK or DISCONNECT 0x9C Use
+    /// another server, 0x9D Server moved); [`Policy::redirect`](crate::Policy::redirect)
+    /// says whether to follow. Comes before [`Reconnecting`](Self::Reconnecting).
+    Redirected {
+        /// The Server Reference, as the server sent it.
+        server_reference: String,
+        /// 0x9D: the server moved for good (use the new one from now on); otherwise for now.
+        permanent: bool,
+        /// Whether the next attempt goes there.
+        followed: bool,
+    },
     /// The client stopped: a fatal refusal, or `disconnect`.
     Stopped,
     /// The session of a previous process was taken back from a store
@@ -132,7 +144,7 @@ pub enum ConnectionEvent {
     /// ([`Supervisor::store_failed`](super::Supervisor::store_failed)): the client stops.
     StoreFailed {
         /// What went wrong, as the store said it.
-        reason: alloc::string::String,
+        reason: String,
     },
     /// A message of a previous process, restored from a store, is done: nobody waits for it
     /// any more, so its outcome is an event. Its packet identifier is the one it had in the

@@ -1,14 +1,14 @@
-//! Fleets of brokers: failover from one broker to the next.
+//! Fleets of brokers: failover from one broker to the next, and redirection by the server.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use mqtt_driver::Options;
-use mqtt_proto::{QoS, TopicName};
-use mqtt_sansio::{Backoff, ConnectionEvent, Message};
+use mqtt_driver::{Error, Options};
+use mqtt_proto::{MqttString, ProtocolVersion, QoS, ReasonCode, TopicName};
+use mqtt_sansio::{Backoff, ConnectionEvent, Message, Redirect};
 
 use super::{WAIT, connected, options};
-use crate::{Adapter, Connection, Mosquitto};
+use crate::{Adapter, AfterConnack, Connection, Mosquitto, Scripted};
 
 /// The numbers of the messages `subscriber` receives within `wait` of each other, into `into`.
 fn drain(subscriber: &impl Connection, into: &mut BTreeSet<u16>, wait: Duration) {
@@ -89,4 +89,58 @@ pub fn failover_loses_no_accepted_message<A: Adapter>() {
     publisher.disconnect().unwrap();
     on_second.disconnect().unwrap();
     on_first.disconnect().unwrap();
+}
+
+/// The scripted broker refuses every CONNECT with 0x9C (Use another server) and a Server
+/// Reference naming a real Mosquitto: followed, the client ends there; only reported, the
+/// first connection fails with the refusal.
+pub fn a_redirection_to_mosquitto_is_followed<A: Adapter>() {
+    let mosquitto = Mosquitto::start();
+    let mut script = mqtt_test::BrokerConfig::new();
+    script.connect_answer = mqtt_test::ConnectAnswer::Refuse(ReasonCode::USE_ANOTHER_SERVER);
+    script.connack_properties.server_reference =
+        Some(MqttString::new(format!("127.0.0.1:{}", mosquitto.port)).unwrap());
+    let redirecting = Scripted::start(script, AfterConnack::Serve);
+
+    let mut o = options(&redirecting.url(), "fleet-redirected");
+    o.config.version = ProtocolVersion::V5;
+    o.policy.redirect = Redirect::Follow { max_hops: 2 };
+    let client = A::connect(o).expect("connected where the reference says");
+    let mut redirected = false;
+    loop {
+        match client.next_event(WAIT) {
+            Some(ConnectionEvent::Redirected {
+                server_reference,
+                permanent: false,
+                followed: true,
+            }) => {
+                assert_eq!(server_reference, format!("127.0.0.1:{}", mosquitto.port));
+                redirected = true;
+            }
+            Some(ConnectionEvent::Connected { .. }) => break,
+            Some(_) => {}
+            None => panic!("not connected"),
+        }
+    }
+    assert!(redirected);
+    assert_eq!(
+        client
+            .subscribe("fleet/redirected", QoS::AtLeastOnce)
+            .unwrap(),
+        QoS::AtLeastOnce
+    );
+    client
+        .publish("fleet/redirected", QoS::AtLeastOnce, false, b"here")
+        .unwrap();
+    assert_eq!(client.next_message(WAIT).unwrap().payload(), b"here");
+    assert_eq!(mosquitto.connections(), 1, "{}", mosquitto.log());
+    client.disconnect().unwrap();
+
+    let mut o = options(&redirecting.url(), "fleet-reported");
+    o.config.version = ProtocolVersion::V5;
+    match A::connect(o) {
+        Err(Error::Refused(code)) => assert_eq!(code, ReasonCode::USE_ANOTHER_SERVER),
+        Err(e) => panic!("not the refusal: {e}"),
+        Ok(_) => panic!("followed a redirection the policy only reports"),
+    }
 }

@@ -249,4 +249,4 @@ pub use transports::{
     websocket_round_trips_and_reconnects,
 };
 mod fleet;
-pub use fleet::failover_loses_no_accepted_message;
+pub use fleet::{a_redirection_to_mosquitto_is_followed, failover_loses_no_accepted_message};

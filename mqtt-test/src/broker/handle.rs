@@ -71,7 +71,12 @@ impl FakeBroker {
 
     /// Refuses the pending CONNECT with `code` and closes.
     pub(super) fn refuse(&mut self, code: ReasonCode) {
-        self.transmit(&ConnAck::new(false, code).into());
+        let mut connack = ConnAck::new(false, code);
+        if self.is_v5() {
+            // A Reason String, a Server Reference (redirection), …
+            connack.properties = self.config.connack_properties.clone().into();
+        }
+        self.transmit(&connack.into());
         self.close();
     }
 
