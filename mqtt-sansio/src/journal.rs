@@ -68,6 +68,8 @@ pub enum Entry {
     Credentials(Option<MqttString>, Option<Bytes>),
     /// [`Client::restore`](crate::Client::restore), with the session taken back.
     Restore(crate::store::Stored),
+    /// [`Client::set_version`](crate::Client::set_version).
+    Version(mqtt_proto::ProtocolVersion),
     /// An event the driver took ([`Client::poll_event`](crate::Client::poll_event)).
     Event(Event),
     /// An event as its `Debug` form shows it: how a recording file keeps events, and how a
@@ -193,6 +195,9 @@ pub fn replay<'a>(
             }
             Entry::Restore(stored) => {
                 let _ = client.restore(stored.clone());
+            }
+            Entry::Version(version) => {
+                let _ = client.set_version(*version);
             }
             Entry::Event(recorded) => match client.poll_event() {
                 Some(event) if &event == recorded => done.events += 1,

@@ -52,6 +52,12 @@ pub struct Policy {
     /// What to do when a server sends the client to another (MQTT 5.0 0x9C, 0x9D with a Server
     /// Reference). Default: [`Redirect::Report`].
     pub redirect: Redirect,
+    /// "5.0, else 3.1.1": with [`Config::version`](crate::Config::version) 5.0, a broker that
+    /// refuses it (CONNACK 0x84, a 3.1.1 CONNACK 0x01) or closes the connection before any
+    /// CONNACK is tried again at once in 3.1.1, and spoken to in 3.1.1 from then on (each
+    /// broker of a fleet for itself). [`ConnectionEvent::Connected`](crate::ConnectionEvent::Connected)
+    /// says which version was agreed. Default: `false`.
+    pub version_fallback: bool,
 }
 
 /// What to do when a server sends the client to another server (MQTT 5.0 section 4.11): a
@@ -86,6 +92,7 @@ impl Default for Policy {
             connected_pending: 64,
             pending_bytes: 1024 * 1024,
             redirect: Redirect::Report,
+            version_fallback: false,
         }
     }
 }

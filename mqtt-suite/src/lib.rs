@@ -126,6 +126,7 @@ macro_rules! scenarios {
             websocket_round_trips_and_reconnects,
             failover_loses_no_accepted_message,
             a_redirection_to_mosquitto_is_followed,
+            version_fallback_reaches_3_1_1_brokers,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

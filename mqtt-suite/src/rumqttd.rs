@@ -1,13 +1,22 @@
-//! rumqttd (MQTT 3.1.1) with a WebSocket listener, in this process, on a free loopback port:
-//! the WebSocket broker of the transport scenarios (the Debian build of Mosquitto has no
-//! WebSocket listener). Its threads end with the test process.
+//! rumqttd (MQTT 3.1.1 only) in this process, on a free loopback port: the WebSocket broker
+//! of the transport scenarios (the Debian build of Mosquitto has no WebSocket listener), and
+//! a broker without MQTT 5.0 for the version fallback. Its threads end with the test process.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-/// Starts the broker; its WebSocket port once it listens.
+/// Starts a broker with a WebSocket listener; its port once it listens.
 pub fn websocket_broker() -> u16 {
+    start(true)
+}
+
+/// Starts a broker with a TCP listener of MQTT 3.1.1 only; its port once it listens.
+pub fn v4_broker() -> u16 {
+    start(false)
+}
+
+fn start(websocket: bool) -> u16 {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -36,7 +45,8 @@ pub fn websocket_broker() -> u16 {
             max_segment_count: 10,
             ..rumqttd::RouterConfig::default()
         },
-        ws: Some(HashMap::from([("ws".to_owned(), server)])),
+        ws: websocket.then(|| HashMap::from([("ws".to_owned(), server.clone())])),
+        v4: (!websocket).then(|| HashMap::from([("v4".to_owned(), server)])),
         ..rumqttd::Config::default()
     };
     std::thread::Builder::new()

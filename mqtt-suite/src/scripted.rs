@@ -28,6 +28,8 @@ struct Shared {
     after_connack: Mutex<AfterConnack>,
     /// When each TCP connection was accepted.
     accepted: Mutex<Vec<Instant>>,
+    /// Close the connection that is up.
+    kick: AtomicBool,
     stop: AtomicBool,
 }
 
@@ -47,6 +49,7 @@ impl Scripted {
             broker: Mutex::new(FakeBroker::new(config)),
             after_connack: Mutex::new(after_connack),
             accepted: Mutex::new(Vec::new()),
+            kick: AtomicBool::new(false),
             stop: AtomicBool::new(false),
         });
         let thread = std::thread::spawn({
@@ -71,6 +74,11 @@ impl Scripted {
 
     pub fn set_after_connack(&self, after: AfterConnack) {
         *self.shared.after_connack.lock().unwrap() = after;
+    }
+
+    /// Closes the connection that is up, without a word.
+    pub fn kick(&self) {
+        self.shared.kick.store(true, Ordering::SeqCst);
     }
 
     /// When each connection was accepted, in order.
@@ -114,6 +122,10 @@ fn connection(mut stream: TcpStream, shared: &Shared) {
     let mut buf = vec![0; 64 * 1024];
     let mut accepted = false;
     while !shared.stop.load(Ordering::Relaxed) {
+        if shared.kick.swap(false, Ordering::SeqCst) {
+            shared.broker.lock().unwrap().connection_closed();
+            return;
+        }
         let mut broker = shared.broker.lock().unwrap();
         let mut close = false;
         if !accepted && broker.is_connected() {

@@ -213,3 +213,35 @@ async fn a_restarted_process_with_a_store_replays() {
     assert_eq!(replayed.entries, recording.entries.len());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+// A session that fell back from 5.0 to 3.1.1 (rumqttd speaks only 3.1.1) records the change of
+// version, and replays byte for byte across it.
+#[tokio::test]
+async fn a_version_fallback_is_recorded_and_replays() {
+    let dir = tempdir();
+    let port = mqtt_suite::rumqttd::v4_broker();
+    let mut options = Options::new(&format!("mqtt://127.0.0.1:{port}"), "fallen-back").unwrap();
+    options.config.version = ProtocolVersion::V5;
+    options.policy.version_fallback = true;
+    options.record = Some(dir.join("fallback.mqttrec"));
+    let (client, mut messages, _events) = within("connect", connect(options)).await.unwrap();
+    client.subscribe("rec/v", QoS::AtLeastOnce).await.unwrap();
+    client
+        .publish("rec/v", QoS::AtLeastOnce, false, "in 3.1.1")
+        .await
+        .unwrap();
+    within("message", messages.recv()).await.unwrap();
+    within("disconnect", client.disconnect()).await.unwrap();
+    let recording = Recording::open(dir.join("fallback.mqttrec")).unwrap();
+    assert_eq!(recording.config.version, ProtocolVersion::V5);
+    assert!(
+        recording
+            .entries
+            .iter()
+            .any(|e| matches!(e, Entry::Version(ProtocolVersion::V3_1_1))),
+        "the fallback is in the recording"
+    );
+    let replayed = recording.replay().unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(replayed.entries, recording.entries.len());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -27,6 +27,7 @@ pub(super) const REAUTHENTICATE: u8 = 0x26;
 pub(super) const DISCONNECT: u8 = 0x27;
 pub(super) const CREDENTIALS: u8 = 0x28;
 pub(super) const RESTORE: u8 = 0x29;
+pub(super) const VERSION: u8 = 0x2a;
 pub(super) const EVENT: u8 = 0x30;
 
 /// The placeholder packet identifier of recorded commands: the session chooses the real one.
@@ -132,6 +133,10 @@ fn encode_command(entry: &Entry, redaction: &mut Redaction) -> (u8, Vec<u8>) {
         Entry::Restore(stored) => {
             encode_restore(stored, &mut body);
             RESTORE
+        }
+        Entry::Version(version) => {
+            body.put_u8(version.level());
+            VERSION
         }
         Entry::EventDebug(text) => {
             body.extend_from_slice(text.as_bytes());
@@ -340,6 +345,12 @@ pub(super) fn decode_entry(kind: u8, mut body: Bytes) -> Result<Entry, String> {
         },
         CREDENTIALS => decode_credentials(body)?,
         RESTORE => decode_restore(body)?,
+        VERSION => Entry::Version(
+            (body.len() == 1)
+                .then(|| ProtocolVersion::from_level(body.get_u8()))
+                .flatten()
+                .ok_or("not a protocol level")?,
+        ),
         EVENT => Entry::EventDebug(
             String::from_utf8(body.to_vec()).map_err(|_| "an event that is not UTF-8")?,
         ),

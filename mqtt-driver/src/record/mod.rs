@@ -24,6 +24,7 @@
 //! | `0x27` | `disconnect` | an MQTT 5.0 DISCONNECT |
 //! | `0x28` | new credentials | flags (u8: 1 user name, 2 password), the user name (u16 length, bytes), the password as `*` (u32 length, bytes) |
 //! | `0x29` | a session restored from a store | the messages (u32 count; each: released u8, u32 length, the MQTT 5.0 PUBLISH with its packet identifier), then the inbound QoS 2 identifiers (u16 count, u16 each) |
+//! | `0x2a` | the protocol version from the next connection on (a version fallback) | the protocol level (u8: 4 for 3.1.1, 5 for 5.0) |
 //! | `0x30` | an event the driver took | its `Debug` form, UTF-8 |
 //!
 //! A subscribe or unsubscribe the session refused for its form (an empty list) is recorded as

@@ -287,6 +287,33 @@ impl Client {
         Ok(())
     }
 
+    /// Speaks `version` from the next connection on, keeping what waits: the version
+    /// fallback of a driver whose broker refused the one configured (a broker that refuses a
+    /// version has no session of it). Messages keep their packet identifiers; in 3.x their
+    /// MQTT 5.0 properties do not go on the wire. [`set_config`](Self::set_config) with a new
+    /// version, by contrast, starts a new session.
+    ///
+    /// ```
+    /// use mqtt_proto::{MqttString, ProtocolVersion};
+    /// use mqtt_sansio::{Client, Config};
+    ///
+    /// let mut client = Client::new(Config::new(MqttString::from_static("c")));
+    /// client.set_version(ProtocolVersion::V3_1_1).unwrap();
+    /// assert_eq!(client.config().version, ProtocolVersion::V3_1_1);
+    /// ```
+    ///
+    /// # Errors
+    /// [`ClientError::InvalidState`] while a connection is open or being opened.
+    pub fn set_version(&mut self, version: ProtocolVersion) -> Result<(), ClientError> {
+        if !matches!(self.phase, Phase::Closed) {
+            return Err(ClientError::InvalidState);
+        }
+        self.journal.keep(|| Entry::Version(version));
+        self.version = version;
+        self.config.version = version;
+        Ok(())
+    }
+
     /// A new protocol version: a new session. What the old one still had to do ends with
     /// [`Event::Failed`] ([`ClientError::SessionEnded`]), after the events not yet taken; a
     /// store that keeps it stays on and learns that it ended.

@@ -2,7 +2,10 @@
 //! flushes settled, and the decisions between connections.
 
 use alloc::string::ToString;
+use core::time::Duration;
+
 use alloc::vec::Vec;
+use mqtt_proto::ProtocolVersion;
 
 use crate::reconnect::{End, Next};
 use crate::{ClientError, CommandId, Event, Instant, Retry, SessionReset};
@@ -105,12 +108,14 @@ impl<T> Supervisor<T> {
         match event {
             Event::Connected(connected) => {
                 self.reconnect.handle_connected(self.clock);
+                self.versions.accepted = true;
                 self.outputs
                     .push_back(Output::Event(ConnectionEvent::Connected {
                         session_present: connected.session_present,
                         limits: connected.limits,
                         connack: connected.connack,
                         broker: self.reconnect.broker(),
+                        version: self.client.config().version,
                     }));
             }
             Event::SessionReset(reset) => {
@@ -242,9 +247,37 @@ impl<T> Supervisor<T> {
             self.outputs
                 .push_back(Output::Event(ConnectionEvent::SessionTakenOver));
         }
+        if self.policy.version_fallback
+            && !self.versions.accepted
+            && self.client.config().version.is_v5()
+            && super::versions::refuses_v5(end)
+        {
+            let broker = self.reconnect.broker();
+            if self.reconnect.redirect().is_none() {
+                self.versions.fall_back(broker);
+            }
+            let _ = self.client.set_version(ProtocolVersion::V3_1_1);
+            self.outputs
+                .push_back(Output::Event(ConnectionEvent::Reconnecting {
+                    attempt: self.reconnect.attempt(),
+                    delay: Duration::ZERO,
+                    broker,
+                }));
+            return Next::Retry(Duration::ZERO);
+        }
         let next = self
             .reconnect
             .next(now, end, first, fresh_credentials, jitter);
+        if self.policy.version_fallback && matches!(next, Next::Retry(_)) {
+            // The version of the broker the next attempt goes to.
+            let version = match self.reconnect.redirect() {
+                Some(_) => self.versions.configured,
+                None => self.versions.version_for(self.reconnect.broker()),
+            };
+            if version != self.client.config().version {
+                let _ = self.client.set_version(version);
+            }
+        }
         if let Some((reference, permanent)) = end.redirection() {
             let followed =
                 matches!(next, Next::Retry(_)) && self.reconnect.redirect() == Some(reference);

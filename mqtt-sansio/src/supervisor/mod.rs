@@ -5,6 +5,7 @@
 
 mod dispatch;
 mod outcome;
+mod versions;
 
 use outcome::Waiter;
 pub use outcome::{Acked, ConnectionEvent, Done, Failure, Output, Published};
@@ -117,6 +118,8 @@ pub struct Supervisor<T> {
     /// The reason code and properties of the DISCONNECT a draining disconnect ends with.
     farewell: Option<(ReasonCode, DisconnectProperties)>,
     reconnect: Reconnect,
+    /// The protocol version each broker speaks ([`Policy::version_fallback`]).
+    versions: versions::Versions,
     /// The instant of the latest input.
     clock: Instant,
     outputs: VecDeque<Output<T>>,
@@ -126,6 +129,7 @@ impl<T> Supervisor<T> {
     /// A supervisor of a new session.
     #[must_use]
     pub fn new(config: Config, policy: Policy) -> Self {
+        let config_version = config.version;
         Self {
             client: Client::new(config),
             publishes: IdMap::new(),
@@ -142,6 +146,7 @@ impl<T> Supervisor<T> {
             abandoned: false,
             farewell: None,
             reconnect: Reconnect::new(&policy),
+            versions: versions::Versions::new(config_version),
             policy,
             clock: Instant::ZERO,
             outputs: VecDeque::new(),
@@ -196,6 +201,7 @@ impl<T> Supervisor<T> {
     /// ```
     pub fn set_brokers(&mut self, count: usize) {
         self.reconnect.set_brokers(count);
+        self.versions.set_brokers(count);
     }
 
     /// The index of the broker to connect to next (0 with one broker).
@@ -216,6 +222,7 @@ impl<T> Supervisor<T> {
     /// The transport is open: CONNECT is queued.
     pub fn handle_transport_open(&mut self, now: Instant) {
         self.clock = now;
+        self.versions.accepted = false;
         self.client.handle_transport_open(now);
     }
 

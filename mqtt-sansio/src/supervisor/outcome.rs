@@ -6,7 +6,8 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use mqtt_proto::{
-    AckProperties, AuthProperties, ConnAck, PacketId, Publish, ReasonCode, TopicFilter,
+    AckProperties, AuthProperties, ConnAck, PacketId, ProtocolVersion, Publish, ReasonCode,
+    TopicFilter,
 };
 
 use crate::{ClientError, DisconnectReason, ServerLimits, SessionReset};
@@ -78,6 +79,9 @@ pub enum ConnectionEvent {
         /// Which of the driver's brokers ([`Supervisor::set_brokers`](super::Supervisor::set_brokers)):
         /// an index into its list, 0 with one broker.
         broker: usize,
+        /// The protocol version agreed ([`Policy::version_fallback`](crate::Policy::version_fallback)
+        /// may have fallen back to 3.1.1).
+        version: ProtocolVersion,
     },
     /// An AUTH from the broker while no [`Authenticator`](crate::Authenticator) is set (MQTT 5.0 enhanced
     /// authentication): the application answers with [`Supervisor::auth`](super::Supervisor::auth) unless it reports

@@ -144,3 +144,67 @@ pub fn a_redirection_to_mosquitto_is_followed<A: Adapter>() {
         Ok(_) => panic!("followed a redirection the policy only reports"),
     }
 }
+
+/// The version of the next connection accepted.
+fn connected_version(client: &impl Connection) -> ProtocolVersion {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match client.next_event(deadline.saturating_duration_since(Instant::now())) {
+            Some(ConnectionEvent::Connected { version, .. }) => return version,
+            Some(_) => {}
+            None => panic!("not connected"),
+        }
+    }
+}
+
+/// "5.0, else 3.1.1" against brokers without MQTT 5.0: rumqttd's 3.1.1 listener (which closes
+/// the connection on a 5.0 CONNECT, without CONNACK) and the scripted broker (which answers a
+/// 5.0 CONNECT with a 3.1.1 CONNACK 0x01, as [MQTT-3.1.2-2] says). The client connects in
+/// 3.1.1, says so, carries messages, and reconnects in 3.1.1 straight away.
+pub fn version_fallback_reaches_3_1_1_brokers<A: Adapter>() {
+    let rumqttd = crate::rumqttd::v4_broker();
+    let mut o = options(&format!("mqtt://127.0.0.1:{rumqttd}"), "fleet-fallback");
+    o.config.version = ProtocolVersion::V5;
+    o.policy.version_fallback = true;
+    let client = A::connect(o).expect("connected in 3.1.1");
+    assert_eq!(connected_version(&client), ProtocolVersion::V3_1_1);
+    client
+        .subscribe("fleet/fallback", QoS::AtLeastOnce)
+        .unwrap();
+    client
+        .publish("fleet/fallback", QoS::AtLeastOnce, false, b"3.1.1")
+        .unwrap();
+    assert_eq!(client.next_message(WAIT).unwrap().payload(), b"3.1.1");
+    client.disconnect().unwrap();
+
+    let mut script = mqtt_test::BrokerConfig::new();
+    script.speaks_v5 = false;
+    let scripted = Scripted::start(script, AfterConnack::Serve);
+    let mut o = options(&scripted.url(), "fleet-fallback-scripted");
+    o.config.version = ProtocolVersion::V5;
+    o.policy.version_fallback = true;
+    let client = A::connect(o).expect("connected in 3.1.1");
+    assert_eq!(connected_version(&client), ProtocolVersion::V3_1_1);
+    assert_eq!(
+        scripted.accepted().len(),
+        2,
+        "refused in 5.0, accepted in 3.1.1"
+    );
+    scripted.kick();
+    assert_eq!(connected_version(&client), ProtocolVersion::V3_1_1);
+    assert_eq!(
+        scripted.accepted().len(),
+        3,
+        "3.1.1 at once: no second refusal"
+    );
+    client.disconnect().unwrap();
+
+    // Without the setting, the refusal is the caller's.
+    let mut o = options(&scripted.url(), "fleet-no-fallback");
+    o.config.version = ProtocolVersion::V5;
+    match A::connect(o) {
+        Err(Error::Refused(code)) => assert_eq!(code, ReasonCode::UNSUPPORTED_PROTOCOL_VERSION),
+        Err(e) => panic!("not the refusal: {e}"),
+        Ok(_) => panic!("connected in 5.0 to a broker without it"),
+    }
+}

@@ -249,4 +249,7 @@ pub use transports::{
     websocket_round_trips_and_reconnects,
 };
 mod fleet;
-pub use fleet::{a_redirection_to_mosquitto_is_followed, failover_loses_no_accepted_message};
+pub use fleet::{
+    a_redirection_to_mosquitto_is_followed, failover_loses_no_accepted_message,
+    version_fallback_reaches_3_1_1_brokers,
+};

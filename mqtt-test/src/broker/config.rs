@@ -63,6 +63,10 @@ pub struct BrokerConfig {
     /// Bounds on the packets the broker decodes; the Maximum Packet Size of
     /// [`connack_properties`](Self::connack_properties), when set, lowers them further.
     pub limits: Limits,
+    /// Whether the broker speaks MQTT 5.0. Default: yes. A broker that does not answers a 5.0
+    /// CONNECT as a 3.1.1 broker must: a 3.1.1 CONNACK with return code 0x01 (unacceptable
+    /// protocol level), then it closes (\[MQTT-3.1.2-2\]).
+    pub speaks_v5: bool,
 }
 
 impl BrokerConfig {
@@ -78,6 +82,7 @@ impl BrokerConfig {
             subscribe_failures: BTreeMap::new(),
             publish_reason_code: ReasonCode::SUCCESS,
             limits: Limits::new(),
+            speaks_v5: true,
         }
     }
 }

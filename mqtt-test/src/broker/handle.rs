@@ -15,6 +15,10 @@ impl FakeBroker {
             Phase::AwaitingConnect => {
                 // The version was read from this frame: it is a CONNECT.
                 if let Packet::Connect(connect) = packet {
+                    if version.is_v5() && !self.config.speaks_v5 {
+                        self.refuse_v5();
+                        return;
+                    }
                     self.conn.pending_connect = Some(connect);
                     self.conn.phase = Phase::ConnectPending;
                     let answer = self.config.connect_answer;

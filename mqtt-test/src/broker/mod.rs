@@ -458,6 +458,15 @@ impl FakeBroker {
         self.close();
     }
 
+    /// A 5.0 CONNECT to a broker of 3.1.1 only: return code 1 in the 3.1.1 format
+    /// (\[MQTT-3.1.2-2\]), then the connection closes.
+    pub(super) fn refuse_v5(&mut self) {
+        self.conn.version = Some(ProtocolVersion::V3_1_1);
+        let refuse = mqtt_proto::ConnAck::new(false, ReasonCode::UNSUPPORTED_PROTOCOL_VERSION);
+        self.transmit(&refuse.into());
+        self.close();
+    }
+
     /// Ends the connection: a non-persistent session goes, held acknowledgements are lost.
     fn close(&mut self) {
         if self.conn.phase == Phase::Closed {
