@@ -127,6 +127,7 @@ macro_rules! scenarios {
             failover_loses_no_accepted_message,
             a_redirection_to_mosquitto_is_followed,
             version_fallback_reaches_3_1_1_brokers,
+            shared_subscribers_split_the_work,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

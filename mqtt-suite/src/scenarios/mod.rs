@@ -253,3 +253,5 @@ pub use fleet::{
     a_redirection_to_mosquitto_is_followed, failover_loses_no_accepted_message,
     version_fallback_reaches_3_1_1_brokers,
 };
+mod shared;
+pub use shared::shared_subscribers_split_the_work;
