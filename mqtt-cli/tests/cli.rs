@@ -476,6 +476,42 @@ fn tls_with_a_ca_file_and_with_a_client_certificate() {
     assert!(String::from_utf8_lossy(&half.stderr).contains("--cert and --key"));
 }
 
+/// The system's trust store (TLS without `--cafile`) is rustls-native-certs', which honours
+/// the `SSL_CERT_FILE` convention: the test CA in it makes the broker trusted; without it the
+/// connection fails on the certificate.
+#[test]
+fn the_system_trust_store_honours_ssl_cert_file() {
+    let broker = Mosquitto::with_tls();
+    let url = format!("mqtts://localhost:{}/sys/tls", broker.port);
+    let publish = |ssl_cert_file: Option<&std::path::Path>| {
+        let mut command = mqtt();
+        command.args(["pub", "-L", url.as_str(), "-m", "trusted", "-q", "1"]);
+        command
+            .env_remove("SSL_CERT_FILE")
+            .env_remove("SSL_CERT_DIR");
+        if let Some(file) = ssl_cert_file {
+            command.env("SSL_CERT_FILE", file);
+        }
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        finish(child, "mqtt pub -L mqtts://…")
+    };
+    let trusted = publish(Some(&broker.ca_path()));
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stderr)
+    );
+    let untrusted = publish(None);
+    assert_eq!(untrusted.status.code(), Some(1), "{untrusted:?}");
+    let why = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(why.contains("TLS") || why.contains("certificate"), "{why}");
+}
+
 #[test]
 fn keep_alive_reaches_the_broker() {
     let broker = broker();

@@ -70,7 +70,7 @@ pub use options::{Options, StoreOptions};
 pub use proxy::{Proxy, ProxyError, ProxyKind, ProxySetting, Tunnel};
 pub use runtime::{FuturesIo, Runtime, Timer, Transport};
 pub use stats::{Stats, StatsCell, TaskFigures};
-pub use tls::{Roots, TlsOptions};
+pub use tls::{Password, Roots, TlsOptions};
 #[cfg(feature = "websocket")]
 pub use websocket::WsCodec;
 pub use websocket::{WebSocketError, WebSocketOptions};

@@ -128,6 +128,7 @@ macro_rules! scenarios {
             a_redirection_to_mosquitto_is_followed,
             version_fallback_reaches_3_1_1_brokers,
             shared_subscribers_split_the_work,
+            tls_files_are_read_at_each_connection,
         );
     };
     ($adapter:ty: $($name:ident,)*) => {

@@ -384,6 +384,33 @@ impl Pki {
         self.cert.pem()
     }
 
+    /// A certificate for the common name `cn` (and the name itself) and its private key, as
+    /// PEM.
+    pub fn issue_to(&self, cn: &str) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![cn.to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        let cert = params.signed_by(&key, &self.cert, &self.key).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+
+    /// A PEM private key (PKCS#8) encrypted with `password` (PBES2: PBKDF2-SHA256, AES-256-CBC).
+    pub fn encrypt_key(key_pem: &str, password: &str) -> String {
+        use pkcs8::der::{Decode as _, pem::LineEnding};
+        let (_, document) = pkcs8::SecretDocument::from_pem(key_pem).unwrap();
+        let info = pkcs8::PrivateKeyInfo::from_der(document.as_bytes()).unwrap();
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, b"suite salt", &[7; 16])
+                .unwrap();
+        let encrypted = info.encrypt_with_params(params, password).unwrap();
+        encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            .unwrap()
+            .to_string()
+    }
+
     /// A certificate for `names` and its private key, as PEM.
     pub fn issue(&self, names: &[&str]) -> (String, String) {
         let key = rcgen::KeyPair::generate().unwrap();

@@ -245,8 +245,8 @@ pub use store::a_restarted_client_resumes_from_its_store;
 mod transports;
 pub use transports::{
     a_dropped_tunnel_reconnects_through_the_proxy, proxies_carry_tcp_and_tls,
-    proxies_that_refuse_are_typed_errors, unix_socket_round_trips,
-    websocket_round_trips_and_reconnects,
+    proxies_that_refuse_are_typed_errors, tls_files_are_read_at_each_connection,
+    unix_socket_round_trips, websocket_round_trips_and_reconnects,
 };
 mod fleet;
 pub use fleet::{

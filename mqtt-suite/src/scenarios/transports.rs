@@ -211,3 +211,83 @@ pub fn websocket_round_trips_and_reconnects<A: Adapter>() {
         Ok(_) => panic!("a WebSocket to an MQTT port"),
     }
 }
+
+/// TLS files: a client key encrypted with a password (none, or a wrong one, is a typed error
+/// naming the file), and the certificate and key read again at each connection: rotated on
+/// disk, the new identity is the one the broker sees after the next reconnect.
+pub fn tls_files_are_read_at_each_connection<A: Adapter>() {
+    let dir = std::env::temp_dir().join(format!(
+        "mqtt-suite-rotation-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name);
+    let pki = crate::Pki::new("rotation CA");
+    let (server, server_key) = pki.issue(&["localhost", "127.0.0.1"]);
+    std::fs::write(file("ca.pem"), pki.ca_pem()).unwrap();
+    std::fs::write(file("server.pem"), server).unwrap();
+    std::fs::write(file("server.key"), server_key).unwrap();
+    let issue = |cn: &str| {
+        let (cert, key) = pki.issue_to(cn);
+        std::fs::write(file("client.pem"), cert).unwrap();
+        std::fs::write(file("client.key"), crate::Pki::encrypt_key(&key, "hunter2")).unwrap();
+    };
+    issue("first-identity");
+    let mut broker = Mosquitto::with_config(&format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate true\nuse_identity_as_username true",
+        file("ca.pem").display(),
+        file("server.pem").display(),
+        file("server.key").display(),
+    ));
+    let tls = |password: Option<&str>| {
+        let mut o = options(
+            &format!("mqtts://localhost:{}", broker.port),
+            "suite-rotation",
+        );
+        let mut tls = TlsOptions::new()
+            .with_roots(Roots::CaFile(file("ca.pem")))
+            .with_client_certificate(file("client.pem"), file("client.key"));
+        if let Some(password) = password {
+            tls = tls.with_key_password(password);
+        }
+        o.tls = tls;
+        o
+    };
+    for (password, says) in [(None, "encrypted"), (Some("wrong"), "password")] {
+        match A::connect(tls(password)) {
+            Err(Error::Certificate { path, reason }) => {
+                assert_eq!(path, file("client.key"));
+                assert!(reason.contains(says), "{reason}");
+            }
+            Err(e) => panic!("not a certificate error: {e}"),
+            Ok(_) => panic!("connected with a key it could not read"),
+        }
+    }
+    let client = connected::<A>(tls(Some("hunter2")));
+    assert!(
+        broker.log().contains("u'first-identity'"),
+        "{}",
+        broker.log()
+    );
+    issue("second-identity");
+    broker.restart();
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut lost = false;
+    loop {
+        match client.next_event(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Some(ConnectionEvent::Disconnected(_)) => lost = true,
+            Some(ConnectionEvent::Connected { .. }) if lost => break,
+            Some(_) => {}
+            None => panic!("no reconnection: {}", broker.log()),
+        }
+    }
+    assert!(
+        broker.log().contains("u'second-identity'"),
+        "the renewed certificate was used: {}",
+        broker.log()
+    );
+    client.disconnect().unwrap();
+    drop(broker);
+    let _ = std::fs::remove_dir_all(dir);
+}
