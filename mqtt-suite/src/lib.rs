@@ -26,6 +26,7 @@ mod proxies;
 pub mod rumqttd;
 pub mod scenarios;
 mod scripted;
+pub mod tls_front;
 
 use std::time::Duration;
 

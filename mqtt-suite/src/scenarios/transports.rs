@@ -201,6 +201,22 @@ pub fn websocket_round_trips_and_reconnects<A: Adapter>() {
     round_trip(&client, "suite/ws/proxy");
     client.disconnect().unwrap();
 
+    // wss://: TLS under the WebSocket, through a TLS front (as a load balancer terminates
+    // it), with the path and headers of the upgrade inside TLS.
+    let (front, ca) = crate::tls_front::start(ws);
+    let ca_file = std::env::temp_dir().join(format!(
+        "mqtt-suite-front-{}-{front}.pem",
+        std::process::id()
+    ));
+    std::fs::write(&ca_file, ca).unwrap();
+    let mut o = options(&format!("wss://localhost:{front}/mqtt"), "suite-wss");
+    o.config.version = ProtocolVersion::V3_1_1;
+    o.tls = TlsOptions::new().with_roots(Roots::CaFile(ca_file.clone()));
+    let client = connected::<A>(o);
+    round_trip(&client, "suite/wss");
+    client.disconnect().unwrap();
+    let _ = std::fs::remove_file(ca_file);
+
     // A path the server does not upgrade is refused; the error says so.
     let plain = Mosquitto::start();
     let mut o = options(&format!("ws://127.0.0.1:{}", plain.port), "suite-ws-no");
