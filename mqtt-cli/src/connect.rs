@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use mqtt_blocking::{Options, Roots, TlsOptions};
+use mqtt_blocking::{Options, Proxy, ProxySetting, Roots, TlsOptions};
 use mqtt_proto::{LastWill, MqttString, ProtocolVersion, QoS, TopicName};
 
 use crate::args::Common;
@@ -125,6 +125,13 @@ pub(crate) fn setup(common: &Common, default_id: &str, reconnect: bool) -> Resul
         _ => return Err("--cert and --key go together".to_owned()),
     }
     options.tls = settings;
+    options.proxy = match common.proxy.as_deref() {
+        None => ProxySetting::FromEnvironment,
+        Some("none") => ProxySetting::Direct,
+        Some(url) => {
+            ProxySetting::Through(Proxy::parse(url).map_err(|e| format!("--proxy {url}: {e}"))?)
+        }
+    };
     options.policy.reconnect = reconnect;
     Ok(Setup {
         options,

@@ -512,6 +512,69 @@ fn the_system_trust_store_honours_ssl_cert_file() {
     assert!(why.contains("TLS") || why.contains("certificate"), "{why}");
 }
 
+/// The proxy of the environment (ALL_PROXY), skipped for the hosts of NO_PROXY; `--proxy`
+/// names one, `--proxy none` none.
+#[test]
+fn proxies_come_from_the_environment_or_the_command_line() {
+    let broker = broker();
+    let port = broker.port.to_string();
+    let http = mqtt_suite::ProxyServer::http(None);
+    let socks = mqtt_suite::ProxyServer::socks5(Some(("bob", "pw")));
+    let tunnels = || http.log().matches("): CONNECT ").count();
+    let publish = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut command = mqtt();
+        command.args(at(&port, &["pub", "-t", "proxied", "-m", "x", "-q", "1"]));
+        command.args(extra);
+        for name in [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            command.env_remove(name);
+        }
+        command.envs(env.iter().copied());
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let output = finish(child, "mqtt pub through a proxy");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let proxy = http.url();
+    publish(&[("ALL_PROXY", proxy.as_str())], &[]);
+    assert_eq!(
+        tunnels(),
+        1,
+        "through the environment's proxy: {}",
+        http.log()
+    );
+    publish(
+        &[
+            ("ALL_PROXY", proxy.as_str()),
+            ("NO_PROXY", "localhost,127.0.0.1"),
+        ],
+        &[],
+    );
+    assert_eq!(tunnels(), 1, "NO_PROXY skips it");
+    publish(&[("ALL_PROXY", proxy.as_str())], &["--proxy", "none"]);
+    assert_eq!(tunnels(), 1, "--proxy none skips it");
+    publish(&[], &["--proxy", socks.url().as_str()]);
+    let refused = run(
+        &at(&port, &["pub", "-t", "x", "-m", "x", "--proxy", "ftp://p"]),
+        None,
+    );
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("unknown proxy scheme"));
+}
+
 #[test]
 fn keep_alive_reaches_the_broker() {
     let broker = broker();
