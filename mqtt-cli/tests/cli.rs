@@ -512,7 +512,7 @@ fn the_system_trust_store_honours_ssl_cert_file() {
     assert!(why.contains("TLS") || why.contains("certificate"), "{why}");
 }
 
-/// The proxy of the environment (ALL_PROXY), skipped for the hosts of NO_PROXY; `--proxy`
+/// The proxy of the environment (`ALL_PROXY`), skipped for the hosts of `NO_PROXY`; `--proxy`
 /// names one, `--proxy none` none.
 #[test]
 fn proxies_come_from_the_environment_or_the_command_line() {
