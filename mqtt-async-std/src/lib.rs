@@ -42,7 +42,7 @@ pub use mqtt_driver::{
 pub use mqtt_driver::{record, store, trace};
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
-    Takeover,
+    Redirect, Takeover,
 };
 pub use runtime::{AsyncIo, AsyncIoTimer};
 

@@ -24,7 +24,9 @@
 //! ```
 //!
 //! Addresses, options, TLS and credentials are those of `mqtt-tokio` (the [`mqtt_driver`]
-//! crate): `mqtt://`, `tcp://`, `mqtts://`, `tls://`; a [`CredentialsHook`] runs on the
+//! crate): `mqtt://`, `tcp://`, `mqtts://`, `tls://`, `ws://` and `wss://` (feature
+//! `websocket`), `unix:///path`, proxies ([`ProxySetting`]), fleets
+//! ([`Options::with_brokers`]); a [`CredentialsHook`] runs on the
 //! connection thread before each attempt ([`CredentialsHook::from_fn`] for a plain function).
 
 #![forbid(unsafe_code)]
@@ -58,7 +60,7 @@ use mqtt_proto::{
 use mqtt_sansio::ClientError;
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
-    Takeover,
+    Redirect, Takeover,
 };
 
 use crate::driver::Shared;

@@ -101,9 +101,10 @@ pub(crate) struct Common {
     /// The client certificate's private key (PEM).
     #[arg(long)]
     pub(crate) key: Option<PathBuf>,
-    /// A proxy to reach the broker through: http://[user:password@]host[:port] (CONNECT) or
-    /// socks5://[user:password@]host[:port]. Without it, the environment's, as curl reads it
-    /// (HTTPS_PROXY for TLS, ALL_PROXY, NO_PROXY); `--proxy none` for none.
+    /// A proxy to reach the broker through: http://user:password@host:port (CONNECT) or
+    /// socks5://user:password@host:port, credentials and port optional. Without it, the
+    /// environment's, as curl reads it (`HTTPS_PROXY` for TLS, `ALL_PROXY`, `NO_PROXY`);
+    /// `--proxy none` for none.
     #[arg(long)]
     pub(crate) proxy: Option<String>,
     /// MQTT 5.0 properties: `-D COMMAND NAME VALUE` (`-D COMMAND user-property KEY VALUE`);

@@ -16,9 +16,11 @@
 //!   Events::recv   ◄── connection events ◄─────┘
 //! ```
 //!
-//! Addresses: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883, rustls:
-//! system roots by default or a CA file, client certificates, SNI, ALPN; verification always
-//! on). A [`CredentialsHook`] refreshes the user name and password before every attempt; an
+//! Addresses ([`Address`]): `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port
+//! 8883, rustls: system roots by default or a CA file, client certificates, encrypted keys with
+//! the feature `encrypted-keys`, SNI, ALPN; verification always on), `ws://` and `wss://`
+//! (feature `websocket`), `unix:///path`; through an HTTP or SOCKS5 proxy ([`ProxySetting`]);
+//! several brokers for failover ([`Options::with_brokers`]). A [`CredentialsHook`] refreshes the user name and password before every attempt; an
 //! [`AuthenticatorFactory`] answers MQTT 5.0 enhanced authentication.
 //!
 //! Reconnecting never storms: the backoff ([`Policy::backoff`](mqtt_sansio::Policy::backoff), with a floor and a
@@ -62,7 +64,7 @@ pub use mqtt_driver::{
 pub use mqtt_driver::{record, store, trace};
 pub use mqtt_sansio::{
     Acked, AuthFailed, Authenticator, Backoff, ConnectionEvent, Message, Policy, Published,
-    Takeover,
+    Redirect, Takeover,
 };
 pub use runtime::{Tokio, TokioStream, TokioTcp};
 

@@ -57,7 +57,8 @@ pub fn proxies_carry_tcp_and_tls<A: Adapter>() {
     round_trip(&client, "suite/http-proxy");
     client.disconnect().unwrap();
     assert!(
-        http.log().contains(&format!("): CONNECT 127.0.0.1:{} ", broker.port)),
+        http.log()
+            .contains(&format!("): CONNECT 127.0.0.1:{} ", broker.port)),
         "the tunnel went through the proxy: {}",
         http.log()
     );
