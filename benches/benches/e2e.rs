@@ -23,7 +23,9 @@
 //! table of the session store: `mqtt-tokio` publishing QoS 1 (16 B and 1 KiB) with no store and
 //! with a file store under each durability, in the same run. The tables are
 //! printed as Markdown, ready for `BENCHMARKS.md`: the first compares `mqtt-tokio` with
-//! `rumqttc`, the second every adapter's rate with `rumqttc`'s.
+//! `rumqttc`, the second every adapter's rate with `rumqttc`'s. `E2E_TRANSPORTS=1` runs instead
+//! the table of the transports: `mqtt-tokio` publishing QoS 1 to rumqttd over TCP, WebSocket,
+//! and through HTTP `CONNECT` and SOCKS5 proxies (tinyproxy, microsocks), in the same run.
 
 #![allow(
     clippy::cast_precision_loss,
@@ -232,20 +234,21 @@ struct Run {
     anonymous_kib: u64,
 }
 
+/// One run of `client` on `row` against the broker on `port`, in a child process.
 fn run(client: &str, port: u16, row: Row) -> Run {
-    run_with(client, port, row, "")
+    run_with(client, port, row, &[])
 }
 
-/// One run; `store` names the durability of the publisher's session store (empty: none).
-fn run_with(client: &str, port: u16, row: Row, store: &str) -> Run {
+/// As [`run`], with more settings for the child: `E2E_STORE`, `E2E_URL`, `E2E_PROXY`.
+fn run_with(client: &str, port: u16, row: Row, settings: &[(&str, &str)]) -> Run {
     let output = Command::new(std::env::current_exe().expect("this binary"))
+        .envs(settings.iter().copied())
         .env("E2E_CHILD", client)
         .env("E2E_PORT", port.to_string())
         .env("E2E_COUNT", row.count.to_string())
         .env("E2E_SIZE", row.size.to_string())
         .env("E2E_QOS", row.qos.to_string())
         .env("E2E_MODE", if row.subscribe { "pubsub" } else { "publish" })
-        .env("E2E_STORE", store)
         .stderr(Stdio::inherit())
         .output()
         .expect("the child runs");
@@ -316,6 +319,10 @@ fn parent() {
     let adapters = env("E2E_ADAPTERS", 1.0) > 0.0;
     if env("E2E_STORES", 0.0) > 0.0 {
         stores(reps, scale);
+        return;
+    }
+    if env("E2E_TRANSPORTS", 0.0) > 0.0 {
+        transports(reps, scale);
         return;
     }
     // Per row: the rates of tokio, smol, blocking and rumqttc.
@@ -423,7 +430,12 @@ fn stores(reps: usize, scale: f64) {
             for i in 0..POLICIES.len() {
                 // A different order each repetition: none always meets a warmer broker.
                 let policy = (i + rep) % POLICIES.len();
-                runs[policy].push(run_with("ours", broker.port, row, POLICIES[policy]));
+                runs[policy].push(run_with(
+                    "ours",
+                    broker.port,
+                    row,
+                    &[("E2E_STORE", POLICIES[policy])],
+                ));
             }
         }
         let rates: Vec<f64> = runs.iter().map(|r| summarise(r, row).rate).collect();
@@ -438,6 +450,58 @@ fn stores(reps: usize, scale: f64) {
             rates[3],
             rates[3] / rates[0],
         );
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// The transports' table: `mqtt-tokio` publishing QoS 1 to rumqttd (3.1.1; Mosquitto's Debian
+/// build has no WebSocket listener, so every row has the same broker) over TCP, over
+/// WebSocket, and through tinyproxy (HTTP `CONNECT`) and microsocks (SOCKS5), in the same run.
+fn transports(reps: usize, scale: f64) {
+    let tcp = mqtt_suite::rumqttd::v4_broker();
+    let ws = mqtt_suite::rumqttd::websocket_broker();
+    let http = mqtt_suite::ProxyServer::http(None);
+    let socks = mqtt_suite::ProxyServer::socks5(None);
+    let tcp_url = format!("mqtt://127.0.0.1:{tcp}");
+    let ws_url = format!("ws://127.0.0.1:{ws}/mqtt");
+    let routes: [(&str, &str); 5] = [
+        (&tcp_url, ""),
+        (&ws_url, ""),
+        (&tcp_url, &http.url()),
+        (&tcp_url, &socks.url()),
+        (&ws_url, &http.url()),
+    ];
+    println!(
+        "| row | TCP msg/s | WebSocket msg/s | × | TCP via HTTP CONNECT msg/s | × | TCP via SOCKS5 msg/s | × | WebSocket via HTTP CONNECT msg/s | × |"
+    );
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for (count, size) in [(100_000_u64, 16), (100_000, 1024), (10_000, 65_536)] {
+        let row = Row {
+            count: ((count as f64 * scale) as u64).max(1),
+            size,
+            qos: 1,
+            subscribe: false,
+        };
+        let mut runs: [Vec<Run>; 5] = Default::default();
+        for rep in 0..reps {
+            for i in 0..routes.len() {
+                // A different order each repetition: none always meets a warmer broker.
+                let route = (i + rep) % routes.len();
+                let (url, proxy) = routes[route];
+                runs[route].push(run_with(
+                    "ours",
+                    0,
+                    row,
+                    &[("E2E_URL", url), ("E2E_PROXY", proxy)],
+                ));
+            }
+        }
+        let rates: Vec<f64> = runs.iter().map(|r| summarise(r, row).rate).collect();
+        print!("| {} | {:.0}", row.name(), rates[0]);
+        for rate in &rates[1..] {
+            print!(" | {rate:.0} | {:.2}", rate / rates[0]);
+        }
+        println!(" |");
         let _ = std::io::stdout().flush();
     }
 }
@@ -487,11 +551,17 @@ async fn publish(client: &mqtt_driver::Client, row: Row) {
 mod ours {
     use super::{Mark, Row, STALL, TOPIC, WINDOW, publish, qos};
     use mqtt_tokio::store::Durability;
-    use mqtt_tokio::{Client, Options, StoreOptions, connect};
+    use mqtt_tokio::{Client, Options, Proxy, ProxySetting, StoreOptions, connect};
 
     async fn client(port: u16, id: &str) -> (Client, mqtt_tokio::Messages) {
-        let mut options =
-            Options::new(&format!("mqtt://127.0.0.1:{port}"), id).expect("valid options");
+        let url = std::env::var("E2E_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| format!("mqtt://127.0.0.1:{port}"));
+        let mut options = Options::new(&url, id).expect("valid options");
+        if let Some(proxy) = std::env::var("E2E_PROXY").ok().filter(|p| !p.is_empty()) {
+            options.proxy = ProxySetting::Through(Proxy::parse(&proxy).expect("a proxy URL"));
+        }
         options.config = options.config.clone().with_max_inflight(WINDOW);
         options.command_capacity = super::QUEUE;
         let durability = match std::env::var("E2E_STORE").unwrap_or_default().as_str() {

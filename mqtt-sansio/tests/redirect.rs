@@ -10,7 +10,7 @@ use common::rig::Rig;
 use mqtt_proto::{
     ConnAckProperties, DisconnectProperties, MqttString, ProtocolVersion, ReasonCode,
 };
-use mqtt_sansio::{Config, ConnectionEvent, DisconnectReason, End, Next, Output, Policy, Redirect};
+use mqtt_sansio::{Config, ConnectionEvent, DisconnectReason, End, Next, Policy, Redirect};
 use mqtt_test::{BrokerConfig, ConnectAnswer};
 
 fn policy(redirect: Redirect) -> Policy {
@@ -34,7 +34,7 @@ fn attempt(rig: &mut Rig, first: bool) -> (Vec<ConnectionEvent>, Next) {
     rig.broker.new_connection();
     rig.s.handle_transport_open(rig.now);
     rig.pump();
-    let mut events = events(rig);
+    let mut events = rig.events();
     let reason = events
         .iter()
         .find_map(|e| match e {
@@ -44,18 +44,8 @@ fn attempt(rig: &mut Rig, first: bool) -> (Vec<ConnectionEvent>, Next) {
         .expect("the connection ended");
     let end = rig.s.handle_closed(reason, true);
     let next = rig.s.handle_end(rig.now, &end, first, false, u32::MAX);
-    events.extend(self::events(rig));
+    events.extend(rig.events());
     (events, next)
-}
-
-fn events(rig: &mut Rig) -> Vec<ConnectionEvent> {
-    rig.outputs()
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect()
 }
 
 fn redirected(events: &[ConnectionEvent]) -> Option<(String, bool, bool)> {
@@ -168,13 +158,13 @@ fn an_accepted_connection_starts_the_count_afresh_and_a_disconnect_redirects_too
     rig.s.handle_transport_open(rig.now);
     rig.pump();
     assert!(rig.s.client().is_connected());
-    let _ = events(&mut rig);
+    let _ = rig.events();
     let mut properties = DisconnectProperties::default();
     properties.server_reference = Some(MqttString::from_static("b.example"));
     rig.broker
         .send_disconnect(ReasonCode::SERVER_MOVED, properties);
     rig.pump();
-    let reason = events(&mut rig)
+    let reason = rig.events()
         .into_iter()
         .find_map(|e| match e {
             ConnectionEvent::Disconnected(reason) => Some(reason),

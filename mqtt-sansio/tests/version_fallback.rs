@@ -33,22 +33,12 @@ fn v3_only() -> BrokerConfig {
     broker
 }
 
-fn events(rig: &mut Rig) -> Vec<ConnectionEvent> {
-    rig.outputs()
-        .into_iter()
-        .filter_map(|o| match o {
-            Output::Event(e) => Some(e),
-            _ => None,
-        })
-        .collect()
-}
-
 /// One attempt: the events and, when it ended, the decision.
 fn attempt(rig: &mut Rig, first: bool) -> (Vec<ConnectionEvent>, Option<Next>) {
     rig.broker.new_connection();
     rig.s.handle_transport_open(rig.now);
     rig.pump();
-    let mut seen = events(rig);
+    let mut seen = rig.events();
     let Some(reason) = seen.iter().find_map(|e| match e {
         ConnectionEvent::Disconnected(reason) => Some(reason.clone()),
         _ => None,
@@ -57,7 +47,7 @@ fn attempt(rig: &mut Rig, first: bool) -> (Vec<ConnectionEvent>, Option<Next>) {
     };
     let end = rig.s.handle_closed(reason, true);
     let next = rig.s.handle_end(rig.now, &end, first, false, u32::MAX);
-    seen.extend(events(rig));
+    seen.extend(rig.events());
     (seen, Some(next))
 }
 
@@ -65,10 +55,10 @@ fn attempt(rig: &mut Rig, first: bool) -> (Vec<ConnectionEvent>, Option<Next>) {
 fn lose(rig: &mut Rig) -> Next {
     rig.broker.connection_closed();
     rig.s.handle_transport_closed(rig.now);
-    let _ = events(rig);
+    let _ = rig.events();
     let end = rig.s.handle_closed(DisconnectReason::TransportClosed, true);
     let next = rig.s.handle_end(rig.now, &end, false, false, u32::MAX);
-    let _ = events(rig);
+    let _ = rig.events();
     next
 }
 

@@ -2,7 +2,7 @@
 
 use bytes::{Buf, BytesMut};
 use mqtt_proto::{MqttString, ProtocolVersion};
-use mqtt_sansio::{Chunks, Config, Done, Instant, Output, Policy, Supervisor};
+use mqtt_sansio::{Chunks, Config, ConnectionEvent, Done, Instant, Output, Policy, Supervisor};
 use mqtt_test::{BrokerConfig, FakeBroker};
 
 /// A supervisor and the fake broker, with the bytes moved between them as a driver moves them.
@@ -75,6 +75,17 @@ impl Rig {
             .into_iter()
             .filter_map(|o| match o {
                 Output::Done(tag, done) => Some((tag, done)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The connection events among the outputs (the rest are dropped).
+    pub fn events(&mut self) -> Vec<ConnectionEvent> {
+        self.outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Event(e) => Some(e),
                 _ => None,
             })
             .collect()

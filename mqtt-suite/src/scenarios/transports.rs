@@ -22,6 +22,20 @@ fn round_trip(client: &impl Connection, topic: &str) {
     }
 }
 
+/// Whether the connection was lost and made again within [`WAIT`].
+fn reconnected(client: &impl Connection) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut lost = false;
+    loop {
+        match client.next_event(deadline.saturating_duration_since(std::time::Instant::now())) {
+            Some(ConnectionEvent::Disconnected(_)) => lost = true,
+            Some(ConnectionEvent::Connected { .. }) if lost => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+}
+
 fn through(proxy: &str) -> ProxySetting {
     ProxySetting::Through(Proxy::parse(proxy).unwrap())
 }
@@ -181,16 +195,7 @@ pub fn websocket_round_trips_and_reconnects<A: Adapter>() {
     assert_eq!(client.next_message(WAIT).unwrap().payload(), &big[..]);
 
     cutter.cut(64);
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut lost = false;
-    loop {
-        match client.next_event(deadline.saturating_duration_since(std::time::Instant::now())) {
-            Some(ConnectionEvent::Disconnected(_)) => lost = true,
-            Some(ConnectionEvent::Connected { .. }) if lost => break,
-            Some(_) => {}
-            None => panic!("no reconnection over WebSocket"),
-        }
-    }
+    assert!(reconnected(&client), "no reconnection over WebSocket");
     round_trip(&client, "suite/ws/again");
     client.disconnect().unwrap();
 
@@ -289,16 +294,7 @@ pub fn tls_files_are_read_at_each_connection<A: Adapter>() {
     );
     issue("second-identity");
     broker.restart();
-    let deadline = std::time::Instant::now() + WAIT;
-    let mut lost = false;
-    loop {
-        match client.next_event(deadline.saturating_duration_since(std::time::Instant::now())) {
-            Some(ConnectionEvent::Disconnected(_)) => lost = true,
-            Some(ConnectionEvent::Connected { .. }) if lost => break,
-            Some(_) => {}
-            None => panic!("no reconnection: {}", broker.log()),
-        }
-    }
+    assert!(reconnected(&client), "no reconnection: {}", broker.log());
     assert!(
         broker.log().contains("u'second-identity'"),
         "the renewed certificate was used: {}",
