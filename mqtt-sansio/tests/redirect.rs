@@ -164,7 +164,8 @@ fn an_accepted_connection_starts_the_count_afresh_and_a_disconnect_redirects_too
     rig.broker
         .send_disconnect(ReasonCode::SERVER_MOVED, properties);
     rig.pump();
-    let reason = rig.events()
+    let reason = rig
+        .events()
         .into_iter()
         .find_map(|e| match e {
             ConnectionEvent::Disconnected(reason) => Some(reason),
