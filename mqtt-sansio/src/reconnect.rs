@@ -342,7 +342,7 @@ impl Reconnect {
             }
         }
         let fresh = retry == Retry::Fatal && fresh_credentials;
-        if matches!(retry, Retry::Transient | Retry::Throttle) && self.brokers > 1 {
+        if matches!(retry, Retry::Transient | Retry::Throttle) {
             // The next broker; at once while the round lasts, even for a first connection.
             self.broker = (self.broker + 1) % self.brokers;
             self.failures += 1;

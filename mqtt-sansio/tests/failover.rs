@@ -107,6 +107,15 @@ fn busy_brokers_hand_over_to_the_next_and_fatal_refusals_stop() {
 }
 
 #[test]
+fn only_refusals_that_would_repeat_are_fatal() {
+    let refused = |code| End::Reason(DisconnectReason::Refused(ConnAck::new(false, code)));
+    assert!(refused(ReasonCode::NOT_AUTHORIZED).is_fatal());
+    assert!(!refused(ReasonCode::SERVER_BUSY).is_fatal());
+    assert!(!End::Unreachable.is_fatal());
+    assert!(!End::Stop.is_fatal());
+}
+
+#[test]
 fn a_session_taken_over_stays_with_its_broker() {
     let mut policy = policy();
     policy.takeover = Takeover::Reconnect(Duration::from_secs(1));

@@ -151,6 +151,48 @@ fn a_connack_0x84_and_a_silent_close_fall_back_too() {
 }
 
 #[test]
+fn other_refusals_are_no_reason_to_fall_back() {
+    let mut broker = BrokerConfig::new();
+    broker.connect_answer = ConnectAnswer::Refuse(ReasonCode::BAD_USER_NAME_OR_PASSWORD);
+    let mut rig = v5_rig(broker, true);
+    assert_eq!(attempt(&mut rig, true).1, Some(Next::Stop));
+    assert_eq!(rig.s.client().config().version, ProtocolVersion::V5);
+    let mut broker = BrokerConfig::new();
+    broker.connect_answer = ConnectAnswer::Refuse(ReasonCode::SERVER_BUSY);
+    let mut rig = v5_rig(broker, true);
+    assert!(matches!(attempt(&mut rig, false).1, Some(Next::Retry(d)) if d > Duration::ZERO));
+    assert_eq!(rig.s.client().config().version, ProtocolVersion::V5);
+}
+
+#[test]
+fn the_second_broker_of_a_fleet_falls_back_for_itself() {
+    // Broker 0 speaks 5.0, broker 1 (the fake broker, once it stops speaking 5.0) does not.
+    let mut rig = v5_rig(BrokerConfig::new(), true);
+    rig.s.set_brokers(2);
+    let (events, _) = attempt(&mut rig, true);
+    assert_eq!(connected_version(&events), Some(ProtocolVersion::V5));
+    rig.broker.config_mut().speaks_v5 = false;
+    assert_eq!(lose(&mut rig), Next::Retry(Duration::ZERO));
+    assert_eq!(rig.s.broker(), 1);
+    assert_eq!(
+        attempt(&mut rig, false).1,
+        Some(Next::Retry(Duration::ZERO))
+    );
+    assert_eq!(rig.s.client().config().version, ProtocolVersion::V3_1_1);
+    let (events, _) = attempt(&mut rig, false);
+    assert_eq!(connected_version(&events), Some(ProtocolVersion::V3_1_1));
+    // Back to broker 0 in 5.0, then to broker 1 in 3.1.1 at once.
+    rig.broker.config_mut().speaks_v5 = true;
+    assert_eq!(lose(&mut rig), Next::Retry(Duration::ZERO));
+    assert_eq!(rig.s.client().config().version, ProtocolVersion::V5);
+    let (events, _) = attempt(&mut rig, false);
+    assert_eq!(connected_version(&events), Some(ProtocolVersion::V5));
+    assert_eq!(lose(&mut rig), Next::Retry(Duration::ZERO));
+    assert_eq!(rig.s.broker(), 1);
+    assert_eq!(rig.s.client().config().version, ProtocolVersion::V3_1_1);
+}
+
+#[test]
 fn without_the_setting_a_refusal_of_5_0_is_a_refusal() {
     let mut rig = v5_rig(v3_only(), false);
     assert_eq!(attempt(&mut rig, true).1, Some(Next::Stop));

@@ -268,8 +268,8 @@ impl<T> Supervisor<T> {
         let next = self
             .reconnect
             .next(now, end, first, fresh_credentials, jitter);
-        if self.policy.version_fallback && matches!(next, Next::Retry(_)) {
-            // The version of the broker the next attempt goes to.
+        if self.policy.version_fallback {
+            // The version of the broker the next attempt (if any) goes to.
             let version = match self.reconnect.redirect() {
                 Some(_) => self.versions.configured,
                 None => self.versions.version_for(self.reconnect.broker()),
