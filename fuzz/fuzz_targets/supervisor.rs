@@ -68,6 +68,10 @@ struct World {
     must_grow: bool,
     /// What the broker does right after its next CONNACK.
     drop_after_connack: Option<ReasonCode>,
+    /// How many brokers the supervisor is told of (the fake broker plays them all), and the
+    /// retries in a row without a delay: fewer than the brokers, one round.
+    brokers: usize,
+    zero_delays: usize,
 }
 
 impl World {
@@ -179,6 +183,8 @@ impl World {
         self.must_grow = false;
         self.last_attempt = 0;
         let mut s = Supervisor::new(self.config.clone(), self.policy.clone());
+        s.set_brokers(self.brokers);
+        self.zero_delays = 0;
         s.restore(self.stored.clone())
             .expect("a stored session is restored");
         s.set_store(true);
@@ -209,6 +215,7 @@ impl World {
                 }
                 Output::Event(ConnectionEvent::Connected { .. }) => {
                     self.up_since = Some(self.now);
+                    self.zero_delays = 0;
                     if let Some(code) = self.drop_after_connack.take() {
                         self.broker
                             .send_disconnect(code, mqtt_proto::DisconnectProperties::default());
@@ -219,7 +226,24 @@ impl World {
                     let end = self.s.handle_closed(reason, true);
                     self.next(&end);
                 }
-                Output::Event(ConnectionEvent::Reconnecting { attempt, delay }) => {
+                Output::Event(ConnectionEvent::Reconnecting {
+                    attempt,
+                    delay,
+                    broker,
+                }) => {
+                    assert!(broker < self.brokers, "broker {broker} of {}", self.brokers);
+                    if delay.is_zero() && self.brokers > 1 {
+                        // The next broker at once, within a round; the backoff after it.
+                        self.zero_delays += 1;
+                        assert!(
+                            self.zero_delays < self.brokers,
+                            "{} retries without a delay, with {} brokers",
+                            self.zero_delays,
+                            self.brokers
+                        );
+                        continue;
+                    }
+                    self.zero_delays = 0;
                     // Never sooner than the floor.
                     assert!(delay >= BACKOFF.floor(), "{delay:?} below the floor");
                     if self.must_grow {
@@ -251,7 +275,10 @@ impl World {
         self.must_grow = up.is_none_or(|up| up < STABLE);
         match self.s.handle_end(self.now, end, false, false, jitter) {
             Next::Retry(delay) => {
-                assert!(delay >= BACKOFF.floor(), "{delay:?} below the floor");
+                assert!(
+                    delay >= BACKOFF.floor() || (delay.is_zero() && self.brokers > 1),
+                    "{delay:?} below the floor"
+                );
                 self.now = self.now + delay;
                 self.broker.new_connection();
                 self.s.handle_transport_open(self.now);
@@ -335,7 +362,9 @@ fuzz_target!(|data: &[u8]| {
     if first & 2 != 0 {
         policy.takeover = Takeover::Reconnect(Duration::from_secs(3));
     }
+    let brokers = if first & 4 != 0 { 2 } else { 1 };
     let mut s = Supervisor::new(config.clone(), policy.clone());
+    s.set_brokers(brokers);
     s.set_store(true);
     let mut w = World {
         s,
@@ -358,6 +387,8 @@ fuzz_target!(|data: &[u8]| {
         last_attempt: 0,
         must_grow: false,
         drop_after_connack: None,
+        brokers,
+        zero_delays: 0,
     };
     w.s.handle_transport_open(w.now);
     w.pump();
