@@ -20,7 +20,7 @@ fn the_connection_thread_traces_inside_the_attempt() {
 
     let log = captured.text();
     let span = format!(
-        "attempt{{broker=\"127.0.0.1:{}\" attempt=1 version=\"3.1.1\"}}",
+        "attempt{{broker=\"mqtt://127.0.0.1:{}\" attempt=1 version=\"3.1.1\"}}",
         broker.port
     );
     for line in [

@@ -52,7 +52,7 @@ async fn attempts_changes_decisions_and_packets_are_traced() {
 
     let log = captured.text();
     let port = broker.port;
-    let first = format!("attempt{{broker=\"127.0.0.1:{port}\" attempt=1 version=\"3.1.1\"}}");
+    let first = format!("attempt{{broker=\"mqtt://127.0.0.1:{port}\" attempt=1 version=\"3.1.1\"}}");
     assert!(log.contains(&first), "{log}");
     for line in [
         "dir=\"out\" packet=Connect",
@@ -64,7 +64,7 @@ async fn attempts_changes_decisions_and_packets_are_traced() {
         "dir=\"in\" packet=PubAck id=2",
         "dir=\"in\" packet=Publish id=1",
         "dir=\"out\" packet=PubAck id=1 size=4",
-        "connected connection=1 session_present=false",
+        "connected connection=1 broker=0 session_present=false",
         "disconnected connection=1",
         "connecting again after the backoff",
         "connection=2",
@@ -77,7 +77,7 @@ async fn attempts_changes_decisions_and_packets_are_traced() {
         .find(|l| l.contains("attempt=2"))
         .expect("a second attempt");
     assert!(
-        second.contains(&format!("broker=\"127.0.0.1:{port}\"")),
+        second.contains(&format!("broker=\"mqtt://127.0.0.1:{port}\"")),
         "{second}"
     );
     // A PUBLISH to traced/x with a 20-byte payload: 2 + 2 + 8 + 2 + 20 bytes.
