@@ -52,7 +52,8 @@ async fn attempts_changes_decisions_and_packets_are_traced() {
 
     let log = captured.text();
     let port = broker.port;
-    let first = format!("attempt{{broker=\"mqtt://127.0.0.1:{port}\" attempt=1 version=\"3.1.1\"}}");
+    let first =
+        format!("attempt{{broker=\"mqtt://127.0.0.1:{port}\" attempt=1 version=\"3.1.1\"}}");
     assert!(log.contains(&first), "{log}");
     for line in [
         "dir=\"out\" packet=Connect",
