@@ -330,6 +330,14 @@ impl Link {
 
     /// Closes both ways: a thread blocked reading the socket wakes up.
     pub(crate) fn shutdown(&mut self) {
+        #[cfg(feature = "websocket")]
+        if let Some(ws) = self.ws.as_mut() {
+            // The WebSocket's own goodbye, after MQTT's (RFC 6455 section 5.5.1).
+            ws.close();
+            if let Some(frame) = ws.poll_transmit() {
+                let _ = self.write_raw(&frame);
+            }
+        }
         if let Some(conn) = &mut self.tls {
             conn.send_close_notify();
             let _ = conn.write_tls(&mut self.socket);

@@ -166,6 +166,8 @@ mod websocket {
         plain: BytesMut,
         /// The server closed the WebSocket.
         closed: bool,
+        /// The close frame was queued.
+        closing: bool,
     }
 
     impl WsTransport {
@@ -207,6 +209,7 @@ mod websocket {
                 raw,
                 plain,
                 closed: false,
+                closing: false,
             })
         }
 
@@ -305,6 +308,11 @@ mod websocket {
         }
 
         fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+            if !std::mem::replace(&mut self.closing, true) {
+                // The WebSocket's own goodbye, after MQTT's (RFC 6455 section 5.5.1).
+                self.codec.close();
+                self.queue();
+            }
             ready!(self.poll_drain(cx))?;
             self.inner.poll_close(cx)
         }

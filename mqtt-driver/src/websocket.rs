@@ -233,6 +233,20 @@ mod codec {
                 .map_err(|e| WebSocketError::Protocol(e.to_string()))
         }
 
+        /// Starts the closing handshake (RFC 6455 section 5.5.1, status 1000): the close frame is
+        /// in [`poll_transmit`](Self::poll_transmit); nothing more may be encoded. Nothing
+        /// happens before the upgrade is done, or once closing.
+        pub fn close(&mut self) {
+            if let Phase::Open(ws) = &mut self.phase {
+                let frame = tungstenite::protocol::CloseFrame {
+                    code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+                    reason: "".into(),
+                };
+                let _ = ws.close(Some(frame));
+                let _ = ws.flush();
+            }
+        }
+
         /// Takes bytes read from the socket: the answer to the upgrade, then frames, whose
         /// payloads (MQTT's bytes, in frames of any size [MQTT-6.0.0-2]) are appended to
         /// `plain`. `Ok(true)` once the server closed the WebSocket.
@@ -413,6 +427,24 @@ mod codec {
             let pong = codec.poll_transmit().unwrap();
             assert_eq!(pong[0], 0x8a, "a pong");
             assert!(plain.is_empty());
+        }
+
+        #[test]
+        fn closing_sends_a_masked_close_frame_once() {
+            let (mut codec, request) = upgrading();
+            codec.close();
+            assert_eq!(codec.poll_transmit(), None, "not before the upgrade");
+            codec
+                .handle_read(&answer(&request, Some("mqtt")), &mut BytesMut::new())
+                .unwrap();
+            codec.close();
+            let out = codec.poll_transmit().unwrap();
+            // FIN + close, masked, two bytes of status; then the mask and 1000 masked.
+            assert_eq!(out[..2], [0x88, 0x82]);
+            assert_eq!([out[6] ^ out[2], out[7] ^ out[3]], [0x03, 0xe8]);
+            codec.close();
+            assert_eq!(codec.poll_transmit(), None, "once");
+            assert!(codec.encode(b"late").is_err());
         }
 
         #[test]
