@@ -244,39 +244,19 @@ impl Mosquitto {
             .append(true)
             .open(self.dir.join("mosquitto.log"))
             .unwrap();
-        let mut child = Command::new(binary())
+        let child = Command::new(binary())
             .arg("-c")
             .arg(self.dir.join("mosquitto.conf"))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("mosquitto starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!(
-                    "it exited ({status}) on port {}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            // Mosquitto says it runs once its listener is open, and connections wait in the
-            // listener's backlog until its loop takes them.
-            if self.log().matches(" running").count() > runs_before {
-                self.child = Some(child);
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "it did not listen on {}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        // Mosquitto says it runs once its listener is open, and connections wait in the
+        // listener's backlog until its loop takes them.
+        self.child = Some(wait_until_ready(child, self.port, &|| self.log(), &|| {
+            self.log().matches(" running").count() > runs_before
+        })?);
+        Ok(())
     }
 
     /// What the broker logged so far (its standard error).
@@ -359,6 +339,31 @@ impl Drop for Mosquitto {
             let _ = std::fs::copy(self.dir.join("mosquitto.log"), to);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Waits until `ready` says the server `child` (on `port`) serves, at most 10 s; the child, or
+/// why it did not start (with what `log` says), killed then.
+pub(crate) fn wait_until_ready(
+    mut child: Child,
+    port: u16,
+    log: &dyn Fn() -> String,
+    ready: &dyn Fn() -> bool,
+) -> Result<Child, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("it exited ({status}) on port {port}: {}", log()));
+        }
+        if ready() {
+            return Ok(child);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("it did not listen on {port}: {}", log()));
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -184,36 +184,20 @@ impl ProxyServer {
                 command
             }
         };
-        let mut child = command
+        let child = command
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .stdin(Stdio::null())
             .spawn()
             .map_err(|e| e.to_string())?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!(
-                    "it exited ({status}) on port {}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                self.child = Some(child);
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "it did not listen on {}: {}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let port = self.port;
+        self.child = Some(crate::mosquitto::wait_until_ready(
+            child,
+            port,
+            &|| self.log(),
+            &|| TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )?);
+        Ok(())
     }
 }
 
