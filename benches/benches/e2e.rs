@@ -26,6 +26,9 @@
 //! `rumqttc`, the second every adapter's rate with `rumqttc`'s. `E2E_TRANSPORTS=1` runs instead
 //! the table of the transports: `mqtt-tokio` publishing QoS 1 to rumqttd over TCP, WebSocket,
 //! and through HTTP `CONNECT` and SOCKS5 proxies (tinyproxy, microsocks), in the same run.
+//! `E2E_FLUSH=1` runs instead the flush table: each adapter publishing 20,000 QoS 1 messages
+//! with a `flush` after every 64 (`E2E_BATCH` sets the batch of any run), against Mosquitto as it
+//! comes (Nagle's algorithm on).
 
 #![allow(
     clippy::cast_precision_loss,
@@ -325,6 +328,10 @@ fn parent() {
         transports(reps, scale);
         return;
     }
+    if env("E2E_FLUSH", 0.0) > 0.0 {
+        flushes(reps, scale);
+        return;
+    }
     // Per row: the rates of tokio, smol, blocking and rumqttc.
     let mut rates: Vec<(String, [f64; 4])> = Vec::new();
     let broker = Broker::start();
@@ -506,6 +513,34 @@ fn transports(reps: usize, scale: f64) {
     }
 }
 
+/// The flush table: 20,000 QoS 1 messages of 16 B, a `flush` after every 64, against Mosquitto
+/// as it comes (Nagle's algorithm on: no `set_tcp_nodelay`), for each adapter.
+fn flushes(reps: usize, scale: f64) {
+    const BATCH: u64 = 64;
+    let broker = Broker::start();
+    let row = Row {
+        count: ((20_000.0 * scale) as u64).max(BATCH),
+        size: 16,
+        qos: 1,
+        subscribe: false,
+    };
+    println!("| client | msg/s | ms per flush of {BATCH} |");
+    println!("|---|--:|--:|");
+    for client in ["ours", "smol", "blocking"] {
+        let runs: Vec<Run> = (0..reps)
+            .map(|_| run_with(client, broker.port, row, &[("E2E_BATCH", "64")]))
+            .collect();
+        let summary = summarise(&runs, row);
+        let flushes = row.count / BATCH;
+        println!(
+            "| {client} | {:.0} | {:.2} |",
+            summary.rate,
+            row.count as f64 / summary.rate / flushes as f64 * 1000.0
+        );
+        let _ = std::io::stdout().flush();
+    }
+}
+
 // ---- the children: one client, one row ----
 
 fn child(client: &str) {
@@ -531,14 +566,27 @@ fn qos(level: u8) -> QoS {
     QoS::try_from(level).expect("a QoS level")
 }
 
+/// How many messages the publisher sends between flushes (`E2E_BATCH`; none by default).
+fn batch() -> u64 {
+    std::env::var("E2E_BATCH")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .filter(|&b| b > 0)
+        .unwrap_or(u64::MAX)
+}
+
 /// Sends every message through the driver's client (the tokio and the smol runs share it),
 /// then waits until all are acknowledged.
 async fn publish(client: &mqtt_driver::Client, row: Row) {
     let topic = TopicName::new(TOPIC).expect("a topic");
     let payload = Bytes::from(vec![b'x'; row.size]);
-    for _ in 0..row.count {
+    let batch = batch();
+    for n in 1..=row.count {
         let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
         client.send(message).await.expect("sent");
+        if n % batch == 0 {
+            client.flush().await.expect("the batch acknowledged");
+        }
     }
     if row.qos == 0 && !row.subscribe {
         // The broker has read every QoS 0 message once it acknowledges a later QoS 1 one.
@@ -799,9 +847,13 @@ mod on_threads {
     fn publish(client: &Client, row: Row) {
         let topic = TopicName::new(TOPIC).expect("a topic");
         let payload = Bytes::from(vec![b'x'; row.size]);
-        for _ in 0..row.count {
+        let batch = super::batch();
+        for n in 1..=row.count {
             let message = Message::new(topic.clone(), qos(row.qos), payload.clone());
             client.send(message).expect("sent");
+            if n % batch == 0 {
+                client.flush().expect("the batch acknowledged");
+            }
         }
         if row.qos == 0 && !row.subscribe {
             let marker = Message::new(topic.clone(), QoS::AtLeastOnce, payload.clone());
