@@ -320,16 +320,7 @@ fn parent() {
     let scale = env("E2E_SCALE", 1.0);
     let only = std::env::var("E2E_ONLY").unwrap_or_default();
     let adapters = env("E2E_ADAPTERS", 1.0) > 0.0;
-    if env("E2E_STORES", 0.0) > 0.0 {
-        stores(reps, scale);
-        return;
-    }
-    if env("E2E_TRANSPORTS", 0.0) > 0.0 {
-        transports(reps, scale);
-        return;
-    }
-    if env("E2E_FLUSH", 0.0) > 0.0 {
-        flushes(reps, scale);
+    if another_table(reps, scale) {
         return;
     }
     // Per row: the rates of tokio, smol, blocking and rumqttc.
@@ -415,6 +406,23 @@ fn parent() {
             blocking / rumqttc,
         );
     }
+}
+
+/// Runs the table `E2E_STORES`, `E2E_TRANSPORTS` or `E2E_FLUSH` asks for instead of the main
+/// ones; whether one ran.
+fn another_table(reps: usize, scale: f64) -> bool {
+    let on =
+        |name: &str| std::env::var(name).is_ok_and(|v| v.parse::<f64>().is_ok_and(|v| v > 0.0));
+    if on("E2E_STORES") {
+        stores(reps, scale);
+    } else if on("E2E_TRANSPORTS") {
+        transports(reps, scale);
+    } else if on("E2E_FLUSH") {
+        flushes(reps, scale);
+    } else {
+        return false;
+    }
+    true
 }
 
 /// The session store's table: QoS 1 publishing with no store and under each durability.
