@@ -39,6 +39,8 @@ pub(crate) struct State {
     pub(crate) stopped: bool,
     /// The span of the attempt under way: whichever thread moves the session enters it.
     span: Option<AttemptSpan>,
+    /// How many times bytes were written: a write after a read carries its acknowledgement.
+    writes: u64,
     origin: std::time::Instant,
 }
 
@@ -64,6 +66,7 @@ impl Shared {
                 ended: None,
                 stopped: false,
                 span: None,
+                writes: 0,
                 origin: std::time::Instant::now(),
             }),
             changed: Condvar::new(),
@@ -129,6 +132,7 @@ impl State {
                     None => false,
                 };
                 self.write_buf.clear();
+                self.writes += 1;
                 if sent {
                     self.session.supervisor_mut().handle_written();
                 } else {
@@ -283,6 +287,7 @@ fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
     let mut raw = vec![0_u8; READ_CHUNK];
     let mut plain = BytesMut::new();
     let mut reading = true;
+    let mut can_acknowledge = true;
     loop {
         if state.session.supervisor().must_stop() {
             if let Some(mut link) = state.link.take() {
@@ -328,6 +333,8 @@ fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
         let read = reader.read(&mut raw);
         state = shared.lock();
         let now = state.now();
+        let writes = state.writes;
+        let read_some = matches!(read, Ok(n) if n > 0);
         match read {
             Ok(0) => state.session.supervisor_mut().handle_transport_closed(now),
             Ok(n) => {
@@ -347,5 +354,10 @@ fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
         }
         state.session.handle_timeout(now);
         state.pump(&shared.changed);
+        // A read that left nothing to write is acknowledged at once: a broker with Nagle's
+        // algorithm on holds its next packets until the client's delayed ACK otherwise.
+        if read_some && can_acknowledge && state.writes == writes {
+            can_acknowledge = reader.acknowledge_now().is_ok();
+        }
     }
 }

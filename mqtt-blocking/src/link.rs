@@ -43,6 +43,15 @@ impl Socket {
         }
     }
 
+    /// Acknowledges what was read at once ([`mqtt_driver::Transport::acknowledge_now`]).
+    pub(crate) fn acknowledge_now(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => mqtt_driver::acknowledge_now(s),
+            #[cfg(unix)]
+            Self::Unix(_) => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
     fn shutdown(&self) {
         let _ = match self {
             Self::Tcp(s) => s.shutdown(Shutdown::Both),

@@ -77,6 +77,51 @@ struct Connection {
     unflushed: bool,
     /// TLS and WebSocket hold bytes back until flushed; TCP writes them at once.
     needs_flush: bool,
+    /// Whether the bytes read wait for their acknowledgement.
+    ack: Ack,
+}
+
+/// The acknowledgement (TCP's) of the bytes read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ack {
+    /// Sent: carried by a write, or at once.
+    Sent,
+    /// Owed: bytes were read since; the next write carries it, if one comes.
+    Owed,
+    /// The transport cannot acknowledge at once: the OS's delayed ACK does.
+    Unsupported,
+}
+
+impl Ack {
+    /// Bytes were read.
+    fn read(&mut self) {
+        if *self == Self::Sent {
+            *self = Self::Owed;
+        }
+    }
+
+    /// Bytes were written, which carry the acknowledgement.
+    fn written(&mut self) {
+        if *self == Self::Owed {
+            *self = Self::Sent;
+        }
+    }
+}
+
+impl Connection {
+    /// Acknowledges what was read at once, when nothing is about to be written that would carry
+    /// the acknowledgement: a broker with Nagle's algorithm on holds its next packets (PUBACKs
+    /// after the first) until the client's delayed ACK otherwise, up to 40 ms on Linux, while
+    /// a client with a full window or a `flush` under way has nothing to send.
+    fn acknowledge_if_idle(&mut self, writing_soon: bool) {
+        if self.ack != Ack::Owed || writing_soon || !self.write_buf.is_empty() || self.unflushed {
+            return;
+        }
+        self.ack = match self.transport.acknowledge_now() {
+            Ok(()) => Ack::Sent,
+            Err(_) => Ack::Unsupported,
+        };
+    }
 }
 
 /// What was ready in one turn: everything that was, so that a busy socket starves nothing.
@@ -245,6 +290,7 @@ impl<R: Runtime> Driver<R> {
             write_buf: Chunks::new(),
             unflushed: false,
             needs_flush: opened.needs_flush,
+            ack: Ack::Sent,
         };
         let now = self.now();
         // A wish to reconnect at once was for the wait this connection ends.
@@ -293,6 +339,7 @@ impl<R: Runtime> Driver<R> {
             }
             self.publish_stats(conn.write_buf.len());
             let accepting = self.session.supervisor().has_room();
+            conn.acknowledge_if_idle(accepting && !self.channels.commands.is_empty());
             let waiting = !self.session.inbox().is_empty();
             let mut ready = self
                 .turn(accepting, |cx, ready, channels| {
@@ -320,10 +367,12 @@ impl<R: Runtime> Driver<R> {
             // Bytes read after the transport failed belong to a connection that is over.
             match ready.read.take().filter(|_| !failed) {
                 Some(Ok(0) | Err(_)) => self.session.supervisor_mut().handle_transport_closed(now),
-                Some(Ok(_)) => self
-                    .session
-                    .supervisor_mut()
-                    .handle_read(now, &mut conn.read_buf),
+                Some(Ok(_)) => {
+                    conn.ack.read();
+                    self.session
+                        .supervisor_mut()
+                        .handle_read(now, &mut conn.read_buf);
+                }
                 None => {}
             }
             if ready.room {
@@ -487,6 +536,8 @@ fn poll_write(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Resu
     }
     conn.write_buf.advance(written);
     conn.unflushed = conn.needs_flush;
+    // The segment carries the acknowledgement of what was read.
+    conn.ack.written();
     Poll::Ready(Ok(()))
 }
 

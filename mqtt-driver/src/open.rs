@@ -66,7 +66,7 @@ async fn layers<R: Runtime>(
         let (config, name) = options.tls.client_config(host)?;
         let connector = futures_rustls::TlsConnector::from(config);
         let tls = connector.connect(name, tcp).await.map_err(tls_error)?;
-        Box::new(FuturesIo::new(tls))
+        Box::new(FuturesIo::new(tls).with_acknowledge(|tls| tls.get_ref().0.acknowledge_now()))
     } else {
         Box::new(tcp)
     };
@@ -315,6 +315,10 @@ mod websocket {
             }
             ready!(self.poll_drain(cx))?;
             self.inner.poll_close(cx)
+        }
+
+        fn acknowledge_now(&self) -> io::Result<()> {
+            self.inner.acknowledge_now()
         }
     }
 }

@@ -146,6 +146,55 @@ pub trait Transport: Unpin + Send {
     /// # Errors
     /// The transport's.
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+
+    /// Sends the acknowledgement of the bytes read so far now, rather than when the OS's
+    /// delayed-ACK timer fires (Linux's `TCP_QUICKACK`, see [`acknowledge_now`]).
+    ///
+    /// The driver calls it after a read that leaves it nothing to write: otherwise a broker that
+    /// leaves Nagle's algorithm on (Mosquitto's default) holds its next acknowledgements until
+    /// the client's delayed ACK, up to 40 ms, while the client waits for them. When the client
+    /// has something to write, the acknowledgement rides on it and this is not called. The
+    /// default is `Unsupported`, after which the driver does not ask again on that connection.
+    ///
+    /// # Errors
+    ///
+    /// `Unsupported` where the transport or the OS cannot; the socket's error otherwise.
+    fn acknowledge_now(&self) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+/// Acknowledges what `socket`, a TCP socket, has received at once: sets `TCP_QUICKACK`, which
+/// sends an ACK that was being delayed. For implementations of
+/// [`Transport::acknowledge_now`]; `Unsupported` on OSes without the option.
+///
+/// ```
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let socket = std::net::TcpStream::connect(listener.local_addr()?)?;
+/// let acknowledged = mqtt_driver::acknowledge_now(&socket);
+/// assert!(acknowledged.is_ok() || !cfg!(target_os = "linux"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// `Unsupported` where the OS has no such option; the socket's error otherwise (a Unix socket
+/// has no TCP options).
+#[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+pub fn acknowledge_now<S: std::os::fd::AsFd>(socket: &S) -> io::Result<()> {
+    socket2::SockRef::from(socket).set_tcp_quickack(true)
+}
+
+/// Acknowledges what `socket` has received at once: `Unsupported` on this OS, which has no
+/// `TCP_QUICKACK`.
+///
+/// # Errors
+///
+/// Always `Unsupported`.
+#[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+pub fn acknowledge_now<S>(socket: &S) -> io::Result<()> {
+    let _ = socket;
+    Err(io::ErrorKind::Unsupported.into())
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
@@ -172,6 +221,10 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         (**self).poll_close(cx)
     }
+
+    fn acknowledge_now(&self) -> io::Result<()> {
+        (**self).acknowledge_now()
+    }
 }
 
 /// The most a [`FuturesIo`] reads at once.
@@ -192,6 +245,7 @@ const SCRATCH: usize = 32 * 1024;
 pub struct FuturesIo<T> {
     io: T,
     scratch: Vec<u8>,
+    acknowledge: Option<fn(&T) -> io::Result<()>>,
 }
 
 impl<T> FuturesIo<T> {
@@ -200,7 +254,28 @@ impl<T> FuturesIo<T> {
         Self {
             io,
             scratch: Vec::new(),
+            acknowledge: None,
         }
+    }
+
+    /// Gives the stream a way to acknowledge reads at once ([`Transport::acknowledge_now`]),
+    /// which a futures-io stream does not have.
+    ///
+    /// ```
+    /// use mqtt_driver::{FuturesIo, Transport};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// # let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// # let tcp = async_io::block_on(async_net::TcpStream::connect(listener.local_addr()?))?;
+    /// let stream = FuturesIo::new(tcp).with_acknowledge(|tcp| mqtt_driver::acknowledge_now(tcp));
+    /// assert!(stream.acknowledge_now().is_ok() || !cfg!(target_os = "linux"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub const fn with_acknowledge(mut self, acknowledge: fn(&T) -> io::Result<()>) -> Self {
+        self.acknowledge = Some(acknowledge);
+        self
     }
 
     /// The stream.
@@ -215,6 +290,13 @@ impl<T> FuturesIo<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Transport for FuturesIo<T> {
+    fn acknowledge_now(&self) -> io::Result<()> {
+        match self.acknowledge {
+            Some(acknowledge) => acknowledge(&self.io),
+            None => Err(io::ErrorKind::Unsupported.into()),
+        }
+    }
+
     fn poll_read_buf(
         &mut self,
         cx: &mut Context<'_>,

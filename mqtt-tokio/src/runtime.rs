@@ -39,13 +39,13 @@ impl Runtime for Tokio {
     async fn connect(&self, host: &str, port: u16) -> io::Result<TokioTcp> {
         let stream = TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
-        Ok(TokioStream(stream))
+        Ok(TokioStream(stream, Some(mqtt_driver::acknowledge_now)))
     }
 
     #[cfg(unix)]
     async fn connect_unix(&self, path: &std::path::Path) -> io::Result<Box<dyn Transport>> {
         let stream = tokio::net::UnixStream::connect(path).await?;
-        Ok(Box::new(TokioStream(stream)))
+        Ok(Box::new(TokioStream(stream, None)))
     }
 
     fn timer(&self, at: Instant) -> TokioTimer {
@@ -75,9 +75,10 @@ impl Timer for TokioTimer {
 /// futures-io stream too, for TLS.
 pub type TokioTcp = TokioStream<TcpStream>;
 
-/// A tokio stream (TCP, Unix) as a [`Transport`] and a futures-io stream.
+/// A tokio stream (TCP, Unix) as a [`Transport`] and a futures-io stream, with the way it
+/// acknowledges reads at once, if it has one.
 #[derive(Debug)]
-pub struct TokioStream<S>(S);
+pub struct TokioStream<S>(S, Option<fn(&S) -> io::Result<()>>);
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Transport for TokioStream<S> {
     fn poll_read_buf(
@@ -102,6 +103,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Transport for TokioStream<S> {
 
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+
+    fn acknowledge_now(&self) -> io::Result<()> {
+        match self.1 {
+            Some(acknowledge) => acknowledge(&self.0),
+            None => Err(io::ErrorKind::Unsupported.into()),
+        }
     }
 }
 
