@@ -16,8 +16,15 @@
 //! message sent after them) or publisher → subscriber in the same process (timed until the
 //! subscriber has every message).
 //!
+//! Publish rows have a third column: the raw ceiling, pre-encoded publishes written in large
+//! batches on a plain socket with the same in-flight window (see [`raw`]), and each client's
+//! ratio to it.
+//!
+//! `cargo bench -p mqtt-benches --bench e2e -- --quick` runs the whole comparison in a few
+//! minutes: a tenth of the messages (`E2E_SCALE=0.1`) and 3 runs of each.
+//!
 //! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
-//! multiplies the message counts (default 1), `E2E_ONLY` keeps the rows whose name contains it,
+//! multiplies the message counts (default 1, 0.1 with `--quick`), `E2E_ONLY` keeps the rows whose name contains it,
 //! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table),
 //! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration. `E2E_STORES=1` runs instead the
 //! table of the session store: `mqtt-tokio` publishing QoS 1 (16 B and 1 KiB) with no store and
@@ -264,6 +271,13 @@ fn run_with(client: &str, port: u16, row: Row, settings: &[(&str, &str)]) -> Run
         .split(' ')
         .map(|f| f.parse().expect("a number"))
         .collect();
+    if std::env::var("E2E_VERBOSE").is_ok() {
+        eprintln!(
+            "{client} {}: {:.0} msg/s",
+            row.name(),
+            row.count as f64 / Duration::from_nanos(fields[0]).as_secs_f64()
+        );
+    }
     Run {
         wall: Duration::from_nanos(fields[0]),
         cpu: Duration::from_nanos(fields[1]),
@@ -310,6 +324,8 @@ fn summarise(runs: &[Run], row: Row) -> Summary {
 }
 
 fn parent() {
+    // `-- --quick`: the whole comparison in a few minutes (a tenth of the messages, 3 runs).
+    let quick = std::env::args().any(|a| a == "--quick");
     let env = |name: &str, default: f64| {
         std::env::var(name)
             .ok()
@@ -317,38 +333,26 @@ fn parent() {
             .unwrap_or(default)
     };
     let reps = env("E2E_REPS", 3.0) as usize;
-    let scale = env("E2E_SCALE", 1.0);
+    let scale = env("E2E_SCALE", if quick { 0.1 } else { 1.0 });
     let only = std::env::var("E2E_ONLY").unwrap_or_default();
     let adapters = env("E2E_ADAPTERS", 1.0) > 0.0;
     if another_table(reps, scale) {
         return;
     }
-    // Per row: the rates of tokio, smol, blocking and rumqttc.
-    let mut rates: Vec<(String, [f64; 4])> = Vec::new();
+    // Per row: the rates of tokio, smol, blocking, rumqttc and the raw ceiling (0: none).
+    let mut rates: Vec<(String, [f64; 5])> = Vec::new();
     let broker = Broker::start();
-    let mut rows = Vec::new();
-    for subscribe in [false, true] {
-        for (count, size) in [(200_000_u64, 16), (200_000, 1024), (10_000, 65_536)] {
-            for qos in 0..=2 {
-                let count = ((count as f64 * scale) as u64).max(1);
-                rows.push(Row {
-                    count,
-                    size,
-                    qos,
-                    subscribe,
-                });
-            }
-        }
-    }
-    rows.retain(|row| row.name().contains(&only));
+    let rows = rows(scale, &only);
     println!(
-        "| row | mqtt-tokio msg/s | rumqttc msg/s | × | mqtt-tokio CPU µs/msg | rumqttc CPU µs/msg | × | \
-         mqtt-tokio peak RSS MiB (anon) | rumqttc peak RSS MiB (anon) | mqtt-tokio allocs/msg | rumqttc allocs/msg |"
+        "| row | mqtt-tokio msg/s | rumqttc msg/s | × | raw ceiling msg/s | mqtt-tokio ÷ raw | \
+         mqtt-tokio CPU µs/msg | rumqttc CPU µs/msg | × | mqtt-tokio peak RSS MiB (anon) | \
+         rumqttc peak RSS MiB (anon) | mqtt-tokio allocs/msg | rumqttc allocs/msg |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
     for row in rows {
         let mut ours = Vec::new();
         let mut theirs = Vec::new();
+        let mut raw = Vec::new();
         for rep in 0..reps {
             // Alternate who goes first, so that neither always meets a warmer broker.
             if rep % 2 == 0 {
@@ -358,19 +362,28 @@ fn parent() {
                 theirs.push(run("rumqttc", broker.port, row));
                 ours.push(run("ours", broker.port, row));
             }
+            if !row.subscribe {
+                raw.push(run("raw", broker.port, row));
+            }
         }
         let (a, b) = (summarise(&ours, row), summarise(&theirs, row));
+        let ceiling = if raw.is_empty() {
+            0.0
+        } else {
+            summarise(&raw, row).rate
+        };
         if adapters {
             let smol: Vec<Run> = (0..reps).map(|_| run("smol", broker.port, row)).collect();
             let threads: Vec<Run> = (0..reps)
                 .map(|_| run("blocking", broker.port, row))
                 .collect();
             let (c, d) = (summarise(&smol, row), summarise(&threads, row));
-            rates.push((row.name(), [a.rate, c.rate, d.rate, b.rate]));
+            rates.push((row.name(), [a.rate, c.rate, d.rate, b.rate, ceiling]));
         }
         let flag = |s: &Summary| if s.complete { "" } else { " (incomplete)" };
+        let (raw_rate, raw_ratio) = ratio_to(a.rate, ceiling);
         println!(
-            "| {} | {:.0}{} | {:.0}{} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} ({:.2}) | {:.1} ({:.2}) | {:.2} | {:.2} |",
+            "| {} | {:.0}{} | {:.0}{} | {:.2} | {raw_rate} | {raw_ratio} | {:.2} | {:.2} | {:.2} | {:.1} ({:.2}) | {:.1} ({:.2}) | {:.2} | {:.2} |",
             row.name(),
             a.rate,
             flag(&a),
@@ -389,22 +402,62 @@ fn parent() {
         );
         let _ = std::io::stdout().flush();
     }
+    adapters_table(rates);
+}
+
+/// The main table's rows: publish, then publisher → subscriber, each size and QoS; those whose
+/// name contains `only`.
+fn rows(scale: f64, only: &str) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for subscribe in [false, true] {
+        for (count, size) in [(200_000_u64, 16), (200_000, 1024), (10_000, 65_536)] {
+            for qos in 0..=2 {
+                let count = ((count as f64 * scale) as u64).max(1);
+                rows.push(Row {
+                    count,
+                    size,
+                    qos,
+                    subscribe,
+                });
+            }
+        }
+    }
+    rows.retain(|row| row.name().contains(only));
+    rows
+}
+
+/// The second table: every adapter's rate against rumqttc's and the raw ceiling.
+fn adapters_table(rates: Vec<(String, [f64; 5])>) {
     if rates.is_empty() {
         return;
     }
     println!();
     println!(
         "| row | mqtt-tokio msg/s | mqtt-async-std (smol) msg/s | mqtt-blocking msg/s | rumqttc msg/s | \
-         tokio × | smol × | blocking × |"
+         raw ceiling msg/s | tokio × | smol × | blocking × | tokio ÷ raw | smol ÷ raw | blocking ÷ raw |"
     );
-    println!("|---|--:|--:|--:|--:|--:|--:|--:|");
-    for (name, [tokio, smol, blocking, rumqttc]) in rates {
+    println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for (name, [tokio, smol, blocking, rumqttc, ceiling]) in rates {
+        let raw = |rate: f64| ratio_to(rate, ceiling).1;
         println!(
-            "| {name} | {tokio:.0} | {smol:.0} | {blocking:.0} | {rumqttc:.0} | {:.2} | {:.2} | {:.2} |",
+            "| {name} | {tokio:.0} | {smol:.0} | {blocking:.0} | {rumqttc:.0} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
+            ratio_to(0.0, ceiling).0,
             tokio / rumqttc,
             smol / rumqttc,
             blocking / rumqttc,
+            raw(tokio),
+            raw(smol),
+            raw(blocking),
         );
+    }
+}
+
+/// The raw ceiling's rate and `rate`'s ratio to it, as table cells ("–" for rows without one).
+fn ratio_to(rate: f64, ceiling: f64) -> (String, String) {
+    if ceiling > 0.0 {
+        (format!("{ceiling:.0}"), format!("{:.2}", rate / ceiling))
+    } else {
+        ("–".to_owned(), "–".to_owned())
     }
 }
 
@@ -566,6 +619,7 @@ fn child(client: &str) {
         "rumqttc" => runtime.block_on(theirs::run(port, row)),
         "smol" => on_smol::run(port, row),
         "blocking" => on_threads::run(port, row),
+        "raw" => raw::run(port, row),
         other => panic!("unknown client {other}"),
     }
 }
@@ -905,5 +959,196 @@ mod on_threads {
             let _ = publisher.disconnect();
         }
         let _ = subscriber.disconnect();
+    }
+}
+
+/// The raw ceiling: pre-encoded MQTT 3.1.1 publishes written in large batches (up to 64 KiB,
+/// and at QoS 1 and 2 as many as the same in-flight window of [`WINDOW`] allows) on a plain
+/// socket, a second thread reading the acknowledgements (and answering PUBREC with PUBREL):
+/// what the broker takes from a client that does nothing but write. Publish rows only.
+mod raw {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::sync::{Arc, Condvar, Mutex};
+
+    use super::{Mark, Row, TOPIC, WINDOW};
+
+    /// The largest batch written at once.
+    const BATCH: usize = 64 * 1024;
+
+    /// Whether to acknowledge every read at once (`TCP_QUICKACK`, as the clients do when they
+    /// have nothing to write): on unless `E2E_RAW_QUICKACK=0`.
+    fn quick_ack() -> bool {
+        std::env::var("E2E_RAW_QUICKACK").map_or(true, |v| v != "0")
+    }
+
+    /// The in-flight window: `E2E_RAW_WINDOW` (0 for none), else the clients' [`WINDOW`].
+    fn window() -> u64 {
+        std::env::var("E2E_RAW_WINDOW")
+            .ok()
+            .and_then(|w| w.parse().ok())
+            .unwrap_or(u64::from(WINDOW))
+    }
+
+    /// Appends MQTT's variable byte integer.
+    fn length(out: &mut Vec<u8>, mut n: usize) {
+        loop {
+            let byte = (n % 128) as u8;
+            n /= 128;
+            if n == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    /// A PUBLISH at `qos` with the packet identifier 0, and where the identifier goes.
+    fn template(qos: u8, size: usize) -> (Vec<u8>, usize) {
+        let mut packet = vec![0x30 | (qos << 1)];
+        let id_len = if qos > 0 { 2 } else { 0 };
+        length(&mut packet, 2 + TOPIC.len() + id_len + size);
+        packet.extend_from_slice(&(TOPIC.len() as u16).to_be_bytes());
+        packet.extend_from_slice(TOPIC.as_bytes());
+        let at = packet.len();
+        packet.extend(std::iter::repeat_n(0, id_len));
+        packet.extend(std::iter::repeat_n(b'x', size));
+        (packet, at)
+    }
+
+    /// What the reading thread has seen: the acknowledgements counted, and the end.
+    #[derive(Default)]
+    struct Acks {
+        done: u64,
+        closed: bool,
+    }
+
+    pub(super) fn run(port: u16, row: Row) {
+        assert!(!row.subscribe, "the raw ceiling is for publish rows");
+        let mut socket = TcpStream::connect(("127.0.0.1", port)).expect("connected");
+        socket.set_nodelay(true).expect("TCP_NODELAY");
+        // CONNECT 3.1.1, clean session, keep-alive 60 s, client identifier `e2e-raw-pub`.
+        let id = b"e2e-raw-pub";
+        let mut connect = vec![0x10, (10 + 2 + id.len()) as u8];
+        connect.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0]);
+        connect.push(id.len() as u8);
+        connect.extend_from_slice(id);
+        socket.write_all(&connect).expect("CONNECT");
+        let mut connack = [0_u8; 4];
+        socket.read_exact(&mut connack).expect("CONNACK");
+        assert_eq!(connack, [0x20, 2, 0, 0], "accepted");
+
+        let acks = Arc::new((Mutex::new(Acks::default()), Condvar::new()));
+        let writer = Arc::new(Mutex::new(socket.try_clone().expect("a second handle")));
+        // At QoS 0, a QoS 1 message after the others: its PUBACK says the broker read them all.
+        let wanted = if row.qos == 0 { 1 } else { row.count };
+        let mark = Mark::now();
+        let reader = {
+            let (acks, writer) = (Arc::clone(&acks), Arc::clone(&writer));
+            std::thread::spawn(move || read_acks(&mut socket, &acks, &writer, wanted))
+        };
+        let (packet, at) = template(row.qos, row.size);
+        let mut batch = Vec::with_capacity(BATCH + packet.len());
+        let mut sent = 0_u64;
+        while sent < row.count {
+            // Room in the window (QoS 1 and 2).
+            let room = if row.qos == 0 || window() == 0 {
+                u64::MAX
+            } else {
+                let (lock, changed) = &*acks;
+                let mut state = lock.lock().expect("the counts");
+                while sent - state.done >= window() && !state.closed {
+                    state = changed.wait(state).expect("the counts");
+                }
+                if state.closed {
+                    break;
+                }
+                window() - (sent - state.done)
+            };
+            batch.clear();
+            let mut taken = 0;
+            while taken < room && sent < row.count && batch.len() < BATCH {
+                let start = batch.len();
+                batch.extend_from_slice(&packet);
+                if row.qos > 0 {
+                    let id = (sent % 65_535 + 1) as u16;
+                    batch[start + at..start + at + 2].copy_from_slice(&id.to_be_bytes());
+                }
+                sent += 1;
+                taken += 1;
+            }
+            writer
+                .lock()
+                .expect("the socket")
+                .write_all(&batch)
+                .expect("written");
+        }
+        if row.qos == 0 {
+            let (mut marker, at) = template(1, row.size);
+            marker[at + 1] = 1;
+            writer
+                .lock()
+                .expect("the socket")
+                .write_all(&marker)
+                .expect("written");
+        }
+        let done = reader.join().expect("the reader");
+        mark.report(if done == wanted { row.count } else { 0 });
+        let _ = writer.lock().expect("the socket").write_all(&[0xe0, 0]);
+    }
+
+    /// Reads PUBACK and PUBCOMP (counted) and PUBREC (answered with PUBREL) until `wanted`
+    /// are counted or the connection ends; the count.
+    fn read_acks(
+        socket: &mut TcpStream,
+        acks: &(Mutex<Acks>, Condvar),
+        writer: &Mutex<TcpStream>,
+        wanted: u64,
+    ) -> u64 {
+        let (lock, changed) = acks;
+        let mut buf = vec![0_u8; 64 * 1024];
+        let mut held = 0;
+        let mut releases = Vec::new();
+        let mut done = 0;
+        while done < wanted {
+            let Ok(n) = socket.read(&mut buf[held..]) else {
+                break;
+            };
+            if n == 0 {
+                break;
+            }
+            if quick_ack() {
+                let _ = mqtt_driver::acknowledge_now(socket);
+            }
+            held += n;
+            // Every acknowledgement of 3.1.1 is four bytes.
+            let whole = held - held % 4;
+            let mut counted = 0;
+            for packet in buf[..whole].chunks_exact(4) {
+                match packet[0] {
+                    0x40 | 0x70 => counted += 1,
+                    0x50 => releases.extend_from_slice(&[0x62, 2, packet[2], packet[3]]),
+                    other => panic!("unexpected packet {other:#x}"),
+                }
+            }
+            buf.copy_within(whole..held, 0);
+            held -= whole;
+            if !releases.is_empty() {
+                writer
+                    .lock()
+                    .expect("the socket")
+                    .write_all(&releases)
+                    .expect("PUBREL written");
+                releases.clear();
+            }
+            if counted > 0 {
+                done += counted;
+                lock.lock().expect("the counts").done = done;
+                changed.notify_one();
+            }
+        }
+        lock.lock().expect("the counts").closed = true;
+        changed.notify_one();
+        done
     }
 }
