@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::Buf;
 use event_listener::{Event, EventListener};
 use futures_lite::Future;
 use mqtt_proto::Publish;
@@ -20,6 +20,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{Receiver, Sender};
 
 use crate::open::{Opened, open};
+use crate::read_buffer::ReadBuffer;
 use crate::runtime::{Runtime, Timer, Transport};
 use crate::session::{Command, Control, Session};
 use crate::{Attempts, Numbered, Options, TaskFigures};
@@ -27,17 +28,6 @@ use crate::{Attempts, Numbered, Options, TaskFigures};
 /// The most commands taken in one turn before writing: many small publishes leave in one
 /// write.
 const BATCH: usize = 256;
-
-/// The size of the read buffer: hundreds of small packets per read. Reads cycle through all of
-/// it, so all of it stays resident for as long as the connection lives.
-const READ_BUFFER: usize = 32 * 1024;
-
-/// The least room a read is given in the read buffer.
-const MIN_READ: usize = 4 * 1024;
-
-/// The room taken for the rest of a packet larger than [`MIN_READ`]: several such packets per
-/// read, and one allocation shared by their payloads.
-const LARGE_READ: usize = 256 * 1024;
 
 /// How long the last bytes of a connection (a DISCONNECT) may take to leave.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -71,7 +61,7 @@ pub(crate) struct Driver<R: Runtime> {
 /// One open connection: the transport and its buffers.
 struct Connection {
     transport: Box<dyn Transport>,
-    read_buf: BytesMut,
+    read_buf: ReadBuffer,
     write_buf: Chunks,
     /// Written bytes the transport may still hold (TLS records).
     unflushed: bool,
@@ -286,7 +276,7 @@ impl<R: Runtime> Driver<R> {
     async fn connection(&mut self, opened: Opened) -> End {
         let mut conn = Connection {
             transport: opened.transport,
-            read_buf: BytesMut::with_capacity(READ_BUFFER),
+            read_buf: ReadBuffer::new(),
             write_buf: Chunks::new(),
             unflushed: false,
             needs_flush: opened.needs_flush,
@@ -371,7 +361,7 @@ impl<R: Runtime> Driver<R> {
                     conn.ack.read();
                     self.session
                         .supervisor_mut()
-                        .handle_read(now, &mut conn.read_buf);
+                        .handle_read(now, conn.read_buf.bytes());
                 }
                 None => {}
             }
@@ -543,24 +533,18 @@ fn poll_write(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Resu
 
 /// Reads what the transport has into the read buffer, after the partial packet it may hold.
 fn poll_read(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Result<usize>> {
-    let buf = &mut conn.read_buf;
-    // The rest of a large packet gets room for all of it, and for the packets after it in the
-    // same read (the session has checked the size against its limit already; the cap is for the
-    // memory taken before the bytes arrive). Small packets cycle through a small buffer.
-    let rest = match mqtt_proto::FixedHeader::parse(buf) {
-        Ok(Some(header)) => header.packet_len().saturating_sub(buf.len()),
+    // What the packet at the front still lacks, if it is partial.
+    let rest = match mqtt_proto::FixedHeader::parse(conn.read_buf.bytes()) {
+        Ok(Some(header)) => header
+            .packet_len()
+            .saturating_sub(conn.read_buf.bytes().len()),
         _ => 0,
     };
-    let (want, size) = if rest > MIN_READ {
-        let want = rest.min(LARGE_READ * 16);
-        (want, want.max(LARGE_READ))
-    } else {
-        (MIN_READ, READ_BUFFER)
-    };
-    if buf.capacity() - buf.len() < want {
-        // Reclaims the buffer's memory when the messages taken from it are gone; otherwise takes
-        // new memory, which those messages' payloads keep.
-        buf.reserve(size);
+    let read = conn
+        .transport
+        .poll_read_buf(cx, conn.read_buf.prepare(rest));
+    if let Poll::Ready(Ok(n)) = read {
+        conn.read_buf.record(n);
     }
-    conn.transport.poll_read_buf(cx, buf)
+    read
 }

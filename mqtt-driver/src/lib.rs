@@ -47,6 +47,7 @@ mod numbered;
 mod open;
 mod options;
 mod proxy;
+mod read_buffer;
 pub mod record;
 mod requests;
 mod runtime;
