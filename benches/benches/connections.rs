@@ -1,0 +1,523 @@
+//! Thousands of connections in one process, as load generators and gateways use a client:
+//! `mqtt-tokio` and `rumqttc` side by side against the same local Mosquitto.
+//!
+//! Run: `cargo bench -p mqtt-benches --bench connections`. For each client and each count of
+//! connections (10,000, then as many as the file limit allows, `CONN_COUNTS` to choose), a child
+//! process of its own, on a current-thread tokio runtime:
+//!
+//! 1. opens the connections (MQTT 3.1.1, keep-alive 30 s, at most [`OPENING`] at a time):
+//!    **connections per second**, until the last CONNACK;
+//! 2. leaves them idle for a second: **memory per idle connection** (the growth of the
+//!    anonymous resident memory, heap and stacks, over the process before the first one);
+//! 3. publishes one QoS 1 message on each, all at once: **time until the last PUBACK**;
+//! 4. subscribes each to `fleet/all` and publishes [`STREAM`] messages of 1 KiB there from one
+//!    more connection: each receives 64 KiB; **memory per connection** once all have.
+//!
+//! Mosquitto is started with its file limit raised to the hard limit. Medians of `CONN_REPS`
+//! runs (default 3), printed as a Markdown table.
+
+#![allow(
+    clippy::cast_precision_loss,
+    reason = "counts and sizes in a report: far below 2^52"
+)]
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+/// How many connections are being opened at once, at most.
+const OPENING: usize = 64;
+/// The messages each connection receives in the last step, of 1 KiB each.
+const STREAM: u64 = 64;
+/// The topic of the stream.
+const TOPIC: &str = "fleet/all";
+/// How long any step may take before the run is reported as stalled.
+const STALL: Duration = Duration::from_secs(120);
+
+fn main() {
+    match std::env::var("CONN_CHILD") {
+        Ok(client) => child(&client),
+        Err(_) => parent(),
+    }
+}
+
+/// The anonymous resident memory of this process now, in KiB.
+fn anonymous_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The file limit of this process (soft, hard).
+fn file_limit() -> (u64, u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| {
+            let mut fields = l.split_whitespace().skip(3);
+            let soft = fields.next()?.parse().ok()?;
+            let hard = fields.next()?.parse().ok()?;
+            Some((soft, hard))
+        })
+        .unwrap_or((1024, 1024))
+}
+
+// ---- the parent: the broker, the runs, the table ----
+
+/// Mosquitto on a free loopback port with the file limit raised, killed on drop.
+struct Broker {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Broker {
+    fn start() -> Self {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("mqtt-connections-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 max_connections -1\nmax_queued_messages 0\nlog_dest none\n"
+            ),
+        )
+        .expect("the broker's configuration");
+        let program = ["mosquitto", "/usr/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| Command::new(p).arg("-h").output().is_ok())
+            .expect("Mosquitto is installed (apt-get install mosquitto)");
+        // The shell raises the soft file limit to the hard one for the broker.
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n $(ulimit -Hn) && exec {program} -c {}",
+                config.display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Mosquitto starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(Instant::now() < deadline, "Mosquitto did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One run's figures.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    connect: Duration,
+    idle_kib: u64,
+    publish: Duration,
+    stream: Duration,
+    traffic_kib: u64,
+    complete: bool,
+}
+
+fn run(client: &str, port: u16, count: usize) -> Run {
+    let output = Command::new(std::env::current_exe().expect("this binary"))
+        .env("CONN_CHILD", client)
+        .env("CONN_PORT", port.to_string())
+        .env("CONN_COUNT", count.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
+        eprintln!("{client} ×{count}: no result ({})", output.status);
+        return Run::default();
+    };
+    let f: Vec<u64> = line
+        .split(' ')
+        .map(|f| f.parse().expect("a number"))
+        .collect();
+    Run {
+        connect: Duration::from_nanos(f[0]),
+        idle_kib: f[1],
+        publish: Duration::from_nanos(f[2]),
+        stream: Duration::from_nanos(f[3]),
+        traffic_kib: f[4],
+        complete: f[5] == 1,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The medians of a client's runs: connections per second, KiB per idle connection, ms to
+/// publish on all, KiB per connection after the stream, ms until every connection has it.
+fn summarise(runs: &[Run], count: usize) -> [f64; 5] {
+    let n = count as f64;
+    [
+        median(runs.iter().map(|r| n / r.connect.as_secs_f64()).collect()),
+        median(runs.iter().map(|r| r.idle_kib as f64 / n).collect()),
+        median(runs.iter().map(|r| r.publish.as_secs_f64() * 1e3).collect()),
+        median(runs.iter().map(|r| r.traffic_kib as f64 / n).collect()),
+        median(runs.iter().map(|r| r.stream.as_secs_f64() * 1e3).collect()),
+    ]
+}
+
+fn parent() {
+    let reps = std::env::var("CONN_REPS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3_usize);
+    // Each connection takes a descriptor in this process and one in the broker; a few dozen
+    // more are the process's own.
+    let (_, hard) = file_limit();
+    let most = usize::try_from(hard.saturating_sub(200)).unwrap_or(usize::MAX);
+    let counts: Vec<usize> = std::env::var("CONN_COUNTS").map_or_else(
+        |_| vec![10_000.min(most), most.min(30_000)],
+        |c| c.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+    );
+    let broker = Broker::start();
+    println!(
+        "| connections | client | connects/s | × | KiB per idle connection | × | \
+         ms to publish one QoS 1 on each | × | KiB per connection after 64 KiB received | × | \
+         ms until each has received 64 KiB | × |"
+    );
+    println!("|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for count in counts {
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for rep in 0..reps {
+            // Alternate who goes first, so that neither always meets a warmer broker.
+            if rep % 2 == 0 {
+                ours.push(run("ours", broker.port, count));
+                theirs.push(run("rumqttc", broker.port, count));
+            } else {
+                theirs.push(run("rumqttc", broker.port, count));
+                ours.push(run("ours", broker.port, count));
+            }
+        }
+        let (a, b) = (summarise(&ours, count), summarise(&theirs, count));
+        let flag = |runs: &[Run]| {
+            if runs.iter().all(|r| r.complete) {
+                ""
+            } else {
+                " (incomplete)"
+            }
+        };
+        println!(
+            "| {count} | mqtt-tokio{} | {:.0} | {:.2} | {:.1} | {:.2} | {:.0} | {:.2} | {:.1} | {:.2} | {:.0} | {:.2} |",
+            flag(&ours),
+            a[0],
+            a[0] / b[0],
+            a[1],
+            a[1] / b[1],
+            a[2],
+            a[2] / b[2],
+            a[3],
+            a[3] / b[3],
+            a[4],
+            a[4] / b[4],
+        );
+        println!(
+            "| {count} | rumqttc{} | {:.0} | | {:.1} | | {:.0} | | {:.1} | | {:.0} | |",
+            flag(&theirs),
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+        );
+    }
+}
+
+// ---- the children: one client, one count ----
+
+/// What a child measured, printed for the parent.
+struct Figures {
+    connect: Duration,
+    idle_kib: u64,
+    publish: Duration,
+    stream: Duration,
+    traffic_kib: u64,
+    complete: bool,
+}
+
+impl Figures {
+    fn print(&self) {
+        println!(
+            "RESULT {} {} {} {} {} {}",
+            self.connect.as_nanos(),
+            self.idle_kib,
+            self.publish.as_nanos(),
+            self.stream.as_nanos(),
+            self.traffic_kib,
+            u8::from(self.complete),
+        );
+    }
+}
+
+fn child(client: &str) {
+    let port: u16 = std::env::var("CONN_PORT")
+        .expect("CONN_PORT")
+        .parse()
+        .expect("a port");
+    let count: usize = std::env::var("CONN_COUNT")
+        .expect("CONN_COUNT")
+        .parse()
+        .expect("a count");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let figures = match client {
+        "ours" => runtime.block_on(ours::run(port, count)),
+        "rumqttc" => runtime.block_on(theirs::run(port, count)),
+        other => panic!("unknown client {other}"),
+    };
+    figures.print();
+}
+
+/// Waits until `counter` reaches `wanted` (or [`STALL`] passes); whether it did.
+async fn reached(counter: &AtomicU64, wanted: u64) -> bool {
+    let deadline = Instant::now() + STALL;
+    while counter.load(Ordering::Relaxed) < wanted {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    true
+}
+
+/// The stream's payload.
+fn payload() -> Bytes {
+    Bytes::from(vec![b'x'; 1024])
+}
+
+mod ours {
+    use super::{
+        Arc, AtomicU64, Duration, Figures, Instant, OPENING, Ordering, STREAM, TOPIC,
+        anonymous_kib, payload, reached,
+    };
+    use mqtt_proto::QoS;
+    use mqtt_tokio::{Client, Messages, Options, connect};
+
+    async fn open(port: u16, id: String) -> (Client, Messages) {
+        let mut options =
+            Options::new(&format!("mqtt://127.0.0.1:{port}"), &id).expect("valid options");
+        options.config = options
+            .config
+            .clone()
+            .with_keep_alive(Duration::from_secs(30));
+        options.config.version = mqtt_proto::ProtocolVersion::V3_1_1;
+        let (client, messages, _events) = connect(options).await.expect("connected");
+        (client, messages)
+    }
+
+    pub(super) async fn run(port: u16, count: usize) -> Figures {
+        let base = anonymous_kib();
+        let start = Instant::now();
+        let mut clients = Vec::with_capacity(count);
+        let mut opening = tokio::task::JoinSet::new();
+        for i in 0..count {
+            if opening.len() >= OPENING {
+                clients.push(opening.join_next().await.expect("one").expect("opened"));
+            }
+            opening.spawn(open(port, format!("fleet-ours-{i}")));
+        }
+        while let Some(opened) = opening.join_next().await {
+            clients.push(opened.expect("opened"));
+        }
+        let connect = start.elapsed();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle_kib = anonymous_kib().saturating_sub(base);
+
+        let start = Instant::now();
+        let mut publishing = tokio::task::JoinSet::new();
+        for (client, _) in &clients {
+            let client = client.clone();
+            publishing.spawn(async move {
+                client
+                    .publish("fleet/up", QoS::AtLeastOnce, false, "hello")
+                    .await
+                    .is_ok()
+            });
+        }
+        let mut complete = true;
+        while let Some(done) = publishing.join_next().await {
+            complete &= done.unwrap_or(false);
+        }
+        let publish = start.elapsed();
+
+        let received = Arc::new(AtomicU64::new(0));
+        let mut subscribing = tokio::task::JoinSet::new();
+        for (client, mut messages) in clients.drain(..) {
+            let received = Arc::clone(&received);
+            subscribing.spawn(async move {
+                let granted = client.subscribe(TOPIC, QoS::AtMostOnce).await.is_ok();
+                tokio::spawn(async move {
+                    while messages.recv().await.is_some() {
+                        received.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+                (client, granted)
+            });
+        }
+        let mut handles = Vec::with_capacity(count);
+        while let Some(subscribed) = subscribing.join_next().await {
+            let (client, granted) = subscribed.expect("subscribed");
+            complete &= granted;
+            handles.push(client);
+        }
+        let (source, _) = open(port, "fleet-ours-source".to_owned()).await;
+        let start = Instant::now();
+        for _ in 0..STREAM {
+            source
+                .publish(TOPIC, QoS::AtMostOnce, false, payload())
+                .await
+                .expect("published");
+        }
+        complete &= reached(&received, STREAM * count as u64).await;
+        let stream = start.elapsed();
+        let traffic_kib = anonymous_kib().saturating_sub(base);
+        Figures {
+            connect,
+            idle_kib,
+            publish,
+            stream,
+            traffic_kib,
+            complete,
+        }
+    }
+}
+
+mod theirs {
+    use super::{
+        Arc, AtomicU64, Duration, Figures, Instant, OPENING, Ordering, STREAM, TOPIC,
+        anonymous_kib, payload, reached,
+    };
+    use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
+
+    /// A connection whose event loop has seen CONNACK.
+    async fn open(port: u16, id: String) -> (AsyncClient, EventLoop) {
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(30));
+        let (client, mut events) = AsyncClient::new(options, 10);
+        loop {
+            if let Event::Incoming(Packet::ConnAck(_)) = events.poll().await.expect("connected") {
+                return (client, events);
+            }
+        }
+    }
+
+    pub(super) async fn run(port: u16, count: usize) -> Figures {
+        let base = anonymous_kib();
+        let start = Instant::now();
+        let mut clients = Vec::with_capacity(count);
+        let mut opening = tokio::task::JoinSet::new();
+        for i in 0..count {
+            if opening.len() >= OPENING {
+                clients.push(opening.join_next().await.expect("one").expect("opened"));
+            }
+            opening.spawn(open(port, format!("fleet-rumqttc-{i}")));
+        }
+        while let Some(opened) = opening.join_next().await {
+            clients.push(opened.expect("opened"));
+        }
+        let connect = start.elapsed();
+        // Each event loop runs as a task from now on, counting what it receives.
+        let acknowledged = Arc::new(AtomicU64::new(0));
+        let subscribed = Arc::new(AtomicU64::new(0));
+        let received = Arc::new(AtomicU64::new(0));
+        let mut handles = Vec::with_capacity(count);
+        for (client, mut events) in clients {
+            let (acknowledged, subscribed, received) = (
+                Arc::clone(&acknowledged),
+                Arc::clone(&subscribed),
+                Arc::clone(&received),
+            );
+            tokio::spawn(async move {
+                while let Ok(event) = events.poll().await {
+                    match event {
+                        Event::Incoming(Packet::PubAck(_)) => {
+                            acknowledged.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Event::Incoming(Packet::SubAck(_)) => {
+                            subscribed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Event::Incoming(Packet::Publish(_)) => {
+                            received.fetch_add(1, Ordering::Relaxed);
+                        }
+                        _ => {}
+                    }
+                }
+            });
+            handles.push(client);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let idle_kib = anonymous_kib().saturating_sub(base);
+
+        let start = Instant::now();
+        for client in &handles {
+            client
+                .publish("fleet/up", QoS::AtLeastOnce, false, "hello")
+                .await
+                .expect("queued");
+        }
+        let mut complete = reached(&acknowledged, count as u64).await;
+        let publish = start.elapsed();
+
+        for client in &handles {
+            client
+                .subscribe(TOPIC, QoS::AtMostOnce)
+                .await
+                .expect("queued");
+        }
+        complete &= reached(&subscribed, count as u64).await;
+        let (source, mut events) = open(port, "fleet-rumqttc-source".to_owned()).await;
+        tokio::spawn(async move { while events.poll().await.is_ok() {} });
+        let start = Instant::now();
+        for _ in 0..STREAM {
+            source
+                .publish_bytes(TOPIC, QoS::AtMostOnce, false, payload())
+                .await
+                .expect("queued");
+        }
+        complete &= reached(&received, STREAM * count as u64).await;
+        let stream = start.elapsed();
+        let traffic_kib = anonymous_kib().saturating_sub(base);
+        Figures {
+            connect,
+            idle_kib,
+            publish,
+            stream,
+            traffic_kib,
+            complete,
+        }
+    }
+}
