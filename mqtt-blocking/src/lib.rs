@@ -395,7 +395,7 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the client already stopped.
     pub fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
-        self.control(|tx| Control::Disconnect(farewell, tx))
+        self.control(|tx| Control::Disconnect(Box::new(farewell), tx))
     }
 
     /// Sends an AUTH (MQTT 5.0 enhanced authentication without an authenticator): the answer

@@ -75,7 +75,7 @@ fn start<R: Runtime>(
         taken: taken.clone(),
         leftover: leftover.clone(),
     };
-    let driver = Driver::new(runtime.clone(), options, session, channels);
+    let driver = Box::new(Driver::new(runtime.clone(), options, session, channels));
     runtime.spawn(Box::pin(driver.run()));
     let handles = (
         Client {
@@ -522,7 +522,8 @@ impl Client {
     /// # Errors
     /// [`Error::Closed`] when the task already stopped.
     pub async fn disconnect_with(&self, farewell: Farewell) -> Result<(), Error> {
-        self.control(|tx| Control::Disconnect(farewell, tx)).await
+        self.control(|tx| Control::Disconnect(Box::new(farewell), tx))
+            .await
     }
 
     /// Sends an AUTH (MQTT 5.0 enhanced authentication without an authenticator): the answer

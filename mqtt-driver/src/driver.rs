@@ -163,10 +163,11 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Connects, serves the connection, and reconnects while that makes sense; then answers
-    /// every command still waiting.
-    pub(crate) async fn run(mut self) {
+    /// every command still waiting. The driver comes boxed: an `async fn` keeps its arguments
+    /// beside its locals, so a driver by value would take its room twice in every task.
+    pub(crate) async fn run(mut self: Box<Self>) {
         loop {
-            if let Some(fresh) = self.attempts.before().await {
+            if let Some(fresh) = Box::pin(self.attempts.before()).await {
                 self.session.set_credentials(fresh);
             }
             let target = self.session.next_broker(&self.options);
@@ -180,9 +181,12 @@ impl<R: Runtime> Driver<R> {
                     .to_owned(),
             };
             let span = self.session.attempt(&name);
-            let attempt = async {
+            // Boxed, as every future awaited here: their state takes room while they run, not
+            // for the life of the connection task (thousands of them in some processes).
+            let attempt = Box::pin(async {
                 let opened = match target {
-                    Ok(broker) => open(&self.runtime, &self.options, &broker).await,
+                    // The handshakes' state (TLS, proxy, WebSocket) only while they run.
+                    Ok(broker) => Box::pin(open(&self.runtime, &self.options, &broker)).await,
                     Err(e) => Err(e),
                 };
                 match opened {
@@ -192,7 +196,7 @@ impl<R: Runtime> Driver<R> {
                         End::Unreachable
                     }
                 }
-            };
+            });
             #[cfg(feature = "tracing")]
             let end = tracing::Instrument::instrument(attempt, span.span().clone()).await;
             #[cfg(not(feature = "tracing"))]
@@ -200,11 +204,11 @@ impl<R: Runtime> Driver<R> {
                 let _ = span;
                 attempt.await
             };
-            let (fresh, jitter) = self.attempts.after(&end).await;
+            let (fresh, jitter) = Box::pin(self.attempts.after(&end)).await;
             let now = self.now();
             match self.session.after_attempt(now, end, fresh, jitter) {
                 Some(delay) => {
-                    if !self.wait(delay).await {
+                    if !Box::pin(self.wait(delay)).await {
                         break;
                     }
                 }

@@ -107,8 +107,9 @@ pub struct Farewell {
 /// A command that never waits behind messages: it ends the client.
 #[derive(Debug)]
 pub enum Control {
-    /// Disconnect once what is in flight is done.
-    Disconnect(Farewell, Reply<()>),
+    /// Disconnect once what is in flight is done (boxed: the channel's slots are the size of
+    /// the largest command, in every connection).
+    Disconnect(Box<Farewell>, Reply<()>),
     /// Close without DISCONNECT, as a crash would.
     Abort(Reply<()>),
     /// While waiting to reconnect: attempt at once.
@@ -492,6 +493,7 @@ impl Session {
     pub fn control(&mut self, now: Instant, control: Option<Control>) {
         match control {
             Some(Control::Disconnect(farewell, reply)) => {
+                let farewell = *farewell;
                 self.sup.disconnect_with(
                     now,
                     farewell.timeout,
