@@ -37,7 +37,7 @@ const STREAM: u64 = 64;
 /// The topic of the stream.
 const TOPIC: &str = "fleet/all";
 /// How long any step may take before the run is reported as stalled.
-const STALL: Duration = Duration::from_secs(120);
+const STALL: Duration = Duration::from_secs(300);
 
 fn main() {
     match std::env::var("CONN_CHILD") {
@@ -325,9 +325,9 @@ mod ours {
         anonymous_kib, payload, reached,
     };
     use mqtt_proto::QoS;
-    use mqtt_tokio::{Client, Messages, Options, connect};
+    use mqtt_tokio::{Client, Events, Messages, Options, connect};
 
-    async fn open(port: u16, id: String) -> (Client, Messages) {
+    async fn open(port: u16, id: String) -> (Client, Messages, Events) {
         let mut options =
             Options::new(&format!("mqtt://127.0.0.1:{port}"), &id).expect("valid options");
         options.config = options
@@ -335,8 +335,24 @@ mod ours {
             .clone()
             .with_keep_alive(Duration::from_secs(30));
         options.config.version = mqtt_proto::ProtocolVersion::V3_1_1;
-        let (client, messages, _events) = connect(options).await.expect("connected");
-        (client, messages)
+        let (client, messages, events) = connect(options).await.expect("connected");
+        (client, messages, events)
+    }
+
+    /// How many connections ended, by the events waiting (the first few are printed).
+    fn lost(events: &mut [Events]) -> usize {
+        let mut lost = 0;
+        for events in events {
+            while let Some(event) = events.try_recv() {
+                if let mqtt_sansio::ConnectionEvent::Disconnected(reason) = &*event {
+                    if lost < 3 {
+                        eprintln!("mqtt-tokio: a connection ended: {reason:?}");
+                    }
+                    lost += 1;
+                }
+            }
+        }
+        lost
     }
 
     pub(super) async fn run(port: u16, count: usize) -> Figures {
@@ -359,7 +375,7 @@ mod ours {
 
         let start = Instant::now();
         let mut publishing = tokio::task::JoinSet::new();
-        for (client, _) in &clients {
+        for (client, _, _) in &clients {
             let client = client.clone();
             publishing.spawn(async move {
                 client
@@ -376,7 +392,9 @@ mod ours {
 
         let received = Arc::new(AtomicU64::new(0));
         let mut subscribing = tokio::task::JoinSet::new();
-        for (client, mut messages) in clients.drain(..) {
+        let mut watched = Vec::with_capacity(count);
+        for (client, mut messages, events) in clients.drain(..) {
+            watched.push(events);
             let received = Arc::clone(&received);
             subscribing.spawn(async move {
                 let granted = client.subscribe(TOPIC, QoS::AtMostOnce).await.is_ok();
@@ -394,7 +412,7 @@ mod ours {
             complete &= granted;
             handles.push(client);
         }
-        let (source, _) = open(port, "fleet-ours-source".to_owned()).await;
+        let (source, _, _) = open(port, "fleet-ours-source".to_owned()).await;
         let start = Instant::now();
         for _ in 0..STREAM {
             source
@@ -405,6 +423,10 @@ mod ours {
         complete &= reached(&received, STREAM * count as u64).await;
         let stream = start.elapsed();
         let traffic_kib = anonymous_kib().saturating_sub(base);
+        let lost = lost(&mut watched);
+        if lost > 0 {
+            eprintln!("mqtt-tokio ×{count}: {lost} connections ended");
+        }
         Figures {
             connect,
             idle_kib,
@@ -462,7 +484,14 @@ mod theirs {
                 Arc::clone(&received),
             );
             tokio::spawn(async move {
-                while let Ok(event) = events.poll().await {
+                loop {
+                    let event = match events.poll().await {
+                        Ok(event) => event,
+                        Err(e) => {
+                            eprintln!("rumqttc: a connection ended: {e}");
+                            break;
+                        }
+                    };
                     match event {
                         Event::Incoming(Packet::PubAck(_)) => {
                             acknowledged.fetch_add(1, Ordering::Relaxed);
