@@ -354,9 +354,12 @@ fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
         }
         state.session.handle_timeout(now);
         state.pump(&shared.changed);
-        // A read that left nothing to write is acknowledged at once: a broker with Nagle's
-        // algorithm on holds its next packets until the client's delayed ACK otherwise.
-        if read_some && can_acknowledge && state.writes == writes {
+        // A read that left nothing to write while answers are awaited is acknowledged at once:
+        // a broker with Nagle's algorithm on holds its next answers until the client's delayed
+        // ACK otherwise (`mqtt_driver::Transport::acknowledge_now`).
+        let client = state.session.supervisor().client();
+        let awaiting = client.inflight() > 0 || client.requests() > 0;
+        if read_some && awaiting && can_acknowledge && state.writes == writes {
             can_acknowledge = reader.acknowledge_now().is_ok();
         }
     }

@@ -99,12 +99,19 @@ impl Ack {
 }
 
 impl Connection {
-    /// Acknowledges what was read at once, when nothing is about to be written that would carry
-    /// the acknowledgement: a broker with Nagle's algorithm on holds its next packets (PUBACKs
-    /// after the first) until the client's delayed ACK otherwise, up to 40 ms on Linux, while
-    /// a client with a full window or a `flush` under way has nothing to send.
-    fn acknowledge_if_idle(&mut self, writing_soon: bool) {
-        if self.ack != Ack::Owed || writing_soon || !self.write_buf.is_empty() || self.unflushed {
+    /// Acknowledges what was read at once when the client awaits answers (PUBACK, PUBREC,
+    /// PUBCOMP, SUBACK, …) and nothing is about to be written that would carry the
+    /// acknowledgement: a broker with Nagle's algorithm on holds its next answers until the
+    /// client's delayed ACK otherwise, up to 40 ms on Linux, while a client with a full window
+    /// or a `flush` under way has nothing to send. Messages read while nothing is awaited (a
+    /// subscriber's stream) keep the OS's delayed acknowledgements, which cost nothing.
+    fn acknowledge_if_idle(&mut self, writing_soon: bool, awaiting: bool) {
+        if self.ack != Ack::Owed
+            || !awaiting
+            || writing_soon
+            || !self.write_buf.is_empty()
+            || self.unflushed
+        {
             return;
         }
         self.ack = match self.transport.acknowledge_now() {
@@ -333,7 +340,11 @@ impl<R: Runtime> Driver<R> {
             }
             self.publish_stats(conn.write_buf.len());
             let accepting = self.session.supervisor().has_room();
-            conn.acknowledge_if_idle(accepting && !self.channels.commands.is_empty());
+            let client = self.session.supervisor().client();
+            conn.acknowledge_if_idle(
+                accepting && !self.channels.commands.is_empty(),
+                client.inflight() > 0 || client.requests() > 0,
+            );
             let waiting = !self.session.inbox().is_empty();
             let mut ready = self
                 .turn(accepting, |cx, ready, channels| {

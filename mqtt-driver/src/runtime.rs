@@ -150,10 +150,11 @@ pub trait Transport: Unpin + Send {
     /// Sends the acknowledgement of the bytes read so far now, rather than when the OS's
     /// delayed-ACK timer fires (Linux's `TCP_QUICKACK`, see [`acknowledge_now`]).
     ///
-    /// The driver calls it after a read that leaves it nothing to write: otherwise a broker that
-    /// leaves Nagle's algorithm on (Mosquitto's default) holds its next acknowledgements until
-    /// the client's delayed ACK, up to 40 ms, while the client waits for them. When the client
-    /// has something to write, the acknowledgement rides on it and this is not called. The
+    /// The driver calls it after a read that leaves it nothing to write while it awaits answers
+    /// (PUBACK, PUBCOMP, SUBACK, …): otherwise a broker that leaves Nagle's algorithm on
+    /// (Mosquitto's default) holds its next answers until the client's delayed ACK, up to
+    /// 40 ms, while the client waits for them. When the client has something to write, the
+    /// acknowledgement rides on it and this is not called; nor while it awaits nothing. The
     /// default is `Unsupported`, after which the driver does not ask again on that connection.
     ///
     /// # Errors

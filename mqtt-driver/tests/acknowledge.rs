@@ -1,6 +1,7 @@
-//! The driver acknowledges a read at once when it has nothing to write
-//! ([`Transport::acknowledge_now`]), and leaves the acknowledgement to its next write otherwise:
-//! a broker with Nagle's algorithm on would hold its next packets for up to a delayed ACK.
+//! The driver acknowledges a read at once when it awaits answers and has nothing to write
+//! ([`Transport::acknowledge_now`]), and leaves the acknowledgement to its next write, or to the
+//! OS when it awaits nothing: a broker with Nagle's algorithm on would hold its next answers for
+//! up to a delayed ACK.
 //!
 //! The runtime here counts the calls (async-net's TCP, through `FuturesIo::with_acknowledge`);
 //! the broker is a socket scripted byte by byte.
@@ -128,24 +129,34 @@ fn settle(counter: &AtomicUsize, at_least: usize) -> usize {
     counter.load(Ordering::SeqCst)
 }
 
-/// A CONNACK and a PUBACK that leave nothing to write are acknowledged at once; a PUBLISH the
-/// client answers with its PUBACK is not (the PUBACK carries the acknowledgement).
+/// Reads the PUBLISH of a QoS 1 message; its packet identifier.
+fn read_publish(socket: &mut TcpStream) -> [u8; 2] {
+    let (kind, body) = read_packet(socket);
+    assert_eq!(kind & 0xf0, 0x30, "PUBLISH");
+    let topic = usize::from(u16::from_be_bytes([body[0], body[1]]));
+    [body[2 + topic], body[3 + topic]]
+}
+
+/// A PUBACK read while another is awaited and nothing is to be written is acknowledged at once;
+/// the last one (nothing awaited any more) is not, nor is a PUBLISH the client answers with its
+/// PUBACK (which carries the acknowledgement), nor the CONNACK.
 #[test]
-fn reads_that_leave_nothing_to_write_are_acknowledged_at_once() {
+fn reads_that_leave_nothing_to_write_are_acknowledged_at_once_while_answers_are_awaited() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("a port");
     let options = options(&listener);
     let (go, next) = std::sync::mpsc::channel::<()>();
     let broker = std::thread::spawn(move || {
         let mut socket = accept(&listener);
-        // A QoS 1 message from the client: PUBLISH, then our PUBACK.
-        let (kind, body) = read_packet(&mut socket);
-        assert_eq!(kind & 0xf0, 0x30, "PUBLISH");
-        let topic = usize::from(u16::from_be_bytes([body[0], body[1]]));
-        let id = [body[2 + topic], body[3 + topic]];
+        let first = read_publish(&mut socket);
+        let second = read_publish(&mut socket);
         socket
-            .write_all(&[0x40, 0x02, id[0], id[1]])
+            .write_all(&[0x40, 0x02, first[0], first[1]])
             .expect("PUBACK");
-        // Alone in its read, once the test has seen the PUBACK's acknowledgement.
+        // Alone in its read, once the test has seen the first PUBACK's acknowledgement.
+        next.recv().expect("the test goes on");
+        socket
+            .write_all(&[0x40, 0x02, second[0], second[1]])
+            .expect("PUBACK");
         next.recv().expect("the test goes on");
         // A QoS 1 message to the client, which answers with its PUBACK [MQTT-4.3.2-2].
         socket
@@ -158,28 +169,33 @@ fn reads_that_leave_nothing_to_write_are_acknowledged_at_once() {
         let (client, mut messages, _events) = mqtt_driver::connect(Counting, options)
             .await
             .expect("connected");
-        // After the CONNACK the client has nothing to write.
+        // Nothing was awaited after the CONNACK.
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(ACKNOWLEDGED.load(Ordering::SeqCst), 0, "the CONNACK");
+        for _ in 0..2 {
+            let message = mqtt_sansio::Message::new(
+                mqtt_proto::TopicName::new("t").expect("a topic"),
+                QoS::AtLeastOnce,
+                "x",
+            );
+            client.send(message).await.expect("queued");
+        }
         assert_eq!(
             settle(&ACKNOWLEDGED, 1),
             1,
-            "the CONNACK is acknowledged at once"
+            "the first PUBACK, the second awaited"
         );
-        client
-            .publish("t", QoS::AtLeastOnce, false, "x")
-            .await
-            .expect("PUBACK");
-        assert_eq!(
-            settle(&ACKNOWLEDGED, 2),
-            2,
-            "the PUBACK is acknowledged at once"
-        );
+        go.send(()).expect("the broker waits");
+        client.flush().await.expect("both acknowledged");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(ACKNOWLEDGED.load(Ordering::SeqCst), 1, "the last PUBACK");
         go.send(()).expect("the broker waits");
         let message = messages.recv().await.expect("the message");
         assert_eq!(message.payload(), b"hi".as_slice());
         let socket = broker.join().expect("the broker's script");
         // The PUBLISH's acknowledgement went with the client's PUBACK.
         std::thread::sleep(Duration::from_millis(50));
-        assert_eq!(ACKNOWLEDGED.load(Ordering::SeqCst), 2);
+        assert_eq!(ACKNOWLEDGED.load(Ordering::SeqCst), 1, "the PUBLISH");
         drop(socket);
         drop(client);
     });
@@ -192,14 +208,13 @@ fn a_transport_that_cannot_is_asked_once() {
     let options = options(&listener);
     let broker = std::thread::spawn(move || {
         let mut socket = accept(&listener);
-        for _ in 0..3 {
-            let (kind, body) = read_packet(&mut socket);
-            assert_eq!(kind & 0xf0, 0x30, "PUBLISH");
-            let topic = usize::from(u16::from_be_bytes([body[0], body[1]]));
-            let id = [body[2 + topic], body[3 + topic]];
+        let ids: Vec<[u8; 2]> = (0..4).map(|_| read_publish(&mut socket)).collect();
+        for id in ids {
             socket
                 .write_all(&[0x40, 0x02, id[0], id[1]])
                 .expect("PUBACK");
+            // Each in a read of its own.
+            std::thread::sleep(Duration::from_millis(30));
         }
         socket
     });
@@ -207,16 +222,17 @@ fn a_transport_that_cannot_is_asked_once() {
         let (client, _messages, _events) = mqtt_driver::connect(Unsupported, options)
             .await
             .expect("connected");
-        for _ in 0..3 {
-            client
-                .publish("t", QoS::AtLeastOnce, false, "x")
-                .await
-                .expect("PUBACK");
-            // Each PUBACK leaves the client nothing to write.
-            assert_eq!(settle(&REFUSED, 1), 1);
+        for _ in 0..4 {
+            let message = mqtt_sansio::Message::new(
+                mqtt_proto::TopicName::new("t").expect("a topic"),
+                QoS::AtLeastOnce,
+                "x",
+            );
+            client.send(message).await.expect("queued");
         }
+        client.flush().await.expect("all acknowledged");
         let socket = broker.join().expect("the broker's script");
-        std::thread::sleep(Duration::from_millis(50));
+        // The first PUBACK, three still awaited: asked, refused, never asked again.
         assert_eq!(REFUSED.load(Ordering::SeqCst), 1);
         drop(socket);
         drop(client);
