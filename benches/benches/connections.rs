@@ -21,9 +21,8 @@
     reason = "counts and sizes in a report: far below 2^52"
 )]
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::future::Future;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -46,19 +45,6 @@ fn main() {
     }
 }
 
-/// The anonymous resident memory of this process now, in KiB.
-fn anonymous_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("RssAnon:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The file limit of this process (soft, hard).
 fn file_limit() -> (u64, u64) {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
@@ -75,62 +61,6 @@ fn file_limit() -> (u64, u64) {
 }
 
 // ---- the parent: the broker, the runs, the table ----
-
-/// Mosquitto on a free loopback port with the file limit raised, killed on drop.
-struct Broker {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Broker {
-    fn start() -> Self {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("mqtt-connections-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let config = dir.join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_connections -1\nmax_queued_messages 0\nlog_dest none\n"
-            ),
-        )
-        .expect("the broker's configuration");
-        let program = ["mosquitto", "/usr/sbin/mosquitto"]
-            .into_iter()
-            .find(|p| Command::new(p).arg("-h").output().is_ok())
-            .expect("Mosquitto is installed (apt-get install mosquitto)");
-        // The shell raises the soft file limit to the hard one for the broker.
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "ulimit -n $(ulimit -Hn) && exec {program} -c {}",
-                config.display()
-            ))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Mosquitto starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(Instant::now() < deadline, "Mosquitto did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port, dir }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 /// One run's figures.
 #[derive(Clone, Copy, Default)]
@@ -170,21 +100,16 @@ fn run(client: &str, port: u16, count: usize) -> Run {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 /// The medians of a client's runs: connections per second, KiB per idle connection, ms to
 /// publish on all, KiB per connection after the stream, ms until every connection has it.
 fn summarise(runs: &[Run], count: usize) -> [f64; 5] {
     let n = count as f64;
     [
-        median(runs.iter().map(|r| n / r.connect.as_secs_f64()).collect()),
-        median(runs.iter().map(|r| r.idle_kib as f64 / n).collect()),
-        median(runs.iter().map(|r| r.publish.as_secs_f64() * 1e3).collect()),
-        median(runs.iter().map(|r| r.traffic_kib as f64 / n).collect()),
-        median(runs.iter().map(|r| r.stream.as_secs_f64() * 1e3).collect()),
+        mqtt_benches::median(runs.iter().map(|r| n / r.connect.as_secs_f64()).collect()),
+        mqtt_benches::median(runs.iter().map(|r| r.idle_kib as f64 / n).collect()),
+        mqtt_benches::median(runs.iter().map(|r| r.publish.as_secs_f64() * 1e3).collect()),
+        mqtt_benches::median(runs.iter().map(|r| r.traffic_kib as f64 / n).collect()),
+        mqtt_benches::median(runs.iter().map(|r| r.stream.as_secs_f64() * 1e3).collect()),
     ]
 }
 
@@ -201,7 +126,8 @@ fn parent() {
         |_| vec![10_000.min(most), most.min(30_000)],
         |c| c.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
     );
-    let broker = Broker::start();
+    let broker =
+        mqtt_benches::Mosquitto::start("connections", "max_connections -1\nmax_queued_messages 0");
     println!(
         "| connections | client | connects/s | × | KiB per idle connection | × | \
          ms to publish one QoS 1 on each | × | KiB per connection after 64 KiB received | × | \
@@ -314,6 +240,26 @@ async fn reached(counter: &AtomicU64, wanted: u64) -> bool {
     true
 }
 
+/// Opens `count` connections with `open`, at most [`OPENING`] at a time.
+async fn open_all<T, F>(count: usize, open: impl Fn(usize) -> F) -> Vec<T>
+where
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let mut opened = Vec::with_capacity(count);
+    let mut opening = tokio::task::JoinSet::new();
+    for i in 0..count {
+        if opening.len() >= OPENING {
+            opened.push(opening.join_next().await.expect("one").expect("opened"));
+        }
+        opening.spawn(open(i));
+    }
+    while let Some(one) = opening.join_next().await {
+        opened.push(one.expect("opened"));
+    }
+    opened
+}
+
 /// The stream's payload.
 fn payload() -> Bytes {
     Bytes::from(vec![b'x'; 1024])
@@ -321,8 +267,8 @@ fn payload() -> Bytes {
 
 mod ours {
     use super::{
-        Arc, AtomicU64, Duration, Figures, Instant, OPENING, Ordering, STREAM, TOPIC,
-        anonymous_kib, payload, reached,
+        Arc, AtomicU64, Duration, Figures, Instant, Ordering, STREAM, TOPIC, open_all, payload,
+        reached,
     };
     use mqtt_proto::QoS;
     use mqtt_tokio::{Client, Events, Messages, Options, connect};
@@ -356,22 +302,12 @@ mod ours {
     }
 
     pub(super) async fn run(port: u16, count: usize) -> Figures {
-        let base = anonymous_kib();
+        let base = mqtt_benches::anonymous_kib();
         let start = Instant::now();
-        let mut clients = Vec::with_capacity(count);
-        let mut opening = tokio::task::JoinSet::new();
-        for i in 0..count {
-            if opening.len() >= OPENING {
-                clients.push(opening.join_next().await.expect("one").expect("opened"));
-            }
-            opening.spawn(open(port, format!("fleet-ours-{i}")));
-        }
-        while let Some(opened) = opening.join_next().await {
-            clients.push(opened.expect("opened"));
-        }
+        let mut clients = open_all(count, |i| open(port, format!("fleet-ours-{i}"))).await;
         let connect = start.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_kib = anonymous_kib().saturating_sub(base);
+        let idle_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
 
         let start = Instant::now();
         let mut publishing = tokio::task::JoinSet::new();
@@ -422,7 +358,7 @@ mod ours {
         }
         complete &= reached(&received, STREAM * count as u64).await;
         let stream = start.elapsed();
-        let traffic_kib = anonymous_kib().saturating_sub(base);
+        let traffic_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
         let lost = lost(&mut watched);
         if lost > 0 {
             eprintln!("mqtt-tokio ×{count}: {lost} connections ended");
@@ -440,8 +376,8 @@ mod ours {
 
 mod theirs {
     use super::{
-        Arc, AtomicU64, Duration, Figures, Instant, OPENING, Ordering, STREAM, TOPIC,
-        anonymous_kib, payload, reached,
+        Arc, AtomicU64, Duration, Figures, Instant, Ordering, STREAM, TOPIC, open_all, payload,
+        reached,
     };
     use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 
@@ -458,19 +394,9 @@ mod theirs {
     }
 
     pub(super) async fn run(port: u16, count: usize) -> Figures {
-        let base = anonymous_kib();
+        let base = mqtt_benches::anonymous_kib();
         let start = Instant::now();
-        let mut clients = Vec::with_capacity(count);
-        let mut opening = tokio::task::JoinSet::new();
-        for i in 0..count {
-            if opening.len() >= OPENING {
-                clients.push(opening.join_next().await.expect("one").expect("opened"));
-            }
-            opening.spawn(open(port, format!("fleet-rumqttc-{i}")));
-        }
-        while let Some(opened) = opening.join_next().await {
-            clients.push(opened.expect("opened"));
-        }
+        let clients = open_all(count, |i| open(port, format!("fleet-rumqttc-{i}"))).await;
         let connect = start.elapsed();
         // Each event loop runs as a task from now on, counting what it receives.
         let acknowledged = Arc::new(AtomicU64::new(0));
@@ -509,7 +435,7 @@ mod theirs {
             handles.push(client);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_kib = anonymous_kib().saturating_sub(base);
+        let idle_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
 
         let start = Instant::now();
         for client in &handles {
@@ -539,7 +465,7 @@ mod theirs {
         }
         complete &= reached(&received, STREAM * count as u64).await;
         let stream = start.elapsed();
-        let traffic_kib = anonymous_kib().saturating_sub(base);
+        let traffic_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
         Figures {
             connect,
             idle_kib,

@@ -44,9 +44,7 @@
 )]
 
 use std::io::Write as _;
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -87,20 +85,6 @@ fn usage() -> (Duration, u64) {
     )
 }
 
-/// The anonymous resident memory of this process now (heap, stacks), in KiB: the part of the
-/// resident set that is the client's data rather than code pages of the binary and libraries.
-fn anonymous_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("RssAnon:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The start of a measured interval.
 struct Mark {
     wall: Instant,
@@ -129,7 +113,7 @@ impl Mark {
             rss,
             allocations,
             done,
-            anonymous_kib(),
+            mqtt_benches::anonymous_kib(),
         );
     }
 }
@@ -178,59 +162,15 @@ fn main() {
 
 // ---- the parent: the broker, the runs, the table ----
 
-/// Mosquitto on a free loopback port, killed on drop.
-struct Broker {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Broker {
-    fn start() -> Self {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("mqtt-e2e-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let config = dir.join("mosquitto.conf");
-        // No limit on queued messages: a subscriber that falls behind must lose nothing.
-        // `E2E_BROKER_CONFIG` adds lines (`set_tcp_nodelay true`, say).
-        let extra = std::env::var("E2E_BROKER_CONFIG").unwrap_or_default();
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 max_inflight_messages {WINDOW}\nmax_queued_messages 0\nlog_dest none\n{extra}\n"
-            ),
-        )
-        .expect("the broker's configuration");
-        let program = ["mosquitto", "/usr/sbin/mosquitto"]
-            .into_iter()
-            .find(|p| Command::new(p).arg("-h").output().is_ok())
-            .expect("Mosquitto is installed (apt-get install mosquitto)");
-        let child = Command::new(program)
-            .arg("-c")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Mosquitto starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-            assert!(Instant::now() < deadline, "Mosquitto did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, port, dir }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// Mosquitto for the e2e tables: the window of the clients, no limit on queued messages (a
+/// subscriber that falls behind must lose nothing), and the lines of `E2E_BROKER_CONFIG`
+/// (`set_tcp_nodelay true`, say).
+fn broker() -> mqtt_benches::Mosquitto {
+    let extra = std::env::var("E2E_BROKER_CONFIG").unwrap_or_default();
+    mqtt_benches::Mosquitto::start(
+        "e2e",
+        &format!("max_inflight_messages {WINDOW}\nmax_queued_messages 0\n{extra}"),
+    )
 }
 
 /// One run's measurement.
@@ -288,11 +228,6 @@ fn run_with(client: &str, port: u16, row: Row, settings: &[(&str, &str)]) -> Run
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 /// The medians of a client's runs of a row.
 struct Summary {
     rate: f64,
@@ -306,19 +241,21 @@ struct Summary {
 fn summarise(runs: &[Run], row: Row) -> Summary {
     let count = row.count as f64;
     Summary {
-        rate: median(runs.iter().map(|r| count / r.wall.as_secs_f64()).collect()),
-        cpu_us: median(
+        rate: mqtt_benches::median(runs.iter().map(|r| count / r.wall.as_secs_f64()).collect()),
+        cpu_us: mqtt_benches::median(
             runs.iter()
                 .map(|r| r.cpu.as_secs_f64() * 1e6 / count)
                 .collect(),
         ),
-        rss_mib: median(runs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect()),
-        anonymous_mib: median(
+        rss_mib: mqtt_benches::median(runs.iter().map(|r| r.rss_kib as f64 / 1024.0).collect()),
+        anonymous_mib: mqtt_benches::median(
             runs.iter()
                 .map(|r| r.anonymous_kib as f64 / 1024.0)
                 .collect(),
         ),
-        allocations: median(runs.iter().map(|r| r.allocations as f64 / count).collect()),
+        allocations: mqtt_benches::median(
+            runs.iter().map(|r| r.allocations as f64 / count).collect(),
+        ),
         complete: runs.iter().all(|r| r.done == row.count),
     }
 }
@@ -341,7 +278,7 @@ fn parent() {
     }
     // Per row: the rates of tokio, smol, blocking, rumqttc and the raw ceiling (0: none).
     let mut rates: Vec<(String, [f64; 5])> = Vec::new();
-    let broker = Broker::start();
+    let broker = broker();
     let rows = rows(scale, &only);
     println!(
         "| row | mqtt-tokio msg/s | rumqttc msg/s | × | raw ceiling msg/s | mqtt-tokio ÷ raw | \
@@ -481,7 +418,7 @@ fn another_table(reps: usize, scale: f64) -> bool {
 /// The session store's table: QoS 1 publishing with no store and under each durability.
 fn stores(reps: usize, scale: f64) {
     const POLICIES: [&str; 4] = ["", "os", "batched", "every"];
-    let broker = Broker::start();
+    let broker = broker();
     println!(
         "| row | no store msg/s | OS-buffered msg/s | × | batched msg/s | × | every change msg/s | × |"
     );
@@ -578,7 +515,7 @@ fn transports(reps: usize, scale: f64) {
 /// as it comes (Nagle's algorithm on: no `set_tcp_nodelay`), for each adapter.
 fn flushes(reps: usize, scale: f64) {
     const BATCH: u64 = 64;
-    let broker = Broker::start();
+    let broker = broker();
     let row = Row {
         count: ((20_000.0 * scale) as u64).max(BATCH),
         size: 16,

@@ -48,3 +48,94 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
+
+/// The anonymous resident memory of this process now (heap, stacks), in KiB: the part of the
+/// resident set that is the client's data rather than code pages of the binary and libraries.
+#[must_use]
+pub fn anonymous_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("RssAnon:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The median of `values` (the upper one of an even count); NaN when there are none.
+#[must_use]
+pub fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Mosquitto on a free loopback port, with its file limit raised to the hard limit; killed on
+/// drop.
+pub struct Mosquitto {
+    child: std::process::Child,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl Mosquitto {
+    /// Starts `mosquitto` (from the `PATH`, or `/usr/sbin`) with anonymous access, no
+    /// persistence, no log, and the configuration `lines` after those; `name` names its
+    /// temporary directory. Waits until it listens.
+    ///
+    /// # Panics
+    /// When Mosquitto is not installed or does not listen within 10 s.
+    #[must_use]
+    pub fn start(name: &str, lines: &str) -> Self {
+        use std::net::{Ipv4Addr, TcpListener, TcpStream};
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("mqtt-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let config = dir.join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 log_dest none\n{lines}\n"
+            ),
+        )
+        .expect("the broker's configuration");
+        let program = ["mosquitto", "/usr/sbin/mosquitto"]
+            .into_iter()
+            .find(|p| Command::new(p).arg("-h").output().is_ok())
+            .expect("Mosquitto is installed (apt-get install mosquitto)");
+        // The shell raises the soft file limit to the hard one, then becomes the broker.
+        let child = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n $(ulimit -Hn) 2>/dev/null; exec {program} -c '{}'",
+                config.display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Mosquitto starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+            assert!(Instant::now() < deadline, "Mosquitto did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+}
+
+impl Drop for Mosquitto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -129,6 +129,12 @@ fn settle(counter: &AtomicUsize, at_least: usize) -> usize {
     counter.load(Ordering::SeqCst)
 }
 
+/// A QoS 1 message of one byte to `t`.
+fn message() -> mqtt_sansio::Message {
+    let topic = mqtt_proto::TopicName::new("t").expect("a topic");
+    mqtt_sansio::Message::new(topic, QoS::AtLeastOnce, "x")
+}
+
 /// Reads the PUBLISH of a QoS 1 message; its packet identifier.
 fn read_publish(socket: &mut TcpStream) -> [u8; 2] {
     let (kind, body) = read_packet(socket);
@@ -173,12 +179,7 @@ fn reads_that_leave_nothing_to_write_are_acknowledged_at_once_while_answers_are_
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(ACKNOWLEDGED.load(Ordering::SeqCst), 0, "the CONNACK");
         for _ in 0..2 {
-            let message = mqtt_sansio::Message::new(
-                mqtt_proto::TopicName::new("t").expect("a topic"),
-                QoS::AtLeastOnce,
-                "x",
-            );
-            client.send(message).await.expect("queued");
+            client.send(message()).await.expect("queued");
         }
         assert_eq!(
             settle(&ACKNOWLEDGED, 1),
@@ -223,12 +224,7 @@ fn a_transport_that_cannot_is_asked_once() {
             .await
             .expect("connected");
         for _ in 0..4 {
-            let message = mqtt_sansio::Message::new(
-                mqtt_proto::TopicName::new("t").expect("a topic"),
-                QoS::AtLeastOnce,
-                "x",
-            );
-            client.send(message).await.expect("queued");
+            client.send(message()).await.expect("queued");
         }
         client.flush().await.expect("all acknowledged");
         let socket = broker.join().expect("the broker's script");
