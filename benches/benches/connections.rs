@@ -10,8 +10,11 @@
 //! 2. leaves them idle for a second: **memory per idle connection** (the growth of the
 //!    anonymous resident memory, heap and stacks, over the process before the first one);
 //! 3. publishes one QoS 1 message on each, all at once: **time until the last PUBACK**;
-//! 4. subscribes each to `fleet/all` and publishes [`STREAM`] messages of 1 KiB there from one
-//!    more connection: each receives 64 KiB; **memory per connection** once all have.
+//! 4. subscribes each to `fleet/all` and publishes [`STREAM`] messages of 1 KiB (QoS 0) there
+//!    from one more connection: each receives 64 KiB; **memory per connection** once all have.
+//!
+//! mqtt-tokio's connections wait for a PINGRESP as long as the keep-alive, as rumqttc's do
+//! (the default is at most 10 s): Mosquitto answers late while it fans the stream out.
 //!
 //! Mosquitto is started with its file limit raised to the hard limit. Medians of `CONN_REPS`
 //! runs (default 3), printed as a Markdown table.
@@ -228,9 +231,14 @@ fn child(client: &str) {
     figures.print();
 }
 
-/// Waits until `counter` reaches `wanted` (or [`STALL`] passes); whether it did.
+/// Waits until `counter` reaches `wanted` (or [`STALL`] passes, `CONN_STALL` seconds if set);
+/// whether it did.
 async fn reached(counter: &AtomicU64, wanted: u64) -> bool {
-    let deadline = Instant::now() + STALL;
+    let stall = std::env::var("CONN_STALL")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(STALL, Duration::from_secs);
+    let deadline = Instant::now() + stall;
     while counter.load(Ordering::Relaxed) < wanted {
         if Instant::now() > deadline {
             return false;
@@ -281,6 +289,10 @@ mod ours {
             .clone()
             .with_keep_alive(Duration::from_secs(30));
         options.config.version = mqtt_proto::ProtocolVersion::V3_1_1;
+        // A PINGRESP may wait as long as the keep-alive, as rumqttc lets it: a broker fanning a
+        // stream out to 20,000 connections answers late, and the default (at most 10 s) would
+        // end the source's connection and lose its QoS 0 messages not yet read.
+        options.config.ping_timeout = Some(Duration::from_secs(30));
         let (client, messages, events) = connect(options).await.expect("connected");
         (client, messages, events)
     }
@@ -327,16 +339,21 @@ mod ours {
         let publish = start.elapsed();
 
         let received = Arc::new(AtomicU64::new(0));
+        // What each connection received, to say who falls short.
+        let each: Arc<Vec<AtomicU64>> = Arc::new((0..count).map(|_| AtomicU64::new(0)).collect());
         let mut subscribing = tokio::task::JoinSet::new();
         let mut watched = Vec::with_capacity(count);
-        for (client, mut messages, events) in clients.drain(..) {
+        for (n, (client, mut messages, events)) in clients.drain(..).enumerate() {
             watched.push(events);
-            let received = Arc::clone(&received);
+            let (received, each) = (Arc::clone(&received), Arc::clone(&each));
             subscribing.spawn(async move {
                 let granted = client.subscribe(TOPIC, QoS::AtMostOnce).await.is_ok();
                 tokio::spawn(async move {
                     while messages.recv().await.is_some() {
                         received.fetch_add(1, Ordering::Relaxed);
+                        if let Some(mine) = each.get(n) {
+                            mine.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 });
                 (client, granted)
@@ -348,7 +365,7 @@ mod ours {
             complete &= granted;
             handles.push(client);
         }
-        let (source, _, _) = open(port, "fleet-ours-source".to_owned()).await;
+        let (source, _, source_events) = open(port, "fleet-ours-source".to_owned()).await;
         let start = Instant::now();
         for _ in 0..STREAM {
             source
@@ -356,9 +373,27 @@ mod ours {
                 .await
                 .expect("published");
         }
-        complete &= reached(&received, STREAM * count as u64).await;
+        let streamed = reached(&received, STREAM * count as u64).await;
+        complete &= streamed;
         let stream = start.elapsed();
+        if !streamed {
+            let short: Vec<u64> = each
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .filter(|&c| c < STREAM)
+                .collect();
+            eprintln!(
+                "mqtt-tokio ×{count}: {} connections short of {STREAM} messages, {} missing, the fewest {}",
+                short.len(),
+                short.iter().map(|c| STREAM - c).sum::<u64>(),
+                short.iter().min().copied().unwrap_or(STREAM),
+            );
+        }
         let traffic_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
+        let source_lost = lost(&mut [source_events]);
+        if source_lost > 0 {
+            eprintln!("mqtt-tokio ×{count}: the source's connection ended {source_lost} times");
+        }
         let lost = lost(&mut watched);
         if lost > 0 {
             eprintln!("mqtt-tokio ×{count}: {lost} connections ended");
