@@ -16,7 +16,8 @@
 //! mqtt-tokio's connections wait for a PINGRESP as long as the keep-alive, as rumqttc's do
 //! (the default is at most 10 s): Mosquitto answers late while it fans the stream out.
 //!
-//! Mosquitto is started with its file limit raised to the hard limit. Medians of `CONN_REPS`
+//! Each connection takes a file in the client and one in Mosquitto: the largest count is the
+//! (soft) file limit less 200, which both inherit. Medians of `CONN_REPS`
 //! runs (default 3), printed as a Markdown table.
 
 #![allow(
@@ -48,26 +49,23 @@ fn main() {
     }
 }
 
-/// The file limit of this process (soft, hard).
-fn file_limit() -> (u64, u64) {
+/// The file limit of this process (the soft one: what the clients and the broker, started from
+/// here, may open).
+fn file_limit() -> u64 {
     let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
     limits
         .lines()
         .find(|l| l.starts_with("Max open files"))
-        .and_then(|l| {
-            let mut fields = l.split_whitespace().skip(3);
-            let soft = fields.next()?.parse().ok()?;
-            let hard = fields.next()?.parse().ok()?;
-            Some((soft, hard))
-        })
-        .unwrap_or((1024, 1024))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        .unwrap_or(1024)
 }
 
 // ---- the parent: the broker, the runs, the table ----
 
-/// One run's figures.
+/// What one run (a child) measured: printed by the child as a `RESULT` line, read back by the
+/// parent.
 #[derive(Clone, Copy, Default)]
-struct Run {
+struct Figures {
     connect: Duration,
     idle_kib: u64,
     publish: Duration,
@@ -76,7 +74,37 @@ struct Run {
     complete: bool,
 }
 
-fn run(client: &str, port: u16, count: usize) -> Run {
+impl Figures {
+    fn print(&self) {
+        println!(
+            "RESULT {} {} {} {} {} {}",
+            self.connect.as_nanos(),
+            self.idle_kib,
+            self.publish.as_nanos(),
+            self.stream.as_nanos(),
+            self.traffic_kib,
+            u8::from(self.complete),
+        );
+    }
+
+    /// The figures of a `RESULT` line's fields.
+    fn parse(line: &str) -> Self {
+        let f: Vec<u64> = line
+            .split(' ')
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        Self {
+            connect: Duration::from_nanos(f[0]),
+            idle_kib: f[1],
+            publish: Duration::from_nanos(f[2]),
+            stream: Duration::from_nanos(f[3]),
+            traffic_kib: f[4],
+            complete: f[5] == 1,
+        }
+    }
+}
+
+fn run(client: &str, port: u16, count: usize) -> Figures {
     let output = Command::new(std::env::current_exe().expect("this binary"))
         .env("CONN_CHILD", client)
         .env("CONN_PORT", port.to_string())
@@ -87,25 +115,14 @@ fn run(client: &str, port: u16, count: usize) -> Run {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
         eprintln!("{client} ×{count}: no result ({})", output.status);
-        return Run::default();
+        return Figures::default();
     };
-    let f: Vec<u64> = line
-        .split(' ')
-        .map(|f| f.parse().expect("a number"))
-        .collect();
-    Run {
-        connect: Duration::from_nanos(f[0]),
-        idle_kib: f[1],
-        publish: Duration::from_nanos(f[2]),
-        stream: Duration::from_nanos(f[3]),
-        traffic_kib: f[4],
-        complete: f[5] == 1,
-    }
+    Figures::parse(line)
 }
 
 /// The medians of a client's runs: connections per second, KiB per idle connection, ms to
 /// publish on all, KiB per connection after the stream, ms until every connection has it.
-fn summarise(runs: &[Run], count: usize) -> [f64; 5] {
+fn summarise(runs: &[Figures], count: usize) -> [f64; 5] {
     let n = count as f64;
     [
         mqtt_benches::median(runs.iter().map(|r| n / r.connect.as_secs_f64()).collect()),
@@ -123,14 +140,12 @@ fn parent() {
         .unwrap_or(3_usize);
     // Each connection takes a descriptor in this process and one in the broker; a few dozen
     // more are the process's own.
-    let (_, hard) = file_limit();
-    let most = usize::try_from(hard.saturating_sub(200)).unwrap_or(usize::MAX);
+    let most = usize::try_from(file_limit().saturating_sub(200)).unwrap_or(usize::MAX);
     let counts: Vec<usize> = std::env::var("CONN_COUNTS").map_or_else(
         |_| vec![10_000.min(most), most.min(30_000)],
         |c| c.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
     );
-    let broker =
-        mqtt_benches::Mosquitto::start("connections", "max_connections -1\nmax_queued_messages 0");
+    let broker = mqtt_suite::Mosquitto::with_config("max_connections -1\nmax_queued_messages 0");
     println!(
         "| connections | client | connects/s | × | KiB per idle connection | × | \
          ms to publish one QoS 1 on each | × | KiB per connection after 64 KiB received | × | \
@@ -151,7 +166,7 @@ fn parent() {
             }
         }
         let (a, b) = (summarise(&ours, count), summarise(&theirs, count));
-        let flag = |runs: &[Run]| {
+        let flag = |runs: &[Figures]| {
             if runs.iter().all(|r| r.complete) {
                 ""
             } else {
@@ -185,30 +200,6 @@ fn parent() {
 }
 
 // ---- the children: one client, one count ----
-
-/// What a child measured, printed for the parent.
-struct Figures {
-    connect: Duration,
-    idle_kib: u64,
-    publish: Duration,
-    stream: Duration,
-    traffic_kib: u64,
-    complete: bool,
-}
-
-impl Figures {
-    fn print(&self) {
-        println!(
-            "RESULT {} {} {} {} {} {}",
-            self.connect.as_nanos(),
-            self.idle_kib,
-            self.publish.as_nanos(),
-            self.stream.as_nanos(),
-            self.traffic_kib,
-            u8::from(self.complete),
-        );
-    }
-}
 
 fn child(client: &str) {
     let port: u16 = std::env::var("CONN_PORT")

@@ -2,8 +2,8 @@
 //! the other adapters of the one driver beside them (`mqtt-async-std` under smol,
 //! `mqtt-blocking` on threads).
 //!
-//! Run: `cargo bench -p mqtt-benches --bench e2e`. It starts Mosquitto (the `mosquitto` on the
-//! `PATH`, or `/usr/sbin/mosquitto`) on a free loopback port, then runs every row once per
+//! Run: `cargo bench -p mqtt-benches --bench e2e`. It starts Mosquitto (as the tests do, by
+//! `mqtt_suite::Mosquitto`) on a free loopback port, then runs every row once per
 //! client and repetition, each run in a child process of its own (this binary again), so that
 //! the CPU time (user + sys, from `getrusage`) and the peak RSS are that client's alone (in
 //! brackets: the anonymous part of the resident set at the end, heap and stacks, without the
@@ -165,12 +165,11 @@ fn main() {
 /// Mosquitto for the e2e tables: the window of the clients, no limit on queued messages (a
 /// subscriber that falls behind must lose nothing), and the lines of `E2E_BROKER_CONFIG`
 /// (`set_tcp_nodelay true`, say).
-fn broker() -> mqtt_benches::Mosquitto {
+fn broker() -> mqtt_suite::Mosquitto {
     let extra = std::env::var("E2E_BROKER_CONFIG").unwrap_or_default();
-    mqtt_benches::Mosquitto::start(
-        "e2e",
-        &format!("max_inflight_messages {WINDOW}\nmax_queued_messages 0\n{extra}"),
-    )
+    mqtt_suite::Mosquitto::with_config(&format!(
+        "max_inflight_messages {WINDOW}\nmax_queued_messages 0\n{extra}"
+    ))
 }
 
 /// One run's measurement.

@@ -357,9 +357,8 @@ fn serve(shared: &Shared, link: Link, mut reader: Socket) -> End {
         // A read that left nothing to write while answers are awaited is acknowledged at once:
         // a broker with Nagle's algorithm on holds its next answers until the client's delayed
         // ACK otherwise (`mqtt_driver::Transport::acknowledge_now`).
-        let client = state.session.supervisor().client();
-        let awaiting = client.inflight() > 0 || client.requests() > 0;
-        if read_some && awaiting && can_acknowledge && state.writes == writes {
+        if read_some && can_acknowledge && state.writes == writes && state.session.awaits_answers()
+        {
             can_acknowledge = reader.acknowledge_now().is_ok();
         }
     }

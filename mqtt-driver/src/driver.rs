@@ -340,10 +340,9 @@ impl<R: Runtime> Driver<R> {
             }
             self.publish_stats(conn.write_buf.len());
             let accepting = self.session.supervisor().has_room();
-            let client = self.session.supervisor().client();
             conn.acknowledge_if_idle(
                 accepting && !self.channels.commands.is_empty(),
-                client.inflight() > 0 || client.requests() > 0,
+                self.session.awaits_answers(),
             );
             let waiting = !self.session.inbox().is_empty();
             let mut ready = self

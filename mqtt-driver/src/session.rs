@@ -420,6 +420,15 @@ impl Session {
         });
     }
 
+    /// Whether the client awaits answers from the broker: QoS 1 and 2 messages in flight, or a
+    /// SUBSCRIBE or UNSUBSCRIBE unanswered. A driver acknowledges reads at once then, when it has
+    /// nothing to write ([`Transport::acknowledge_now`](crate::Transport::acknowledge_now)).
+    #[must_use]
+    pub fn awaits_answers(&self) -> bool {
+        let client = self.sup.client();
+        client.inflight() > 0 || client.requests() > 0
+    }
+
     /// Received messages the application's stream had no room for yet, oldest first.
     pub fn inbox(&mut self) -> &mut VecDeque<Numbered<Publish>> {
         &mut self.inbox
