@@ -1,6 +1,7 @@
 //! The client state machine in memory: publishes at QoS 0, 1 and 2, with the acknowledgements
 //! either pre-encoded (the state machine alone) or answered by `mqtt-test`'s fake broker, and
-//! QoS 0 with the figures (`Client::stats`) read after every message; inbound QoS 2
+//! QoS 0 with the figures (`Client::stats`) read after every message; inbound messages at QoS 0
+//! and 1 (PUBLISH in, the message out, the PUBACK taken); inbound QoS 2
 //! exchanges with the duplicate guard on and off; and a 100-byte topic with the session's own
 //! Topic Aliases and without (MQTT 5.0), with the bytes per message.
 //!
@@ -47,12 +48,14 @@ fn connected_with(config: Config) -> Client {
     client
 }
 
-fn message(qos: QoS, payload: &Bytes) -> Message {
-    Message::new(
-        TopicName::from_static("devices/sensor-0042/telemetry"),
-        qos,
-        payload.clone(),
-    )
+/// The topic every message goes to, validated once as an application publishing to a fixed
+/// topic holds it: each message takes a reference-counted copy, as it does the payload.
+fn topic() -> TopicName {
+    TopicName::from_static("devices/sensor-0042/telemetry")
+}
+
+fn message(topic: &TopicName, qos: QoS, payload: &Bytes) -> Message {
+    Message::new(topic.clone(), qos, payload.clone())
 }
 
 /// The acknowledgement bytes the server sends for `id` at `qos`: PUBACK, or PUBREC then PUBCOMP.
@@ -82,12 +85,13 @@ fn all_acks(qos: QoS) -> Vec<(Bytes, Option<Bytes>)> {
 /// reused, as a driver's write buffer is.
 fn one_message(
     client: &mut Client,
+    topic: &TopicName,
     qos: QoS,
     payload: &Bytes,
     wire: &mut BytesMut,
     encoded: &[(Bytes, Option<Bytes>)],
 ) {
-    let id = client.publish(message(qos, payload)).expect("room");
+    let id = client.publish(message(topic, qos, payload)).expect("room");
     while client.poll_transmit(Instant::ZERO, wire) {}
     wire.clear();
     if let Some((first, second)) = id.and_then(|id| encoded.get(usize::from(id.get()) - 1)) {
@@ -105,18 +109,19 @@ fn one_message(
 
 fn print_allocations() {
     let payload = Bytes::from(vec![0x5A; 64]);
+    let topic = topic();
     for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
         let encoded = all_acks(qos);
         let mut client = connected(16);
         let mut wire = BytesMut::with_capacity(4096);
         // Warm up: buffers and queues reach their working size.
         for _ in 0..1000 {
-            one_message(&mut client, qos, &payload, &mut wire, &encoded);
+            one_message(&mut client, &topic, qos, &payload, &mut wire, &encoded);
         }
         let n = 10_000;
         let before = mqtt_benches::allocations();
         for _ in 0..n {
-            one_message(&mut client, qos, &payload, &mut wire, &encoded);
+            one_message(&mut client, &topic, qos, &payload, &mut wire, &encoded);
         }
         let total = u32::try_from(mqtt_benches::allocations() - before).unwrap_or(u32::MAX);
         let per = f64::from(total) / f64::from(n);
@@ -127,6 +132,7 @@ fn print_allocations() {
 fn client_alone(c: &mut Criterion) {
     print_allocations();
     let payload = Bytes::from(vec![0x5A; 64]);
+    let topic = topic();
     let mut group = c.benchmark_group("client/publish-64");
     group.throughput(Throughput::Elements(BATCH));
     for (name, qos) in [
@@ -140,7 +146,7 @@ fn client_alone(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 for _ in 0..BATCH {
-                    one_message(&mut client, qos, &payload, &mut wire, &encoded);
+                    one_message(&mut client, &topic, qos, &payload, &mut wire, &encoded);
                 }
             });
         });
@@ -151,7 +157,14 @@ fn client_alone(c: &mut Criterion) {
     group.bench_function("qos0+stats", |b| {
         b.iter(|| {
             for _ in 0..BATCH {
-                one_message(&mut client, QoS::AtMostOnce, &payload, &mut wire, &[]);
+                one_message(
+                    &mut client,
+                    &topic,
+                    QoS::AtMostOnce,
+                    &payload,
+                    &mut wire,
+                    &[],
+                );
                 let stats = client.stats();
                 black_box(stats.sent.packets(PacketType::Publish));
                 black_box(stats.sent.bytes(PacketType::Publish));
@@ -161,9 +174,75 @@ fn client_alone(c: &mut Criterion) {
     group.finish();
 }
 
+/// The server's PUBLISH of a 64-byte message at `qos` (QoS 0 or 1) for each of `ids` packet
+/// identifiers, encoded once.
+fn inbound(qos: QoS, ids: u16) -> Vec<Bytes> {
+    let payload = Bytes::from(vec![0xA5; 64]);
+    let topic = TopicName::from_static("devices/sensor-0042/commands");
+    (1..=ids)
+        .map(|n| {
+            let id = PacketId::new(n).expect("non-zero");
+            let publish = Publish::new(topic.clone(), QosPid::new(qos, id), payload.clone());
+            let mut b = BytesMut::new();
+            Packet::from(publish)
+                .encode(VERSION, &mut b)
+                .expect("valid");
+            b.freeze()
+        })
+        .collect()
+}
+
+/// One inbound message as a driver hands it over: its bytes read into the driver's buffer,
+/// decoded in place, the message event drained, the PUBACK (QoS 1) taken.
+fn one_received(client: &mut Client, read: &mut BytesMut, wire: &mut BytesMut, bytes: &[u8]) {
+    read.extend_from_slice(bytes);
+    client.handle_read_buf(Instant::ZERO, read);
+    while let Some(e) = client.poll_event() {
+        black_box(e);
+    }
+    while client.poll_transmit(Instant::ZERO, wire) {}
+    wire.clear();
+}
+
+/// The inbound path: PUBLISH in, the message out (and the PUBACK at QoS 1).
+fn receive(c: &mut Criterion) {
+    let mut group = c.benchmark_group("client/receive-64");
+    group.throughput(Throughput::Elements(BATCH));
+    for (name, qos) in [("qos0", QoS::AtMostOnce), ("qos1", QoS::AtLeastOnce)] {
+        let packets = inbound(qos, 4096);
+        let mut client = connected(16);
+        let (mut read, mut wire) = (BytesMut::with_capacity(8192), BytesMut::with_capacity(4096));
+        let mut next = packets.iter().cycle();
+        for bytes in next.by_ref().take(1000) {
+            one_received(&mut client, &mut read, &mut wire, bytes);
+        }
+        let n: u32 = 10_000;
+        let before = mqtt_benches::allocations();
+        for bytes in next.by_ref().take(n as usize) {
+            one_received(&mut client, &mut read, &mut wire, bytes);
+        }
+        let total = u32::try_from(mqtt_benches::allocations() - before).unwrap_or(u32::MAX);
+        println!(
+            "allocations per inbound {name} message (64 B payload): {:.2}",
+            f64::from(total) / f64::from(n)
+        );
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    if let Some(bytes) = next.next() {
+                        one_received(&mut client, &mut read, &mut wire, bytes);
+                    }
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
 /// Client and fake broker end to end in memory: publish, deliver, acknowledge.
 fn with_broker(c: &mut Criterion) {
     let payload = Bytes::from(vec![0x5A; 64]);
+    let topic = topic();
     let mut group = c.benchmark_group("client-broker/publish-64");
     group.throughput(Throughput::Elements(BATCH));
     for (name, qos) in [
@@ -195,7 +274,9 @@ fn with_broker(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.iter(|| {
                 for _ in 0..BATCH {
-                    client.publish(message(qos, &payload)).expect("room");
+                    client
+                        .publish(message(&topic, qos, &payload))
+                        .expect("room");
                     pump(&mut client, &mut broker, &mut wire);
                 }
                 black_box(broker.take_received());
@@ -328,6 +409,7 @@ fn duplicate_guard(c: &mut Criterion) {
 criterion_group!(
     benches,
     client_alone,
+    receive,
     with_broker,
     duplicate_guard,
     topic_aliases

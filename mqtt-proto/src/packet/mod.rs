@@ -320,11 +320,7 @@ pub(crate) fn encode_fixed_header<P: Body>(
     buf: &mut impl BufMut,
     held_back: usize,
 ) -> Result<usize, EncodeError> {
-    packet.check(version)?;
-    let body_len = packet.body_len(version);
-    if body_len > MAX_REMAINING_LENGTH as usize {
-        return Err(EncodeError::PacketTooLarge(body_len));
-    }
+    let body_len = checked_body_len(packet, version)?;
     let needed = 1 + vbi_len(body_len) + body_len - held_back;
     if buf.remaining_mut() < needed {
         return Err(EncodeError::BufferTooSmall {
@@ -335,6 +331,26 @@ pub(crate) fn encode_fixed_header<P: Body>(
     buf.put_u8(((P::TYPE as u8) << 4) | packet.flags());
     put_vbi(buf, body_len);
     Ok(needed)
+}
+
+#[inline]
+pub(crate) fn checked_len<P: Body>(
+    packet: &P,
+    version: ProtocolVersion,
+) -> Result<usize, EncodeError> {
+    let body_len = checked_body_len(packet, version)?;
+    Ok(1 + vbi_len(body_len) + body_len)
+}
+
+/// The remaining length of `packet`, once it passed every check of encoding.
+#[inline]
+fn checked_body_len<P: Body>(packet: &P, version: ProtocolVersion) -> Result<usize, EncodeError> {
+    packet.check(version)?;
+    let body_len = packet.body_len(version);
+    if body_len > MAX_REMAINING_LENGTH as usize {
+        return Err(EncodeError::PacketTooLarge(body_len));
+    }
+    Ok(body_len)
 }
 
 #[inline]
@@ -363,9 +379,25 @@ macro_rules! packet_methods {
 
             /// The exact number of bytes [`encode`](Self::encode) writes for `version` when it
             /// succeeds.
+            #[inline]
             #[must_use]
             pub fn encoded_len(&self, version: $crate::ProtocolVersion) -> usize {
                 $crate::packet::encoded_len(self, version)
+            }
+
+            /// Runs every check of [`encode`](Self::encode) for `version` but the room in the
+            /// buffer, writing nothing: the number of bytes it would write, or why it would
+            /// fail.
+            ///
+            /// # Errors
+            /// As [`encode`](Self::encode), but never
+            /// [`EncodeError::BufferTooSmall`](crate::EncodeError::BufferTooSmall).
+            #[inline]
+            pub fn checked_len(
+                &self,
+                version: $crate::ProtocolVersion,
+            ) -> Result<usize, $crate::EncodeError> {
+                $crate::packet::checked_len(self, version)
             }
         }
 
@@ -492,6 +524,44 @@ impl Packet {
         }
     }
 
+    /// Runs every check of [`encode`](Self::encode) for `version` but the room in the buffer,
+    /// writing nothing: the number of bytes it would write, or why it would fail.
+    ///
+    /// ```
+    /// use mqtt_proto::{EncodeError, Packet, PacketId, ProtocolVersion, PubAck, ReasonCode};
+    ///
+    /// let id = PacketId::new(7).unwrap();
+    /// let ok = Packet::PubAck(PubAck::new(id));
+    /// assert_eq!(ok.checked_len(ProtocolVersion::V3_1_1), Ok(4));
+    /// // MQTT 3.1.1 cannot say no in a PUBACK.
+    /// let refused = Packet::PubAck(PubAck::with_reason(id, ReasonCode::NOT_AUTHORIZED));
+    /// assert!(matches!(
+    ///     refused.checked_len(ProtocolVersion::V3_1_1),
+    ///     Err(EncodeError::UnsupportedInVersion { .. })
+    /// ));
+    /// ```
+    ///
+    /// # Errors
+    /// As [`encode`](Self::encode), but never [`EncodeError::BufferTooSmall`].
+    pub fn checked_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        match self {
+            Self::Connect(p) => checked_len(&**p, version),
+            Self::ConnAck(p) => checked_len(p, version),
+            Self::Publish(p) => checked_len(p, version),
+            Self::PubAck(p) => checked_len(p, version),
+            Self::PubRec(p) => checked_len(p, version),
+            Self::PubRel(p) => checked_len(p, version),
+            Self::PubComp(p) => checked_len(p, version),
+            Self::Subscribe(p) => checked_len(p, version),
+            Self::SubAck(p) => checked_len(p, version),
+            Self::Unsubscribe(p) => checked_len(p, version),
+            Self::UnsubAck(p) => checked_len(p, version),
+            Self::PingReq | Self::PingResp => Ok(2),
+            Self::Disconnect(p) => checked_len(p, version),
+            Self::Auth(p) => checked_len(p, version),
+        }
+    }
+
     /// Decodes the packet at the start of `buf`, removing its bytes.
     ///
     /// Returns `Ok(None)` when `buf` does not yet hold a whole packet; nothing is removed then,
@@ -521,6 +591,11 @@ impl Packet {
         }
         if buf.len() < size {
             return Ok(None);
+        }
+        if header.remaining_len() == 2 && header.header_len() == 2 {
+            if let Some(ack) = decode_short_response(packet_type, buf)? {
+                return Ok(Some(ack));
+            }
         }
         let frame = buf.split_to(size).freeze();
         let (flags, start) = (header.flags(), header.header_len());
@@ -561,6 +636,32 @@ impl Packet {
         }
         decode_checked(version, packet_type, header.flags(), body, 0, limits)
     }
+}
+
+/// The four-byte form of PUBACK, PUBREC, PUBREL and PUBCOMP (a packet identifier alone: success
+/// without properties in MQTT 5.0, sections 3.4.2.1 to 3.7.2.1), the packets a publishing
+/// client receives most, read in place: no frame is split off for them. `None` for any other
+/// packet of four bytes. `buf` holds the whole packet, its fixed header checked.
+#[inline]
+fn decode_short_response(
+    packet_type: PacketType,
+    buf: &mut BytesMut,
+) -> Result<Option<Packet>, DecodeError> {
+    let make: fn(crate::PacketId) -> Packet = match packet_type {
+        PacketType::PubAck => |id| Packet::PubAck(PubAck::new(id)),
+        PacketType::PubRec => |id| Packet::PubRec(PubRec::new(id)),
+        PacketType::PubRel => |id| Packet::PubRel(PubRel::new(id)),
+        PacketType::PubComp => |id| Packet::PubComp(PubComp::new(id)),
+        _ => return Ok(None),
+    };
+    let (Some(&high), Some(&low)) = (buf.get(2), buf.get(3)) else {
+        return Ok(None);
+    };
+    bytes::Buf::advance(buf, 4);
+    // [MQTT-2.3.1-1], [MQTT-2.2.1-3]
+    let id =
+        crate::PacketId::new(u16::from_be_bytes([high, low])).ok_or(DecodeError::ZeroPacketId)?;
+    Ok(Some(make(id)))
 }
 
 fn decode_checked(

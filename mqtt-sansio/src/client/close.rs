@@ -3,7 +3,7 @@
 
 use mqtt_proto::{DecodeError, Disconnect, DisconnectProperties, Packet, ReasonCode};
 
-use super::{Client, Phase, encodable, no_room};
+use super::{Client, Phase};
 use crate::error::ClientError;
 use crate::event::{CommandId, DisconnectReason, Event};
 
@@ -46,7 +46,9 @@ impl Client {
         let mut disconnect = Disconnect::new(reason_code);
         disconnect.properties = properties.into();
         let disconnect = Packet::Disconnect(disconnect);
-        encodable(disconnect.encode(self.version, &mut no_room()))?;
+        disconnect
+            .checked_len(self.version)
+            .map_err(ClientError::Encode)?;
         self.check_size(disconnect.encoded_len(self.version))?;
         self.close(DisconnectReason::ByClient);
         self.encode_infallible(&disconnect);

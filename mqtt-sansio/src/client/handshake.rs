@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use mqtt_proto::{Auth, AuthProperties, ConnAck, Disconnect, Packet, ReasonCode};
 
-use super::{Client, Phase, encodable, no_room};
+use super::{Client, Phase};
 use crate::auth::AuthFailed;
 use crate::error::ClientError;
 use crate::event::{Connected, DisconnectReason, Event, ServerLimits, SessionReset};
@@ -86,7 +86,8 @@ impl Client {
         let mut auth = Auth::new(reason_code);
         auth.properties = properties.into();
         let auth = Packet::Auth(auth);
-        encodable(auth.encode(self.version, &mut no_room()))?;
+        auth.checked_len(self.version)
+            .map_err(ClientError::Encode)?;
         self.check_size(auth.encoded_len(self.version))?;
         self.encode(&auth)?;
         Ok(())

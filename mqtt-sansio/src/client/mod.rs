@@ -855,19 +855,6 @@ impl Client {
     }
 }
 
-/// A buffer with no room: encoding into it runs every check of `encode` and writes nothing.
-fn no_room() -> &'static mut [u8] {
-    &mut []
-}
-
-/// The outcome of encoding into [`no_room`]: only a refusal other than the lack of room counts.
-fn encodable(result: Result<usize, mqtt_proto::EncodeError>) -> Result<(), ClientError> {
-    match result {
-        Ok(_) | Err(mqtt_proto::EncodeError::BufferTooSmall { .. }) => Ok(()),
-        Err(e) => Err(ClientError::Encode(e)),
-    }
-}
-
 /// A 3.x CONNACK refusing the protocol version: type 2, remaining length 2, no flags, return
 /// code 0x01.
 const V3_UNACCEPTABLE_VERSION: [u8; 4] = [0x20, 0x02, 0x00, 0x01];

@@ -146,8 +146,13 @@ impl Client {
         publish.properties = properties;
         // The QoS and identifier size the packet like the real one, before an id is taken.
         publish.qos_pid = QosPid::new(qos, PacketId::MAX);
-        self.check_publish(&publish)?;
-        super::encodable(publish.encode(self.version, &mut super::no_room()))?;
+        let checked = publish.checked_len(self.version);
+        let size = match checked {
+            Ok(size) => size,
+            Err(_) => publish.encoded_len(self.version),
+        };
+        self.check_publish(&publish, size)?;
+        checked.map_err(ClientError::Encode)?;
         let direct = self.is_connected()
             && self.pending.is_empty()
             && self.has_room(qos)
@@ -155,7 +160,7 @@ impl Client {
         let drops = if direct {
             Vec::new()
         } else {
-            self.make_room(publish.encoded_len(self.version))?
+            self.make_room(size)?
         };
         let id = match qos {
             QoS::AtMostOnce => None,
@@ -206,7 +211,14 @@ impl Client {
             // Checked against this connection's limits above.
             self.send_publish(queued, true);
         } else {
-            self.pending_bytes += queued.publish.encoded_len(self.version);
+            // What is taken off when it leaves the queue: its size now, with the topic name
+            // an alias-only message was given above (an identifier has the size of the one
+            // `size` was counted with).
+            self.pending_bytes += if alias_only {
+                queued.publish.encoded_len(self.version)
+            } else {
+                size
+            };
             self.sweep_at(queued.expires);
             self.pending.push_back(queued);
         }
@@ -230,7 +242,7 @@ impl Client {
     }
 
     /// The checks of `publish` when it is accepted: its Topic Alias, then the server's limits.
-    fn check_publish(&self, publish: &Publish) -> Result<(), ClientError> {
+    fn check_publish(&self, publish: &Publish, size: usize) -> Result<(), ClientError> {
         if let Some(alias) = publish.properties.topic_alias {
             let maximum = self.server.topic_alias_maximum;
             let index = usize::from(alias.get()) - 1;
@@ -244,7 +256,7 @@ impl Client {
                 });
             }
         }
-        self.check_limits(publish)
+        self.check_limits(publish, size)
     }
 
     /// The topic an outbound alias stands for: set by the application since the transport
@@ -257,8 +269,8 @@ impl Client {
     }
 
     /// The server's Maximum QoS, Retain Available ([MQTT-3.2.2-14]) and Maximum Packet Size
-    /// ([MQTT-3.2.2-15]) for `publish` as it goes on the wire.
-    fn check_limits(&self, publish: &Publish) -> Result<(), ClientError> {
+    /// ([MQTT-3.2.2-15]) for `publish` as it goes on the wire, `size` bytes.
+    fn check_limits(&self, publish: &Publish, size: usize) -> Result<(), ClientError> {
         let qos = publish.qos();
         if qos > self.server.maximum_qos {
             // [MQTT-3.2.2-11]
@@ -270,7 +282,7 @@ impl Client {
         if publish.retain && !self.server.retain_available {
             return Err(ClientError::RetainNotSupported);
         }
-        self.check_size(publish.encoded_len(self.version))
+        self.check_size(size)
     }
 
     /// The window: configured, and never above the server's Receive Maximum.
@@ -443,7 +455,7 @@ impl Client {
     ) -> Result<(), ClientError> {
         let Some(alias) = publish.properties.topic_alias else {
             if !checked {
-                self.check_limits(publish)?;
+                self.check_limits(publish, publish.encoded_len(self.version))?;
             }
             if !self.encode_auto_aliased(publish) {
                 self.encode_publish(publish);
@@ -454,7 +466,7 @@ impl Client {
         if alias.get() > self.server.topic_alias_maximum {
             let mut wire = publish.clone();
             wire.properties.topic_alias = None;
-            self.check_limits(&wire)?;
+            self.check_limits(&wire, wire.encoded_len(self.version))?;
             self.encode_publish(&wire);
             return Ok(());
         }
@@ -466,11 +478,11 @@ impl Client {
         if alias_only && stands_for_it {
             let mut wire = publish.clone();
             wire.set_topic(TopicName::empty());
-            self.check_limits(&wire)?;
+            self.check_limits(&wire, wire.encoded_len(self.version))?;
             self.encode_publish(&wire);
             return Ok(());
         }
-        self.check_limits(publish)?;
+        self.check_limits(publish, publish.encoded_len(self.version))?;
         self.encode_publish(publish);
         self.auto_aliases.forget(alias.get());
         self.set_out_alias(index, publish.topic_name());

@@ -101,9 +101,11 @@ impl Client {
 
     /// Checks, numbers and queues (or sends) a SUBSCRIBE or UNSUBSCRIBE.
     fn request(&mut self, mut packet: Packet, resubscribe: bool) -> Result<PacketId, ClientError> {
-        super::encodable(packet.encode(self.version, &mut super::no_room()))?;
+        let size = packet
+            .checked_len(self.version)
+            .map_err(ClientError::Encode)?;
         // [MQTT-3.2.2-15]
-        self.check_size(packet.encoded_len(self.version))?;
+        self.check_size(size)?;
         let id = self.allocate_id()?;
         match &mut packet {
             Packet::Subscribe(s) => s.packet_id = id,
