@@ -24,6 +24,33 @@ fn encode_packet_too_large_section_2_1_4() {
     );
 }
 
+// 2.1.4: a packet whose remaining length is exactly the largest there is passes every check.
+#[test]
+fn encode_largest_remaining_length_section_2_1_4() {
+    // Topic "a" (2 + 1 bytes) and a payload that fills the rest; zeroed memory is not touched.
+    let payload = Bytes::from(vec![0u8; mqtt_proto::MAX_REMAINING_LENGTH as usize - 3]);
+    let publish = Packet::Publish(Publish::new(name("a"), QosPid::AtMostOnce, payload));
+    assert_eq!(
+        publish.checked_len(V311),
+        Ok(mqtt_proto::MAX_PACKET_SIZE as usize)
+    );
+    let mut one_more = Publish::new(name("ab"), QosPid::AtMostOnce, Bytes::new());
+    one_more.set_payload(publish_payload(&publish));
+    assert_eq!(
+        Packet::Publish(one_more).checked_len(V311),
+        Err(EncodeError::PacketTooLarge(
+            mqtt_proto::MAX_REMAINING_LENGTH as usize + 1
+        ))
+    );
+}
+
+fn publish_payload(packet: &Packet) -> Bytes {
+    match packet {
+        Packet::Publish(p) => p.payload_bytes(),
+        _ => Bytes::new(),
+    }
+}
+
 // A `&mut [u8]` that is too small receives nothing.
 #[test]
 fn encode_buffer_too_small() {
