@@ -173,17 +173,17 @@ impl TopicFilter {
     /// # Errors
     /// As [`TopicFilter::new`].
     pub fn from_bytes(bytes: Bytes) -> Result<Self, TopicError> {
-        if bytes.is_empty() {
-            return Err(TopicError::Empty);
-        }
-        validate(&bytes)?;
-        let filter_start = shared_start(&bytes).unwrap_or(0);
-        validate_wildcards(bytes.get(filter_start..).unwrap_or_default())?;
-        // A string is at most 65,535 bytes, so the start fits.
-        Ok(Self {
+        let filter_start = validate_filter(&bytes)?;
+        Ok(Self::from_validated(bytes, filter_start))
+    }
+
+    /// Wraps bytes that [`validate_filter`] accepted, with the start it returned.
+    #[inline]
+    pub(crate) fn from_validated(bytes: Bytes, filter_start: u16) -> Self {
+        Self {
             bytes,
-            filter_start: filter_start as u16,
-        })
+            filter_start,
+        }
     }
 
     /// Always `false`: a filter is never empty. Present for symmetry with [`len`](Self::len).
@@ -292,22 +292,69 @@ fn is_plain_ascii(bytes: &[u8]) -> bool {
     all_words(bytes, |w| plain_word(w, true))
 }
 
-/// Checks wildcard placement in one pass; the level-by-level check names the error.
+/// Checks a topic filter: a non-empty MQTT string whose wildcards stand alone in their levels,
+/// `#` last (\[MQTT-4.7.1-2\], \[MQTT-4.7.1-3\]). Returns where the filter of a
+/// `$share/{ShareName}/{filter}` subscription starts, 0 for any other.
+#[inline]
+pub(crate) fn validate_filter(bytes: &[u8]) -> Result<u16, TopicError> {
+    if bytes.is_empty() {
+        return Err(TopicError::Empty);
+    }
+    validate(bytes)?;
+    let filter_start = shared_start(bytes).unwrap_or(0);
+    validate_wildcards(bytes.get(filter_start..).unwrap_or_default())?;
+    // A string is at most 65,535 bytes, so the start fits.
+    Ok(filter_start as u16)
+}
+
+/// Checks wildcard placement, eight bytes at a time: only the bytes that may be `+` or `#` are
+/// looked at with their neighbours; the level-by-level check names the error.
 fn validate_wildcards(filter: &[u8]) -> Result<(), TopicError> {
     let last = filter.len().saturating_sub(1);
-    let mut prev = b'/';
-    for (i, &b) in filter.iter().enumerate() {
-        let bad = match b {
-            b'#' => prev != b'/' || i != last,
-            b'+' => prev != b'/' || filter.get(i + 1).is_some_and(|&next| next != b'/'),
-            _ => false,
-        };
-        if bad {
-            return wildcard_error(filter);
+    let byte = |i: usize| filter.get(i).copied();
+    let check = |offset: usize, word: [u8; 8]| {
+        let mut candidates = wildcard_candidates(word);
+        while candidates != 0 {
+            let i = offset + (candidates.trailing_zeros() / 8) as usize;
+            candidates &= candidates - 1;
+            let alone_before = i == 0 || byte(i - 1) == Some(b'/');
+            let bad = match byte(i) {
+                Some(b'#') => !alone_before || i != last,
+                Some(b'+') => !alone_before || (i != last && byte(i + 1) != Some(b'/')),
+                _ => false,
+            };
+            if bad {
+                return false;
+            }
         }
-        prev = b;
-    }
-    Ok(())
+        true
+    };
+    let fine = if let Some(tail) = filter.last_chunk::<8>() {
+        // The last word may overlap the one before it: checking a byte twice is harmless.
+        filter
+            .chunks_exact(8)
+            .enumerate()
+            .all(|(n, chunk)| chunk.first_chunk::<8>().is_some_and(|w| check(n * 8, *w)))
+            && check(filter.len() - 8, *tail)
+    } else {
+        let mut word = [0; 8];
+        for (slot, &b) in word.iter_mut().zip(filter) {
+            *slot = b;
+        }
+        check(0, word)
+    };
+    if fine { Ok(()) } else { wildcard_error(filter) }
+}
+
+/// A high bit for each byte of `word` that may be `+` or `#` (every one that is; a byte above
+/// one of them may show too, and is looked at and passed over).
+#[inline]
+fn wildcard_candidates(word: [u8; 8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let x = u64::from_le_bytes(word);
+    zero_bytes(x ^ (ONES * u64::from(b'+'))) | zero_bytes(x ^ (ONES * u64::from(b'#')))
 }
 
 fn wildcard_error(filter: &[u8]) -> Result<(), TopicError> {
@@ -342,3 +389,61 @@ fn matches_levels(filter: &[u8], topic: &[u8]) -> bool {
 
 validated_text!(TopicName, 0, TopicError);
 validated_text!(TopicFilter, bytes, TopicError);
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{TopicError, validate_wildcards};
+
+    /// The rule level by level, as the specification states it.
+    fn by_levels(filter: &[u8]) -> Result<(), TopicError> {
+        let levels: alloc::vec::Vec<&[u8]> = filter.split(|&b| b == b'/').collect();
+        for (n, level) in levels.iter().enumerate() {
+            // [MQTT-4.7.1-2]
+            if level.contains(&b'#') && (*level != b"#" || n + 1 != levels.len()) {
+                return Err(TopicError::InvalidMultiLevelWildcard);
+            }
+            // [MQTT-4.7.1-3]
+            if level.contains(&b'+') && *level != b"+" {
+                return Err(TopicError::InvalidSingleLevelWildcard);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn wildcards_are_checked_as_by_levels(
+            filter in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'/'), Just(b'+'), Just(b'#'), Just(0xc3), Just(0xab)],
+                0..40,
+            )
+        ) {
+            prop_assert_eq!(validate_wildcards(&filter), by_levels(&filter));
+        }
+    }
+
+    #[test]
+    fn wildcards_at_every_offset_of_a_word() {
+        for len in 1..20 {
+            for at in 0..len {
+                for wildcard in [b'+', b'#'] {
+                    let mut filter = alloc::vec![b'/'; len];
+                    filter.insert(at, wildcard);
+                    assert_eq!(
+                        validate_wildcards(&filter),
+                        by_levels(&filter),
+                        "{filter:?}"
+                    );
+                    filter.insert(at, b'x');
+                    assert_eq!(
+                        validate_wildcards(&filter),
+                        by_levels(&filter),
+                        "{filter:?}"
+                    );
+                }
+            }
+        }
+    }
+}

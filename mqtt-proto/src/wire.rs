@@ -180,8 +180,16 @@ impl<'a> Reader<'a> {
         Ok(MqttString::from_bytes(self.binary()?)?)
     }
 
+    /// A topic filter, checked in place before its bytes are sliced from the frame.
+    #[inline]
     pub(crate) fn topic_filter(&mut self) -> Result<TopicFilter, DecodeError> {
-        Ok(TopicFilter::from_bytes(self.binary()?)?)
+        let len = usize::from(self.u16()?);
+        let start = self.pos;
+        let filter_start = crate::topic::validate_filter(self.skip(len)?)?;
+        Ok(TopicFilter::from_validated(
+            self.buf.slice(start..self.pos),
+            filter_start,
+        ))
     }
 
     /// A reader over the next `n` bytes, which this reader skips.
