@@ -35,6 +35,7 @@ impl Runtime for AsyncIo {
     async fn connect(&self, host: &str, port: u16) -> io::Result<Self::Tcp> {
         let stream = async_net::TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
+        mqtt_driver::limit_unsent(&stream)?;
         Ok(FuturesIo::new(stream).with_acknowledge(mqtt_driver::acknowledge_now))
     }
 

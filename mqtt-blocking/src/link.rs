@@ -235,7 +235,7 @@ impl Link {
             None => {
                 while !chunks.is_empty() {
                     let mut slices = [IoSlice::new(&[]); 64];
-                    let filled = chunks.chunks_vectored(&mut slices);
+                    let filled = chunks.chunks_vectored_up_to(&mut slices, mqtt_driver::MAX_WRITE);
                     match self
                         .socket
                         .write_vectored(slices.get(..filled).unwrap_or_default())
@@ -361,13 +361,14 @@ impl Link {
 }
 
 /// A TCP connection to `host:port`, trying each of its addresses within `timeout`, with
-/// Nagle's algorithm off.
+/// Nagle's algorithm off and little held unsent ([`mqtt_driver::limit_unsent`]).
 fn dial(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Error> {
     let mut last = None;
     for address in (host, port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&address, timeout) {
             Ok(tcp) => {
                 tcp.set_nodelay(true)?;
+                mqtt_driver::limit_unsent(&tcp)?;
                 return Ok(tcp);
             }
             Err(e) => last = Some(e),

@@ -114,10 +114,17 @@ impl Connection {
         {
             return;
         }
-        self.ack = match self.transport.acknowledge_now() {
-            Ok(()) => Ack::Sent,
-            Err(_) => Ack::Unsupported,
-        };
+        self.acknowledge_owed();
+    }
+
+    /// Acknowledges at once what was read since the last write, if the transport can.
+    fn acknowledge_owed(&mut self) {
+        if self.ack == Ack::Owed {
+            self.ack = match self.transport.acknowledge_now() {
+                Ok(()) => Ack::Sent,
+                Err(_) => Ack::Unsupported,
+            };
+        }
     }
 }
 
@@ -520,28 +527,49 @@ fn poll_room(cx: &mut Context<'_>, room: &mut Option<EventListener>, channels: &
     Pin::new(listener).poll(cx).is_ready()
 }
 
-/// Writes some of the connection's bytes (many buffers in one vectored write); once all of it
-/// is written, flushes the transport if it needs that. Bytes leave the buffer in the poll that
-/// writes them.
+/// Writes the connection's bytes, about [`MAX_WRITE`](crate::MAX_WRITE) at a time (whole
+/// buffers in one vectored write), while the transport takes them; once all of it is written,
+/// flushes the transport if it needs that. Bytes leave the buffer in the poll that writes them.
+///
+/// A TCP transport refuses a write while bytes written before have not left
+/// ([`limit_unsent`](crate::limit_unsent)): the peer's window is full. What was read is
+/// acknowledged then, at once, for a broker that holds its answers until it has the ACK
+/// (Nagle's algorithm) while the bytes that would carry it wait for the window.
 fn poll_write(cx: &mut Context<'_>, conn: &mut Connection) -> Poll<std::io::Result<()>> {
     if conn.write_buf.is_empty() {
         std::task::ready!(conn.transport.poll_flush(cx))?;
         conn.unflushed = false;
         return Poll::Ready(Ok(()));
     }
-    let mut slices = [IoSlice::new(&[]); 64];
-    let filled = conn.write_buf.chunks_vectored(&mut slices);
-    let written = std::task::ready!(
-        conn.transport
-            .poll_write_vectored(cx, slices.get(..filled).unwrap_or_default())
-    )?;
-    if written == 0 {
-        return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+    let mut wrote = false;
+    while !conn.write_buf.is_empty() {
+        let mut slices = [IoSlice::new(&[]); 64];
+        let filled = conn
+            .write_buf
+            .chunks_vectored_up_to(&mut slices, crate::MAX_WRITE);
+        let polled = conn
+            .transport
+            .poll_write_vectored(cx, slices.get(..filled).unwrap_or_default());
+        match polled {
+            Poll::Ready(Ok(0)) => return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into())),
+            Poll::Ready(Ok(written)) => {
+                conn.write_buf.advance(written);
+                conn.unflushed = conn.needs_flush;
+                // The segment carries the acknowledgement of what was read.
+                conn.ack.written();
+                wrote = true;
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => {
+                conn.acknowledge_owed();
+                return if wrote {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                };
+            }
+        }
     }
-    conn.write_buf.advance(written);
-    conn.unflushed = conn.needs_flush;
-    // The segment carries the acknowledgement of what was read.
-    conn.ack.written();
     Poll::Ready(Ok(()))
 }
 

@@ -69,7 +69,7 @@ pub use jitter::Jitter;
 pub use numbered::Numbered;
 pub use options::{Options, StoreOptions};
 pub use proxy::{Proxy, ProxyError, ProxyKind, ProxySetting, Tunnel};
-pub use runtime::{FuturesIo, Runtime, Timer, Transport, acknowledge_now};
+pub use runtime::{FuturesIo, MAX_WRITE, Runtime, Timer, Transport, acknowledge_now, limit_unsent};
 pub use stats::{Stats, StatsCell, TaskFigures};
 pub use tls::{Password, Roots, TlsOptions};
 #[cfg(feature = "websocket")]

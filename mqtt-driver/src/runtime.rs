@@ -54,7 +54,8 @@ use futures_lite::io::{AsyncRead, AsyncWrite};
 ///     async fn connect(&self, host: &str, port: u16) -> std::io::Result<Self::Tcp> {
 ///         let tcp = async_net::TcpStream::connect((host, port)).await?;
 ///         tcp.set_nodelay(true)?;
-///         Ok(FuturesIo::new(tcp))
+///         mqtt_driver::limit_unsent(&tcp)?;
+///         Ok(FuturesIo::new(tcp).with_acknowledge(mqtt_driver::acknowledge_now))
 ///     }
 ///
 ///     fn timer(&self, at: Instant) -> SmolTimer {
@@ -77,7 +78,8 @@ pub trait Runtime: Clone + Send + Sync + 'static {
     fn now(&self) -> Instant;
 
     /// Opens a TCP connection to `host:port` (a name or an address), with Nagle's algorithm
-    /// off: the driver batches its writes itself.
+    /// off (the driver batches its writes itself) and, where the OS can, little held unsent
+    /// ([`limit_unsent`]).
     fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
 
     /// Opens a connection to the Unix domain socket at `path` (`unix://` addresses). The
@@ -197,6 +199,51 @@ pub fn acknowledge_now<S>(socket: &S) -> io::Result<()> {
     let _ = socket;
     Err(io::ErrorKind::Unsupported.into())
 }
+
+/// Keeps what the kernel holds unsent for `socket`, a TCP socket, to a byte
+/// (`TCP_NOTSENT_LOWAT`, Linux and Android): a write is refused (`WouldBlock`, or a blocking
+/// write waits) while bytes written before have not left yet, instead of being appended to them.
+/// For the TCP transports of [`Runtime`] implementations, set once connected; `Ok` and nothing
+/// done on other OSes.
+///
+/// Together with the driver's writes of about [`MAX_WRITE`] bytes, this keeps each segment
+/// the kernel builds no larger than one write. A segment waits until the peer's receive window
+/// takes it whole, and on loopback (an MSS of 64 KiB) the kernel would otherwise gather a
+/// publisher's small packets into segments of 64 KiB behind a broker's window of a few KiB
+/// (Mosquitto's, while it falls behind reading): the connection stalls until a timer fires.
+///
+/// ```
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let socket = std::net::TcpStream::connect(listener.local_addr()?)?;
+/// mqtt_driver::limit_unsent(&socket)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The socket's, when it refuses the option (a Unix socket has no TCP options).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn limit_unsent<S: std::os::fd::AsFd>(socket: &S) -> io::Result<()> {
+    socket2::SockRef::from(socket).set_tcp_notsent_lowat(1)
+}
+
+/// Keeps what the kernel holds unsent for `socket` small: nothing to do on this OS, which has
+/// no `TCP_NOTSENT_LOWAT`.
+///
+/// # Errors
+///
+/// Never.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+pub fn limit_unsent<S>(socket: &S) -> io::Result<()> {
+    let _ = socket;
+    Ok(())
+}
+
+/// About the most bytes the drivers hand the transport in one write: whole buffers of the
+/// session's ([`Chunks::chunks_vectored_up_to`](mqtt_sansio::Chunks::chunks_vectored_up_to)),
+/// packets encoded together in pieces of 16 KiB, a large payload as one buffer. See
+/// [`limit_unsent`].
+pub const MAX_WRITE: usize = mqtt_sansio::Chunks::PIECE;
 
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn poll_read_buf(

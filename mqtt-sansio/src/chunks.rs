@@ -84,6 +84,60 @@ impl Chunks {
     pub fn iter(&self) -> impl Iterator<Item = &Bytes> {
         self.queue.iter()
     }
+
+    /// As [`Buf::chunks_vectored`], for one write of about `max` bytes: whole buffers, while
+    /// the bytes before the next one are fewer than `max` (the last may take the write past
+    /// it; the first is always there). Returns how many slots of `dst` it filled.
+    ///
+    /// [`Client::poll_transmit_chunks`](crate::Client::poll_transmit_chunks) hands packets
+    /// encoded together in buffers of at most [`Chunks::PIECE`] bytes, and a large payload as
+    /// a buffer of its own: writes of about `PIECE` bytes of small packets, or a large message
+    /// in one write.
+    ///
+    /// ```
+    /// use std::io::IoSlice;
+    ///
+    /// use bytes::Bytes;
+    /// use mqtt_sansio::Chunks;
+    ///
+    /// let mut chunks = Chunks::new();
+    /// chunks.push(Bytes::from_static(b"head"));
+    /// chunks.push(Bytes::from_static(b"payload"));
+    /// chunks.push(Bytes::from_static(b"next"));
+    /// let mut slices = [IoSlice::new(&[]); 4];
+    /// assert_eq!(chunks.chunks_vectored_up_to(&mut slices, 6), 2);
+    /// assert_eq!(&slices[1][..], b"payload");
+    /// ```
+    #[cfg(feature = "std")]
+    pub fn chunks_vectored_up_to<'a>(
+        &'a self,
+        dst: &mut [std::io::IoSlice<'a>],
+        max: usize,
+    ) -> usize {
+        let mut filled = 0;
+        let mut total = 0;
+        for (slot, bytes) in dst.iter_mut().zip(&self.queue) {
+            if filled > 0 && total >= max {
+                break;
+            }
+            *slot = std::io::IoSlice::new(bytes);
+            total += bytes.len();
+            filled += 1;
+        }
+        filled
+    }
+
+    /// The most bytes of packets encoded together in one buffer of the queue.
+    pub const PIECE: usize = 16 * 1024;
+
+    /// Appends `bytes`, packets encoded together, in buffers of at most [`PIECE`](Self::PIECE)
+    /// bytes (slices of `bytes`, not copies).
+    pub(crate) fn push_encoded(&mut self, mut bytes: Bytes) {
+        while bytes.len() > Self::PIECE {
+            self.push(bytes.split_to(Self::PIECE));
+        }
+        self.push(bytes);
+    }
 }
 
 impl Buf for Chunks {
@@ -145,6 +199,8 @@ impl Buf for Chunks {
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec::Vec;
+
     use super::*;
 
     fn chunks(parts: &[&'static [u8]]) -> Chunks {
@@ -168,6 +224,44 @@ mod tests {
         c.advance(1);
         assert!(c.is_empty());
         assert_eq!(c.chunk(), b"");
+    }
+
+    #[test]
+    #[cfg(feature = "std")]
+    fn vectored_chunks_up_to_a_size_take_whole_buffers() {
+        let c = chunks(&[b"ab", b"cde", b"f"]);
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        for (max, expected) in [(0, 1), (1, 1), (2, 1), (3, 2), (5, 2), (6, 3), (100, 3)] {
+            let n = c.chunks_vectored_up_to(&mut slices, max);
+            assert_eq!(n, expected, "up to {max}");
+            let all: Vec<&[u8]> = [&b"ab"[..], b"cde", b"f"].into_iter().take(n).collect();
+            let got: Vec<&[u8]> = slices.iter().take(n).map(|s| &s[..]).collect();
+            assert_eq!(got, all, "up to {max}");
+        }
+        let mut two = [std::io::IoSlice::new(&[]); 2];
+        assert_eq!(
+            c.chunks_vectored_up_to(&mut two, 100),
+            2,
+            "no more than the slots"
+        );
+    }
+
+    #[test]
+    fn encoded_bytes_go_in_pieces_of_at_most_piece() {
+        let mut c = Chunks::new();
+        let bytes = Bytes::from(
+            (0..=255u8)
+                .cycle()
+                .take(2 * Chunks::PIECE + 5)
+                .collect::<Vec<_>>(),
+        );
+        c.push_encoded(bytes.clone());
+        let lens: Vec<usize> = c.iter().map(Bytes::len).collect();
+        assert_eq!(lens, [Chunks::PIECE, Chunks::PIECE, 5]);
+        let joined: Vec<u8> = c.iter().flat_map(|b| b.iter().copied()).collect();
+        assert_eq!(joined, bytes);
+        c.push_encoded(Bytes::new());
+        assert_eq!(c.len(), bytes.len(), "nothing for no bytes");
     }
 
     #[test]

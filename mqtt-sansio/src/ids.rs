@@ -176,7 +176,7 @@ mod tests {
     fn pages_come_and_go_with_the_identifiers() {
         let mut ids = PacketIds::new();
         assert!(ids.pages.iter().all(Option::is_none));
-        let mut window = std::collections::VecDeque::new();
+        let mut window = alloc::collections::VecDeque::new();
         for _ in 0..200_000 {
             window.push_back(ids.allocate().unwrap());
             if window.len() > 100 {

@@ -39,6 +39,7 @@ impl Runtime for Tokio {
     async fn connect(&self, host: &str, port: u16) -> io::Result<TokioTcp> {
         let stream = TcpStream::connect((host, port)).await?;
         stream.set_nodelay(true)?;
+        mqtt_driver::limit_unsent(&stream)?;
         Ok(TokioStream(stream, Some(mqtt_driver::acknowledge_now)))
     }
 

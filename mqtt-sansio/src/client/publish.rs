@@ -523,7 +523,7 @@ impl Client {
         let size = if payload < BY_REFERENCE {
             wire.encode(&mut self.out).ok()
         } else if let Ok(head) = wire.encode_head(&mut self.out) {
-            self.chunks.push(self.out.split().freeze());
+            self.chunks.push_encoded(self.out.split().freeze());
             self.chunks.push(publish.payload_bytes());
             Some(head + payload)
         } else {
@@ -551,7 +551,7 @@ impl Client {
         let size = if publish.payload().len() < BY_REFERENCE {
             publish.encode(self.version, &mut self.out).ok()
         } else if let Ok(head) = publish.encode_head(self.version, &mut self.out) {
-            self.chunks.push(self.out.split().freeze());
+            self.chunks.push_encoded(self.out.split().freeze());
             self.chunks.push(publish.payload_bytes());
             Some(head + publish.payload().len())
         } else {

@@ -46,7 +46,7 @@ impl Client {
     /// Moves the bytes waiting to be sent to the end of `chunks`; `true` if there were any.
     ///
     /// As [`poll_transmit`](Self::poll_transmit), with nothing copied: packets encoded together
-    /// come as one buffer, and the payload of a large message (4 KiB or more) as the buffer the
+    /// come in buffers of at most [`Chunks::PIECE`] bytes (16 KiB), and the payload of a large message (4 KiB or more) as the buffer the
     /// application gave, for a vectored write to send from where it is.
     ///
     /// ```
@@ -85,7 +85,7 @@ impl Client {
             self.journal.keep(|| Entry::Transmit(now, handed.freeze()));
         }
         chunks.append(&mut self.chunks);
-        chunks.push(self.out.split().freeze());
+        chunks.push_encoded(self.out.split().freeze());
         self.end_transmit(now);
         true
     }
