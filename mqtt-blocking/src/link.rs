@@ -361,14 +361,15 @@ impl Link {
 }
 
 /// A TCP connection to `host:port`, trying each of its addresses within `timeout`, with
-/// Nagle's algorithm off and little held unsent ([`mqtt_driver::limit_unsent`]).
+/// Nagle's algorithm off. Not [`mqtt_driver::limit_unsent`]: a blocking write would wait under
+/// the session's lock until the bytes before it have left (publish QoS 0 1 KiB: 0.61× rumqttc
+/// with it, 1.08× without); writes of about [`mqtt_driver::MAX_WRITE`] keep the segments small.
 fn dial(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, Error> {
     let mut last = None;
     for address in (host, port).to_socket_addrs()? {
         match TcpStream::connect_timeout(&address, timeout) {
             Ok(tcp) => {
                 tcp.set_nodelay(true)?;
-                mqtt_driver::limit_unsent(&tcp)?;
                 return Ok(tcp);
             }
             Err(e) => last = Some(e),

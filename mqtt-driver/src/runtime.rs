@@ -203,8 +203,8 @@ pub fn acknowledge_now<S>(socket: &S) -> io::Result<()> {
 /// Keeps what the kernel holds unsent for `socket`, a TCP socket, to a byte
 /// (`TCP_NOTSENT_LOWAT`, Linux and Android): a write is refused (`WouldBlock`, or a blocking
 /// write waits) while bytes written before have not left yet, instead of being appended to them.
-/// For the TCP transports of [`Runtime`] implementations, set once connected; `Ok` and nothing
-/// done on other OSes.
+/// For the TCP transports of [`Runtime`] implementations (non-blocking sockets), set once
+/// connected; `Ok` and nothing done on other OSes.
 ///
 /// Together with the driver's writes of about [`MAX_WRITE`] bytes, this keeps each segment
 /// the kernel builds no larger than one write. A segment waits until the peer's receive window
