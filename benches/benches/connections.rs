@@ -305,12 +305,12 @@ mod ours {
     }
 
     pub(super) async fn run(port: u16, count: usize) -> Figures {
-        let base = mqtt_benches::anonymous_kib();
+        let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
         let mut clients = open_all(count, |i| open(port, format!("fleet-ours-{i}"))).await;
         let connect = start.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
+        let idle_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
 
         let start = Instant::now();
         let mut publishing = tokio::task::JoinSet::new();
@@ -380,7 +380,7 @@ mod ours {
                 short.iter().min().copied().unwrap_or(STREAM),
             );
         }
-        let traffic_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
+        let traffic_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
         let source_lost = lost(&mut [source_events]);
         if source_lost > 0 {
             eprintln!("mqtt-tokio ×{count}: the source's connection ended {source_lost} times");
@@ -420,7 +420,7 @@ mod theirs {
     }
 
     pub(super) async fn run(port: u16, count: usize) -> Figures {
-        let base = mqtt_benches::anonymous_kib();
+        let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
         let clients = open_all(count, |i| open(port, format!("fleet-rumqttc-{i}"))).await;
         let connect = start.elapsed();
@@ -461,7 +461,7 @@ mod theirs {
             handles.push(client);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let idle_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
+        let idle_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
 
         let start = Instant::now();
         for client in &handles {
@@ -491,7 +491,7 @@ mod theirs {
         }
         complete &= reached(&received, STREAM * count as u64).await;
         let stream = start.elapsed();
-        let traffic_kib = mqtt_benches::anonymous_kib().saturating_sub(base);
+        let traffic_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
         Figures {
             connect,
             idle_kib,

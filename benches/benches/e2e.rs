@@ -113,7 +113,7 @@ impl Mark {
             rss,
             allocations,
             done,
-            mqtt_benches::anonymous_kib(),
+            mqtt_suite::chaos::anonymous_rss_kib(),
         );
     }
 }

@@ -49,21 +49,6 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-/// The anonymous resident memory of this process now (heap, stacks), in KiB: the part of the
-/// resident set that is the client's data rather than code pages of the binary and libraries.
-#[must_use]
-pub fn anonymous_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("RssAnon:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The median of `values` (the upper one of an even count); NaN when there are none.
 #[must_use]
 pub fn median(mut values: Vec<f64>) -> f64 {

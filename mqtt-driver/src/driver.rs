@@ -106,15 +106,9 @@ impl Connection {
     /// or a `flush` under way has nothing to send. Messages read while nothing is awaited (a
     /// subscriber's stream) keep the OS's delayed acknowledgements, which cost nothing.
     fn acknowledge_if_idle(&mut self, writing_soon: bool, awaiting: bool) {
-        if self.ack != Ack::Owed
-            || !awaiting
-            || writing_soon
-            || !self.write_buf.is_empty()
-            || self.unflushed
-        {
-            return;
+        if awaiting && !writing_soon && self.write_buf.is_empty() && !self.unflushed {
+            self.acknowledge_owed();
         }
-        self.acknowledge_owed();
     }
 
     /// Acknowledges at once what was read since the last write, if the transport can.

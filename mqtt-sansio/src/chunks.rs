@@ -167,12 +167,7 @@ impl Buf for Chunks {
 
     #[cfg(feature = "std")]
     fn chunks_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
-        let mut filled = 0;
-        for (slot, bytes) in dst.iter_mut().zip(&self.queue) {
-            *slot = std::io::IoSlice::new(bytes);
-            filled += 1;
-        }
-        filled
+        self.chunks_vectored_up_to(dst, usize::MAX)
     }
 
     fn copy_to_bytes(&mut self, len: usize) -> Bytes {

@@ -363,12 +363,23 @@ fn reset_peak_rss() {
 
 /// The process's peak resident memory in KiB (Linux `VmHWM`), 0 where unknown.
 pub fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// The process's anonymous resident memory now, in KiB (Linux `RssAnon`: heap and stacks, its
+/// data rather than the code pages of its binary and libraries), 0 where unknown.
+pub fn anonymous_rss_kib() -> u64 {
+    status_kib("RssAnon:")
+}
+
+/// A figure in kB of this process's `/proc/self/status`, 0 where unknown.
+fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .find_map(|line| line.strip_prefix(field))
                 .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
