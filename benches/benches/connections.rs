@@ -14,7 +14,11 @@
 //!    from one more connection: each receives 64 KiB; **memory per connection** once all have.
 //!
 //! mqtt-tokio's connections wait for a PINGRESP as long as the keep-alive, as rumqttc's do
-//! (the default is at most 10 s): Mosquitto answers late while it fans the stream out.
+//! (the default is at most 10 s): Mosquitto answers late while it fans the stream out. The
+//! source of the stream has a keep-alive of [`SOURCE_KEEP_ALIVE`] with either client: its
+//! PINGREQ waits behind the messages Mosquitto has not read yet.
+//!
+//! `CONN_UNTIL=publish` makes a child stop after step 3, to profile the steps before the stream.
 //!
 //! Each connection takes a file in the client and one in Mosquitto: the largest count is the
 //! (soft) file limit less 200, which both inherit. Medians of `CONN_REPS`
@@ -41,6 +45,12 @@ const STREAM: u64 = 64;
 const TOPIC: &str = "fleet/all";
 /// How long any step may take before the run is reported as stalled.
 const STALL: Duration = Duration::from_secs(300);
+/// The keep-alive of the connections that receive.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// The keep-alive of the stream's source, as long as a step may take: Mosquitto reads the
+/// source's PINGREQ only once it has fanned out every message before it, which takes tens of
+/// seconds to 20,000 connections, longer than any PINGRESP wait of a keep-alive of 30 s.
+const SOURCE_KEEP_ALIVE: Duration = STALL;
 
 fn main() {
     match std::env::var("CONN_CHILD") {
@@ -239,6 +249,12 @@ async fn reached(counter: &AtomicU64, wanted: u64) -> bool {
     true
 }
 
+/// Whether a child stops after the publish step (`CONN_UNTIL=publish`), to profile the steps
+/// before the stream alone.
+fn stop_after_publish() -> bool {
+    std::env::var("CONN_UNTIL").is_ok_and(|until| until == "publish")
+}
+
 /// Opens `count` connections with `open`, at most [`OPENING`] at a time.
 async fn open_all<T, F>(count: usize, open: impl Fn(usize) -> F) -> Vec<T>
 where
@@ -266,24 +282,24 @@ fn payload() -> Bytes {
 
 mod ours {
     use super::{
-        Arc, AtomicU64, Duration, Figures, Instant, Ordering, STREAM, TOPIC, open_all, payload,
-        reached,
+        Arc, AtomicU64, Duration, Figures, Instant, KEEP_ALIVE, Ordering, SOURCE_KEEP_ALIVE,
+        STREAM, TOPIC, open_all, payload, reached, stop_after_publish,
     };
     use mqtt_proto::QoS;
     use mqtt_tokio::{Client, Events, Messages, Options, connect};
 
-    async fn open(port: u16, id: String) -> (Client, Messages, Events) {
+    async fn open(port: u16, id: String, keep_alive: Duration) -> (Client, Messages, Events) {
         let mut options =
             Options::new(&format!("mqtt://127.0.0.1:{port}"), &id).expect("valid options");
         options.config = options
             .config
             .clone()
-            .with_keep_alive(Duration::from_secs(30));
+            .with_keep_alive(keep_alive);
         options.config.version = mqtt_proto::ProtocolVersion::V3_1_1;
         // A PINGRESP may wait as long as the keep-alive, as rumqttc lets it: a broker fanning a
         // stream out to 20,000 connections answers late, and the default (at most 10 s) would
         // end the source's connection and lose its QoS 0 messages not yet read.
-        options.config.ping_timeout = Some(Duration::from_secs(30));
+        options.config.ping_timeout = Some(keep_alive);
         let (client, messages, events) = connect(options).await.expect("connected");
         (client, messages, events)
     }
@@ -307,7 +323,7 @@ mod ours {
     pub(super) async fn run(port: u16, count: usize) -> Figures {
         let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
-        let mut clients = open_all(count, |i| open(port, format!("fleet-ours-{i}"))).await;
+        let mut clients = open_all(count, |i| open(port, format!("fleet-ours-{i}"), KEEP_ALIVE)).await;
         let connect = start.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let idle_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
@@ -328,6 +344,15 @@ mod ours {
             complete &= done.unwrap_or(false);
         }
         let publish = start.elapsed();
+        if stop_after_publish() {
+            return Figures {
+                connect,
+                idle_kib,
+                publish,
+                complete,
+                ..Figures::default()
+            };
+        }
 
         let received = Arc::new(AtomicU64::new(0));
         // What each connection received, to say who falls short.
@@ -356,7 +381,7 @@ mod ours {
             complete &= granted;
             handles.push(client);
         }
-        let (source, _, source_events) = open(port, "fleet-ours-source".to_owned()).await;
+        let (source, _, source_events) = open(port, "fleet-ours-source".to_owned(), SOURCE_KEEP_ALIVE).await;
         let start = Instant::now();
         for _ in 0..STREAM {
             source
@@ -402,15 +427,15 @@ mod ours {
 
 mod theirs {
     use super::{
-        Arc, AtomicU64, Duration, Figures, Instant, Ordering, STREAM, TOPIC, open_all, payload,
-        reached,
+        Arc, AtomicU64, Duration, Figures, Instant, KEEP_ALIVE, Ordering, SOURCE_KEEP_ALIVE,
+        STREAM, TOPIC, open_all, payload, reached, stop_after_publish,
     };
     use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};
 
     /// A connection whose event loop has seen CONNACK.
-    async fn open(port: u16, id: String) -> (AsyncClient, EventLoop) {
+    async fn open(port: u16, id: String, keep_alive: Duration) -> (AsyncClient, EventLoop) {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(30));
+        options.set_keep_alive(keep_alive);
         let (client, mut events) = AsyncClient::new(options, 10);
         loop {
             if let Event::Incoming(Packet::ConnAck(_)) = events.poll().await.expect("connected") {
@@ -422,7 +447,7 @@ mod theirs {
     pub(super) async fn run(port: u16, count: usize) -> Figures {
         let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
-        let clients = open_all(count, |i| open(port, format!("fleet-rumqttc-{i}"))).await;
+        let clients = open_all(count, |i| open(port, format!("fleet-rumqttc-{i}"), KEEP_ALIVE)).await;
         let connect = start.elapsed();
         // Each event loop runs as a task from now on, counting what it receives.
         let acknowledged = Arc::new(AtomicU64::new(0));
@@ -472,6 +497,15 @@ mod theirs {
         }
         let mut complete = reached(&acknowledged, count as u64).await;
         let publish = start.elapsed();
+        if stop_after_publish() {
+            return Figures {
+                connect,
+                idle_kib,
+                publish,
+                complete,
+                ..Figures::default()
+            };
+        }
 
         for client in &handles {
             client
@@ -480,7 +514,7 @@ mod theirs {
                 .expect("queued");
         }
         complete &= reached(&subscribed, count as u64).await;
-        let (source, mut events) = open(port, "fleet-rumqttc-source".to_owned()).await;
+        let (source, mut events) = open(port, "fleet-rumqttc-source".to_owned(), SOURCE_KEEP_ALIVE).await;
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
         let start = Instant::now();
         for _ in 0..STREAM {

@@ -211,3 +211,29 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_vbi, put_vbi, vbi_len};
+
+    /// Section 1.5.5: every length boundary, written in as many bytes as `vbi_len` says and
+    /// read back as the same value; the bytes of the table's examples.
+    #[test]
+    fn variable_byte_integers_at_every_boundary() {
+        for (value, bytes) in [
+            (0_usize, &[0x00][..]),
+            (127, &[0x7F]),
+            (128, &[0x80, 0x01]),
+            (16_383, &[0xFF, 0x7F]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (2_097_151, &[0xFF, 0xFF, 0x7F]),
+            (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+            (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+        ] {
+            let mut buf = alloc::vec::Vec::new();
+            put_vbi(&mut buf, value);
+            assert_eq!((buf.len(), &buf[..]), (vbi_len(value), bytes), "{value}");
+            assert_eq!(decode_vbi(bytes), Ok(Some((value as u32, bytes.len()))));
+        }
+    }
+}

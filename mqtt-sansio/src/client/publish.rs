@@ -199,6 +199,11 @@ impl Client {
         if id.is_some() {
             // Kept from the moment it is accepted, before any byte of it is sent.
             self.durable(|| Durable::Message(publish.clone()));
+        } else if direct {
+            // A QoS 0 message sent at once is encoded from here, checked against this
+            // connection's limits above; only its number waits, until the driver takes it.
+            self.send_qos0(&publish, qos0, alias_only, true);
+            return Ok(None);
         }
         let expires = self.expires(&publish);
         let queued = Queued {
@@ -407,15 +412,17 @@ impl Client {
             alias_only,
             expires,
         } = queued;
+        if publish.qos() == QoS::AtMostOnce {
+            self.send_qos0(&publish, qos0, alias_only, checked);
+            return;
+        }
         if let Err(error) = self.encode_message(&publish, alias_only, checked) {
             self.fail_message(&publish, qos0, error);
             return;
         }
         let stage = match publish.qos() {
-            QoS::AtMostOnce => {
-                self.qos0_unhanded.push_back(qos0);
-                return;
-            }
+            // Sent above.
+            QoS::AtMostOnce => return,
             QoS::AtLeastOnce => Stage::Qos1Sent,
             QoS::ExactlyOnce => Stage::Qos2Sent,
         };
@@ -427,6 +434,16 @@ impl Client {
             stage,
             expires,
         });
+    }
+
+    /// Sends the QoS 0 message numbered `qos0`: its number waits until the driver takes its
+    /// bytes ([`qos0_transmitted`](Self::qos0_transmitted)); one that does not fit this
+    /// connection's limits fails instead.
+    fn send_qos0(&mut self, publish: &Publish, qos0: u64, alias_only: bool, checked: bool) {
+        match self.encode_message(publish, alias_only, checked) {
+            Ok(()) => self.qos0_unhanded.push_back(qos0),
+            Err(error) => self.fail_message(publish, qos0, error),
+        }
     }
 
     /// A message that will not be sent: its identifier is free again, and the application
@@ -568,7 +585,16 @@ impl Client {
 
     /// Sends pending messages while the window has room and less than [`TRANSMIT_BUDGET`]
     /// bytes wait to be sent.
+    #[inline]
     pub(super) fn send_pending(&mut self) {
+        // Called for every output and every acknowledgement; most often nothing waits.
+        if !self.pending.is_empty() {
+            self.send_waiting();
+        }
+    }
+
+    /// [`send_pending`](Self::send_pending) with messages waiting.
+    fn send_waiting(&mut self) {
         while self.is_connected() && self.transmit_len() < TRANSMIT_BUDGET {
             let Some(front) = self.pending.front() else {
                 break;
