@@ -62,7 +62,7 @@ impl Client {
     pub(super) fn close(&mut self, reason: DisconnectReason) {
         self.phase = Phase::Closed;
         // QoS 0 messages encoded but not handed over are not sent again: their bytes go.
-        while let Some(number) = self.qos0_unhanded.pop_front() {
+        for number in self.qos0_unhanded.drain(..) {
             self.events.push_back(Event::Failed {
                 command: CommandId::Qos0(number),
                 error: ClientError::Disconnected,

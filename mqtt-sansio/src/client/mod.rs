@@ -195,7 +195,7 @@ pub struct Client {
     /// The number of the last QoS 0 message handed to the driver.
     qos0_transmitted: u64,
     /// The numbers of the QoS 0 messages encoded and not yet handed to the driver.
-    qos0_unhanded: VecDeque<u64>,
+    qos0_unhanded: Vec<u64>,
 }
 
 impl Client {
@@ -247,7 +247,7 @@ impl Client {
             expiry_sweep: None,
             qos0_accepted: 0,
             qos0_transmitted: 0,
-            qos0_unhanded: VecDeque::new(),
+            qos0_unhanded: Vec::new(),
             config,
         }
     }

@@ -441,7 +441,7 @@ impl Client {
     /// connection's limits fails instead.
     fn send_qos0(&mut self, publish: &Publish, qos0: u64, alias_only: bool, checked: bool) {
         match self.encode_message(publish, alias_only, checked) {
-            Ok(()) => self.qos0_unhanded.push_back(qos0),
+            Ok(()) => self.qos0_unhanded.push(qos0),
             Err(error) => self.fail_message(publish, qos0, error),
         }
     }

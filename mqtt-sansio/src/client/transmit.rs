@@ -114,7 +114,7 @@ impl Client {
             self.ping_deadline = Some(now + self.ping_timeout());
             self.meter.ping_sent = Some(now);
         }
-        if let Some(&last) = self.qos0_unhanded.back() {
+        if let Some(&last) = self.qos0_unhanded.last() {
             self.qos0_transmitted = last;
         }
         self.qos0_unhanded.clear();
