@@ -299,9 +299,11 @@ impl<R: Runtime> Driver<R> {
         let _ = self.session.take_reconnect_now();
         self.session.supervisor_mut().handle_transport_open(now);
         let mut timer = self.runtime.timer(self.runtime.now() + FAR);
-        // The deadline the timer is set to: set again only when it moves (an async-io timer
-        // goes through the reactor each time).
-        let mut armed = None;
+        // The deadline the timer is set to: set again only when it comes earlier (a timer goes
+        // through the runtime's timer wheel or reactor each time). A later deadline, as the
+        // keep-alive's after every write, leaves it where it is: it fires early once, finds
+        // nothing due, and is set then to the deadline of that time.
+        let mut armed: Option<Instant> = None;
         let mut room: Option<EventListener> = None;
         loop {
             if self.session.supervisor().must_stop() {
@@ -335,7 +337,7 @@ impl<R: Runtime> Driver<R> {
             self.deliver();
             let reading = self.session.reading(now);
             let deadline = self.session.poll_timeout();
-            if let Some(deadline) = deadline.filter(|d| armed != Some(*d)) {
+            if let Some(deadline) = deadline.filter(|d| armed.is_none_or(|a| *d < a)) {
                 timer.reset(self.at(deadline));
                 armed = Some(deadline);
             }

@@ -23,7 +23,7 @@ use crate::record::Recorder;
 use crate::requests::Requests;
 use crate::store::{FileStore, Store, StoreError};
 use crate::trace::{self, AttemptSpan};
-use crate::{Credentials, Error, EventSink, Numbered, Options, Stats, StatsCell, TaskFigures};
+use crate::{Credentials, Error, EventSink, Numbered, Options, StatsCell, TaskFigures};
 
 /// Where the outcome of a command goes: a one-shot channel its caller awaits (or blocks on).
 pub type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -402,21 +402,22 @@ impl Session {
     pub fn publish_stats(&self) {
         let task = self.task;
         let client = self.sup.client();
-        let session = *client.stats();
-        self.stats.set(&Stats {
-            session,
-            inflight_out: client.inflight(),
-            inflight_in: client.inflight_in(),
-            awaiting_pubrel: client.awaiting_pubrel().count(),
-            pending: client.pending(),
-            pending_bytes: client.pending_bytes(),
-            requests: client.requests(),
-            connected_since: self.connected_since,
-            reconnects: session.connected.saturating_sub(1),
-            reading_paused: !self.reading,
-            messages_waiting: self.inbox.len(),
-            commands_queued: task.commands_queued,
-            bytes_queued: client.transmit_len() + task.write_buffered,
+        // Written where the handles read it: the figures are most of a kilobyte, and this
+        // runs on every turn of the driver.
+        self.stats.update(|stats| {
+            stats.session = *client.stats();
+            stats.inflight_out = client.inflight();
+            stats.inflight_in = client.inflight_in();
+            stats.awaiting_pubrel = client.awaiting_pubrel().count();
+            stats.pending = client.pending();
+            stats.pending_bytes = client.pending_bytes();
+            stats.requests = client.requests();
+            stats.connected_since = self.connected_since;
+            stats.reconnects = stats.session.connected.saturating_sub(1);
+            stats.reading_paused = !self.reading;
+            stats.messages_waiting = self.inbox.len();
+            stats.commands_queued = task.commands_queued;
+            stats.bytes_queued = client.transmit_len() + task.write_buffered;
         });
     }
 

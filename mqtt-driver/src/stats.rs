@@ -98,7 +98,8 @@ impl StatsCell {
         self.in_stream.fetch_sub(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn set(&self, stats: &Stats) {
-        *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = *stats;
+    /// Fills the snapshot in place, under its lock.
+    pub(crate) fn update(&self, fill: impl FnOnce(&mut Stats)) {
+        fill(&mut self.snapshot.lock().unwrap_or_else(PoisonError::into_inner));
     }
 }
