@@ -291,10 +291,7 @@ mod ours {
     async fn open(port: u16, id: String, keep_alive: Duration) -> (Client, Messages, Events) {
         let mut options =
             Options::new(&format!("mqtt://127.0.0.1:{port}"), &id).expect("valid options");
-        options.config = options
-            .config
-            .clone()
-            .with_keep_alive(keep_alive);
+        options.config = options.config.clone().with_keep_alive(keep_alive);
         options.config.version = mqtt_proto::ProtocolVersion::V3_1_1;
         // A PINGRESP may wait as long as the keep-alive, as rumqttc lets it: a broker fanning a
         // stream out to 20,000 connections answers late, and the default (at most 10 s) would
@@ -323,7 +320,8 @@ mod ours {
     pub(super) async fn run(port: u16, count: usize) -> Figures {
         let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
-        let mut clients = open_all(count, |i| open(port, format!("fleet-ours-{i}"), KEEP_ALIVE)).await;
+        let mut clients =
+            open_all(count, |i| open(port, format!("fleet-ours-{i}"), KEEP_ALIVE)).await;
         let connect = start.elapsed();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let idle_kib = mqtt_suite::chaos::anonymous_rss_kib().saturating_sub(base);
@@ -381,7 +379,8 @@ mod ours {
             complete &= granted;
             handles.push(client);
         }
-        let (source, _, source_events) = open(port, "fleet-ours-source".to_owned(), SOURCE_KEEP_ALIVE).await;
+        let (source, _, source_events) =
+            open(port, "fleet-ours-source".to_owned(), SOURCE_KEEP_ALIVE).await;
         let start = Instant::now();
         for _ in 0..STREAM {
             source
@@ -447,7 +446,10 @@ mod theirs {
     pub(super) async fn run(port: u16, count: usize) -> Figures {
         let base = mqtt_suite::chaos::anonymous_rss_kib();
         let start = Instant::now();
-        let clients = open_all(count, |i| open(port, format!("fleet-rumqttc-{i}"), KEEP_ALIVE)).await;
+        let clients = open_all(count, |i| {
+            open(port, format!("fleet-rumqttc-{i}"), KEEP_ALIVE)
+        })
+        .await;
         let connect = start.elapsed();
         // Each event loop runs as a task from now on, counting what it receives.
         let acknowledged = Arc::new(AtomicU64::new(0));
@@ -514,7 +516,8 @@ mod theirs {
                 .expect("queued");
         }
         complete &= reached(&subscribed, count as u64).await;
-        let (source, mut events) = open(port, "fleet-rumqttc-source".to_owned(), SOURCE_KEEP_ALIVE).await;
+        let (source, mut events) =
+            open(port, "fleet-rumqttc-source".to_owned(), SOURCE_KEEP_ALIVE).await;
         tokio::spawn(async move { while events.poll().await.is_ok() {} });
         let start = Instant::now();
         for _ in 0..STREAM {

@@ -39,7 +39,10 @@ fn main() {
             .with_max_inflight(16),
     );
     client.handle_transport_open(Instant::ZERO);
-    client.handle_read(Instant::ZERO, &encoded(ConnAck::new(false, ReasonCode::SUCCESS)));
+    client.handle_read(
+        Instant::ZERO,
+        &encoded(ConnAck::new(false, ReasonCode::SUCCESS)),
+    );
     let mut wire = BytesMut::with_capacity(4096);
     while client.poll_transmit(Instant::ZERO, &mut wire) {}
     wire.clear();
