@@ -85,6 +85,17 @@ struct Figures {
 }
 
 impl Figures {
+    /// The figures of a child that stopped after the publish step.
+    fn until_publish(connect: Duration, idle_kib: u64, publish: Duration, complete: bool) -> Self {
+        Self {
+            connect,
+            idle_kib,
+            publish,
+            complete,
+            ..Self::default()
+        }
+    }
+
     fn print(&self) {
         println!(
             "RESULT {} {} {} {} {} {}",
@@ -343,13 +354,7 @@ mod ours {
         }
         let publish = start.elapsed();
         if stop_after_publish() {
-            return Figures {
-                connect,
-                idle_kib,
-                publish,
-                complete,
-                ..Figures::default()
-            };
+            return Figures::until_publish(connect, idle_kib, publish, complete);
         }
 
         let received = Arc::new(AtomicU64::new(0));
@@ -500,13 +505,7 @@ mod theirs {
         let mut complete = reached(&acknowledged, count as u64).await;
         let publish = start.elapsed();
         if stop_after_publish() {
-            return Figures {
-                connect,
-                idle_kib,
-                publish,
-                complete,
-                ..Figures::default()
-            };
+            return Figures::until_publish(connect, idle_kib, publish, complete);
         }
 
         for client in &handles {
