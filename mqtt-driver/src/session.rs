@@ -276,15 +276,20 @@ impl Session {
                             self.response_information
                                 .clone_from(&connack.properties.response_information);
                             self.connected_since = Some(std::time::Instant::now());
+                            // Published before anyone learns of the connection.
+                            self.publish_stats();
+                            published = true;
                             if let Some(first) = self.first.take() {
-                                self.publish_stats();
-                                published = true;
                                 let _ = first.send(Ok(()));
                             }
                         }
                         ConnectionEvent::Disconnected(reason) => {
                             self.connected_since = None;
                             dispatched.ended = Some(reason.clone());
+                            // Published before anyone learns of the end: the driver publishes
+                            // them again only once it has closed the transport, which may wait.
+                            self.publish_stats();
+                            published = true;
                         }
                         _ => {}
                     }
