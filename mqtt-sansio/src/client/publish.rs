@@ -412,20 +412,18 @@ impl Client {
             alias_only,
             expires,
         } = queued;
-        if publish.qos() == QoS::AtMostOnce {
-            self.send_qos0(&publish, qos0, alias_only, checked);
-            return;
-        }
+        let stage = match publish.qos() {
+            QoS::AtMostOnce => {
+                self.send_qos0(&publish, qos0, alias_only, checked);
+                return;
+            }
+            QoS::AtLeastOnce => Stage::Qos1Sent,
+            QoS::ExactlyOnce => Stage::Qos2Sent,
+        };
         if let Err(error) = self.encode_message(&publish, alias_only, checked) {
             self.fail_message(&publish, qos0, error);
             return;
         }
-        let stage = match publish.qos() {
-            // Sent above.
-            QoS::AtMostOnce => return,
-            QoS::AtLeastOnce => Stage::Qos1Sent,
-            QoS::ExactlyOnce => Stage::Qos2Sent,
-        };
         if let Some(id) = publish.qos_pid.packet_id() {
             self.probe(stage).offer(id);
         }

@@ -46,8 +46,9 @@ impl Client {
     /// Moves the bytes waiting to be sent to the end of `chunks`; `true` if there were any.
     ///
     /// As [`poll_transmit`](Self::poll_transmit), with nothing copied: packets encoded together
-    /// come in buffers of at most [`Chunks::PIECE`] bytes (16 KiB), and the payload of a large message (4 KiB or more) as the buffer the
-    /// application gave, for a vectored write to send from where it is.
+    /// come in buffers of at most [`Chunks::PIECE`] bytes (16 KiB), and the payload of a large
+    /// message (4 KiB or more) as the buffer the application gave, for a vectored write to send
+    /// from where it is.
     ///
     /// ```
     /// use bytes::{Buf, Bytes};
