@@ -1,7 +1,7 @@
 //! Peak resident memory and binary size of a publisher as a new user writes it: mqtt-tokio and
-//! rumqttc, each with its default features and nothing else (`benches/footprint`, a crate of
-//! its own outside the workspace, so that no feature another member enables reaches them),
-//! built with `cargo build --release`, each publishing 200,000 QoS 1 messages of 16 bytes to
+//! rumqttc, each with its default features and nothing else (`benches/footprint`, a workspace
+//! of its own outside the project's, one package for each client, built one at a time so that
+//! neither's features reach the other's), built with `cargo build --release`, each publishing 200,000 QoS 1 messages of 16 bytes to
 //! Mosquitto (started on a free loopback port) on tokio's current-thread runtime.
 //!
 //! Run: `cargo bench -p mqtt-benches --bench footprint` (the first run builds the two programs,
@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The programs, as `benches/footprint/src/bin` names them.
-const PROGRAMS: [&str; 2] = ["ours", "rumqttc"];
+/// The programs: the package of `benches/footprint` that builds each, and the binary's name.
+const PROGRAMS: [(&str, &str); 2] = [("footprint-ours", "ours"), ("footprint-rumqttc", "rumqttc")];
 
 fn main() {
     let reps: usize = std::env::var("FOOTPRINT_REPS")
@@ -24,18 +24,21 @@ fn main() {
     // Beside the workspace's own builds, in its target directory.
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/footprint");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--manifest-path"])
-        .arg(crate_dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "the footprint programs build");
+    for (package, _) in PROGRAMS {
+        // One package at a time: built together, the two would share one set of features.
+        let status = Command::new(&cargo)
+            .args(["build", "--release", "--package", package, "--manifest-path"])
+            .arg(crate_dir.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "{package} builds");
+    }
     let broker = mqtt_suite::Mosquitto::start();
     let mut peaks: Vec<Vec<f64>> = vec![Vec::new(); PROGRAMS.len()];
     let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); PROGRAMS.len()];
     for _ in 0..reps {
-        for (n, program) in PROGRAMS.iter().enumerate() {
+        for (n, (_, program)) in PROGRAMS.iter().enumerate() {
             let (peak, wall) = run(&target.join("release").join(program), broker.port);
             peaks[n].push(f64::from(u32::try_from(peak).unwrap_or(u32::MAX)));
             walls[n].push(wall);
@@ -45,7 +48,7 @@ fn main() {
         "\n| program | binary, KiB | peak RSS, KiB (median of {reps}) | runs | seconds (median) |"
     );
     println!("| --- | ---: | ---: | --- | ---: |");
-    for (n, program) in PROGRAMS.iter().enumerate() {
+    for (n, (_, program)) in PROGRAMS.iter().enumerate() {
         let size = std::fs::metadata(target.join("release").join(program))
             .map(|m| m.len() / 1024)
             .unwrap_or_default();
