@@ -27,7 +27,13 @@ fn main() {
     for (package, _) in PROGRAMS {
         // One package at a time: built together, the two would share one set of features.
         let status = Command::new(&cargo)
-            .args(["build", "--release", "--package", package, "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--package",
+                package,
+                "--manifest-path",
+            ])
             .arg(crate_dir.join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target)
             .status()
