@@ -314,8 +314,9 @@ pub(crate) fn parse_url(address: &str) -> Result<(Address, UserInfo), AddressErr
 /// digits, `.`, `-` and `_` and a port of one to five digits: the form nearly every address
 /// takes, read without the URL parser, whose code and host tables (about 128 KiB, with IDNA) a
 /// program would otherwise page in only to read `mqtt://broker:1883`. `None` for every other
-/// text, which the URL parser reads; where both read an address, they agree (the test
-/// `plain_addresses_parse_as_the_url_parser_reads_them`). The URL parser takes these schemes'
+/// text, which the URL parser reads; where both read an address, they agree (the tests
+/// `plain_addresses_parse_as_the_url_parser_reads_them` and
+/// `the_plain_path_agrees_with_the_url_parser`). The URL parser takes these schemes'
 /// hosts as they are written (no IPv4 or IDNA processing for a scheme it does not know), so
 /// the text is the host.
 fn parse_plain(address: &str) -> Option<Address> {
