@@ -208,16 +208,17 @@ pub(crate) fn run(shared: &Shared, options: &Options) {
         let (span, target) = {
             let mut state = shared.lock();
             let target = state.session.next_broker(options);
-            let name = match &target {
-                Ok(broker) => broker.to_string(),
-                Err(_) => state
-                    .session
-                    .supervisor()
-                    .redirect()
-                    .unwrap_or_default()
-                    .to_owned(),
+            let redirect = state
+                .session
+                .supervisor()
+                .redirect()
+                .unwrap_or_default()
+                .to_owned();
+            let name: &dyn core::fmt::Display = match &target {
+                Ok(broker) => broker,
+                Err(_) => &redirect,
             };
-            let span = state.session.attempt(&name);
+            let span = state.session.attempt(name);
             state.span = Some(span.clone());
             (span, target)
         };

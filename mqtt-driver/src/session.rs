@@ -381,7 +381,7 @@ impl Session {
     /// A connection attempt to `broker` begins: its span, which the driver enters for as long
     /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
     /// them.
-    pub fn attempt(&mut self, broker: &str) -> AttemptSpan {
+    pub fn attempt(&mut self, broker: &dyn core::fmt::Display) -> AttemptSpan {
         self.attempts += 1;
         let version = self.sup.client().config().version;
         let span = AttemptSpan::new(broker, self.attempts, version);

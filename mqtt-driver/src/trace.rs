@@ -13,6 +13,7 @@
 //! Without the feature every function here is empty and the crate does not depend on
 //! `tracing`.
 
+use core::fmt;
 use core::time::Duration;
 
 use mqtt_proto::ProtocolVersion;
@@ -34,7 +35,8 @@ pub struct AttemptSpan {
 }
 
 impl AttemptSpan {
-    pub(crate) fn new(broker: &str, attempt: u64, version: ProtocolVersion) -> Self {
+    /// The broker is written out only when a subscriber records the span.
+    pub(crate) fn new(broker: &dyn fmt::Display, attempt: u64, version: ProtocolVersion) -> Self {
         #[cfg(feature = "tracing")]
         {
             let version = match version {
@@ -43,7 +45,13 @@ impl AttemptSpan {
                 ProtocolVersion::V5 => "5.0",
             };
             Self {
-                span: tracing::info_span!(target: "mqtt_driver", "attempt", broker, attempt, version),
+                span: tracing::info_span!(
+                    target: "mqtt_driver",
+                    "attempt",
+                    broker = broker.to_string().as_str(),
+                    attempt,
+                    version
+                ),
             }
         }
         #[cfg(not(feature = "tracing"))]

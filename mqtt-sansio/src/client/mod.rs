@@ -564,10 +564,13 @@ impl Client {
             self.config.authentication_method = Some(authenticator.method());
             self.config.authentication_data = authenticator.start();
         }
-        let connect = self.config.to_connect();
+        let connect = Packet::from(self.config.to_connect());
+        // Room for all of it at once: the buffer is empty at a new connection, and growing it
+        // field by field takes three allocations.
+        self.out.reserve(connect.encoded_len(self.version));
         // The configuration was checked by `encode`'s rules only now: a CONNECT it refuses
         // (an identifier the version forbids, say) ends the attempt at once.
-        if let Err(e) = self.encode(&Packet::from(connect)) {
+        if let Err(e) = self.encode(&connect) {
             self.phase = Phase::Closed;
             self.events
                 .push_back(Event::Disconnected(DisconnectReason::InvalidConnect(e)));
