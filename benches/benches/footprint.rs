@@ -1,8 +1,9 @@
 //! Peak resident memory and binary size of a publisher as a new user writes it: mqtt-tokio and
 //! rumqttc, each with its default features and nothing else (`benches/footprint`, a workspace
 //! of its own outside the project's, one package for each client, built one at a time so that
-//! neither's features reach the other's), built with `cargo build --release`, each publishing 200,000 QoS 1 messages of 16 bytes to
-//! Mosquitto (started on a free loopback port) on tokio's current-thread runtime.
+//! neither's features reach the other's), built with `cargo build --release`, each publishing
+//! 200,000 QoS 1 messages of 16 bytes to Mosquitto (started on a free loopback port) on tokio's
+//! current-thread runtime.
 //!
 //! Run: `cargo bench -p mqtt-benches --bench footprint` (the first run builds the two programs,
 //! about two minutes). `FOOTPRINT_REPS` runs of each, alternating (5 unless set); the peak
@@ -90,8 +91,7 @@ fn run(program: &Path, port: u16) -> (u64, Duration) {
     // The whole file in the page cache, as just after a build: the kernel maps the cached pages
     // around each page a program touches (fault-around), so what is cached decides how much of
     // the binary becomes resident, and a run after another program evicted some of it would
-    // measure less.
-    // Read through a small buffer: a child's peak counts its parent's until it runs the program
+    // measure less. Read through a small buffer: a child's peak counts its parent's until it runs the program
     // (the child shares the parent's memory until `exec`), so this process must stay small.
     let mut file = std::fs::File::open(program).expect("the program is readable");
     std::io::copy(&mut file, &mut std::io::sink()).expect("the program is readable");

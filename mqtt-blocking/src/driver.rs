@@ -208,17 +208,7 @@ pub(crate) fn run(shared: &Shared, options: &Options) {
         let (span, target) = {
             let mut state = shared.lock();
             let target = state.session.next_broker(options);
-            let redirect = state
-                .session
-                .supervisor()
-                .redirect()
-                .unwrap_or_default()
-                .to_owned();
-            let name: &dyn core::fmt::Display = match &target {
-                Ok(broker) => broker,
-                Err(_) => &redirect,
-            };
-            let span = state.session.attempt(name);
+            let span = state.session.attempt(&target);
             state.span = Some(span.clone());
             (span, target)
         };

@@ -179,19 +179,7 @@ impl<R: Runtime> Driver<R> {
                 self.session.set_credentials(fresh);
             }
             let target = self.session.next_broker(&self.options);
-            // No allocation but for a redirection: the broker is written out only for a
-            // subscriber that records the attempt's span.
-            let redirect = self
-                .session
-                .supervisor()
-                .redirect()
-                .unwrap_or_default()
-                .to_owned();
-            let name: &dyn core::fmt::Display = match &target {
-                Ok(broker) => broker,
-                Err(_) => &redirect,
-            };
-            let span = self.session.attempt(name);
+            let span = self.session.attempt(&target);
             // Boxed, as every future awaited here: their state takes room while they run, not
             // for the life of the connection task (thousands of them in some processes).
             let attempt = Box::pin(async {

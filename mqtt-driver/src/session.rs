@@ -378,12 +378,18 @@ impl Session {
         }
     }
 
-    /// A connection attempt to `broker` begins: its span, which the driver enters for as long
-    /// as the attempt lasts. The session keeps a log of its packets while anyone listens to
-    /// them.
-    pub fn attempt(&mut self, broker: &dyn core::fmt::Display) -> AttemptSpan {
+    /// A connection attempt to `target` ([`next_broker`](Self::next_broker)'s answer) begins:
+    /// its span, which the driver enters for as long as the attempt lasts, naming the broker
+    /// (or the redirection that could not be followed). The session keeps a log of its packets
+    /// while anyone listens to them.
+    pub fn attempt(&mut self, target: &Result<crate::Address, Error>) -> AttemptSpan {
         self.attempts += 1;
         let version = self.sup.client().config().version;
+        let redirect = self.sup.redirect().unwrap_or_default();
+        let broker: &dyn core::fmt::Display = match target {
+            Ok(broker) => broker,
+            Err(_) => &redirect,
+        };
         let span = AttemptSpan::new(broker, self.attempts, version);
         self.sup.set_packet_log(trace::packets_wanted());
         span
