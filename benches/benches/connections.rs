@@ -223,6 +223,7 @@ fn parent() {
 // ---- the children: one client, one count ----
 
 fn child(client: &str) {
+    mqtt_benches::without_log_fallback();
     let port: u16 = std::env::var("CONN_PORT")
         .expect("CONN_PORT")
         .parse()

@@ -541,6 +541,7 @@ fn flushes(reps: usize, scale: f64) {
 // ---- the children: one client, one row ----
 
 fn child(client: &str) {
+    mqtt_benches::without_log_fallback();
     let row = Row::from_env();
     let port: u16 = std::env::var("E2E_PORT")
         .expect("E2E_PORT")

@@ -1,4 +1,5 @@
-//! Support for the benchmarks in `benches/`: a global allocator that counts allocations.
+//! Support for the benchmarks in `benches/`: a global allocator that counts allocations, and
+//! [`without_log_fallback`] for the processes that run a client.
 //!
 //! A benchmark binary installs it and reads the count around what it measures:
 //!
@@ -54,4 +55,23 @@ unsafe impl GlobalAlloc for Counting {
 pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Sets a global `tracing` dispatcher that takes nothing, so that the client's spans and
+/// events cost what they cost in a user's program with no subscriber.
+///
+/// The benchmarks' build has `tracing`'s `log` feature on (`mqtt-suite` brings rumqttd, which
+/// turns it on), and with it, while no dispatcher is set, every span entered and every span
+/// built with fields is offered to `log` as well: work a program built without the feature (as
+/// `mqtt-tokio` is by default) never does. With a dispatcher set, `tracing` does not fall back
+/// to `log`, and one that is interested in nothing disables every callsite, as no subscriber
+/// does. Call it first in a process that measures a client.
+///
+/// # Panics
+/// When a global dispatcher is set already.
+pub fn without_log_fallback() {
+    tracing::dispatcher::set_global_default(tracing::Dispatch::new(
+        tracing::subscriber::NoSubscriber::default(),
+    ))
+    .expect("no global dispatcher yet");
 }

@@ -175,13 +175,14 @@ impl<R: Runtime> Driver<R> {
     /// beside its locals, so a driver by value would take its room twice in every task.
     pub(crate) async fn run(mut self: Box<Self>) {
         loop {
-            if let Some(fresh) = Box::pin(self.attempts.before()).await {
+            // The hook's future comes boxed: `before` and `after` keep a pointer to it.
+            if let Some(fresh) = self.attempts.before().await {
                 self.session.set_credentials(fresh);
             }
             let target = self.session.next_broker(&self.options);
             let span = self.session.attempt(&target);
-            // Boxed, as every future awaited here: their state takes room while they run, not
-            // for the life of the connection task (thousands of them in some processes).
+            // Boxed, as the waits between attempts: their state takes room while they run,
+            // not for the life of the connection task (thousands of them in some processes).
             let attempt = Box::pin(async {
                 let opened = match target {
                     // The handshakes' state (TLS, proxy, WebSocket) only while they run.
@@ -189,7 +190,8 @@ impl<R: Runtime> Driver<R> {
                     Err(e) => Err(e),
                 };
                 match opened {
-                    Ok(opened) => Box::pin(self.connection(opened)).await,
+                    // In the attempt's box, where the handshake's box was.
+                    Ok(opened) => self.connection(opened).await,
                     Err(e) => {
                         self.session.unreachable(e);
                         End::Unreachable
@@ -203,7 +205,7 @@ impl<R: Runtime> Driver<R> {
                 let _ = span;
                 attempt.await
             };
-            let (fresh, jitter) = Box::pin(self.attempts.after(&end)).await;
+            let (fresh, jitter) = self.attempts.after(&end).await;
             let now = self.now();
             match self.session.after_attempt(now, end, fresh, jitter) {
                 Some(delay) => {
