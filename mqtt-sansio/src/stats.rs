@@ -307,6 +307,21 @@ impl Meter {
         self.staged.stage(packet_type, size);
     }
 
+    /// A packet was encoded into the output, `size` bytes: counted, and logged when packets go
+    /// to the log.
+    #[inline]
+    pub(crate) fn sent(
+        &mut self,
+        packet_type: PacketType,
+        packet_id: Option<PacketId>,
+        size: usize,
+    ) {
+        self.encoded(packet_type, size);
+        if self.logging() {
+            self.log(true, packet_type, packet_id, size);
+        }
+    }
+
     /// A packet of the type in the high four bits of `first_byte` was decoded.
     #[inline]
     pub(crate) fn decoded(&mut self, first_byte: u8, size: usize) {

@@ -64,11 +64,7 @@ impl Client {
                     // deadline starts when the driver takes it: a PINGREQ behind a large
                     // PUBLISH on a slow link is not a missing PINGRESP.
                     self.chunks.push_front(Bytes::from_static(&PINGREQ));
-                    self.meter.encoded(PacketType::PingReq, PINGREQ.len());
-                    if self.meter.logging() {
-                        self.meter
-                            .log(true, PacketType::PingReq, None, PINGREQ.len());
-                    }
+                    self.meter.sent(PacketType::PingReq, None, PINGREQ.len());
                     self.ping_queued = Some(now);
                     self.ping_deadline = None;
                 }

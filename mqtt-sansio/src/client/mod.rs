@@ -564,16 +564,20 @@ impl Client {
             self.config.authentication_method = Some(authenticator.method());
             self.config.authentication_data = authenticator.start();
         }
-        let connect = Packet::from(self.config.to_connect());
+        // Encoded as it is, not boxed into a `Packet`.
+        let connect = self.config.to_connect();
         // Room for all of it at once: the buffer is empty at a new connection, and growing it
         // field by field takes three allocations.
         self.out.reserve(connect.encoded_len(self.version));
         // The configuration was checked by `encode`'s rules only now: a CONNECT it refuses
         // (an identifier the version forbids, say) ends the attempt at once.
-        if let Err(e) = self.encode(&connect) {
-            self.phase = Phase::Closed;
-            self.events
-                .push_back(Event::Disconnected(DisconnectReason::InvalidConnect(e)));
+        match connect.encode(self.version, &mut self.out) {
+            Ok(size) => self.meter.sent(PacketType::Connect, None, size),
+            Err(e) => {
+                self.phase = Phase::Closed;
+                self.events
+                    .push_back(Event::Disconnected(DisconnectReason::InvalidConnect(e)));
+            }
         }
     }
 
@@ -752,11 +756,8 @@ impl Client {
     /// Encodes `packet` into the outgoing bytes.
     fn encode(&mut self, packet: &Packet) -> Result<usize, mqtt_proto::EncodeError> {
         let size = packet.encode(self.version, &mut self.out)?;
-        self.meter.encoded(packet.packet_type(), size);
-        if self.meter.logging() {
-            self.meter
-                .log(true, packet.packet_type(), packet.packet_id(), size);
-        }
+        self.meter
+            .sent(packet.packet_type(), packet.packet_id(), size);
         Ok(size)
     }
 

@@ -548,11 +548,8 @@ impl Client {
             self.auto_aliases.forget(alias.get());
             return false;
         };
-        self.meter.encoded(PacketType::Publish, size);
-        if self.meter.logging() {
-            let id = publish.qos_pid.packet_id();
-            self.meter.log(true, PacketType::Publish, id, size);
-        }
+        self.meter
+            .sent(PacketType::Publish, publish.qos_pid.packet_id(), size);
         if !known {
             self.set_out_alias(usize::from(alias.get()) - 1, topic);
         }
@@ -573,11 +570,8 @@ impl Client {
             None
         };
         if let Some(size) = size {
-            self.meter.encoded(PacketType::Publish, size);
-            if self.meter.logging() {
-                let id = publish.qos_pid.packet_id();
-                self.meter.log(true, PacketType::Publish, id, size);
-            }
+            self.meter
+                .sent(PacketType::Publish, publish.qos_pid.packet_id(), size);
         }
     }
 
