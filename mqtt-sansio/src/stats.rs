@@ -317,9 +317,7 @@ impl Meter {
         size: usize,
     ) {
         self.encoded(packet_type, size);
-        if self.logging() {
-            self.log(true, packet_type, packet_id, size);
-        }
+        self.log(true, packet_type, packet_id, size);
     }
 
     /// A packet of the type in the high four bits of `first_byte` was decoded.
@@ -343,6 +341,8 @@ impl Meter {
         self.staged.handed(&mut self.stats.sent);
     }
 
+    /// Logs a packet when packets go to the log.
+    #[inline]
     pub(crate) fn log(
         &mut self,
         outgoing: bool,
@@ -351,15 +351,15 @@ impl Meter {
         size: usize,
     ) {
         if let Some(log) = self.log.as_mut() {
-            if log.len() == LOG_CAPACITY {
-                log.pop_front();
-            }
-            log.push_back(PacketInfo {
-                outgoing,
-                packet_type,
-                packet_id,
-                size,
-            });
+            push_bounded(
+                log,
+                PacketInfo {
+                    outgoing,
+                    packet_type,
+                    packet_id,
+                    size,
+                },
+            );
         }
     }
 
@@ -374,4 +374,13 @@ impl Meter {
     pub(crate) fn poll_log(&mut self) -> Option<PacketInfo> {
         self.log.as_mut()?.pop_front()
     }
+}
+
+/// Appends `info` to the packet log, the oldest entry giving way when it holds
+/// `LOG_CAPACITY`.
+fn push_bounded(log: &mut VecDeque<PacketInfo>, info: PacketInfo) {
+    if log.len() == LOG_CAPACITY {
+        log.pop_front();
+    }
+    log.push_back(info);
 }
