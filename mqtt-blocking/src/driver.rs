@@ -3,12 +3,13 @@
 //! Callers apply their commands under the same lock and write what they produce themselves.
 
 use std::io::{ErrorKind, Read};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use mqtt_driver::session::{Reply, Session};
+use mqtt_driver::session::{Reply, Session, room_to_resume};
 use mqtt_driver::trace::AttemptSpan;
 use mqtt_driver::{Attempts, Error, EventSink, Numbered, Options, TaskFigures};
 use mqtt_proto::Publish;
@@ -32,7 +33,8 @@ pub(crate) struct State {
     /// Dropped when the connection thread stops, so that the application's stream ends once
     /// it has taken the messages in it (and then those left in `inbox`).
     messages: Option<SyncSender<Numbered<Publish>>>,
-
+    /// [`Shared::in_stream`], counted up as messages go into the stream.
+    in_stream: Arc<AtomicUsize>,
     /// Set when the session ended the connection, until the connection thread closes it.
     ended: Option<DisconnectReason>,
     /// The connection thread has finished: commands fail with `Closed`.
@@ -46,8 +48,15 @@ pub(crate) struct State {
 
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Room for commands, a message taken, a stop: whoever waits on the state looks again.
+    /// Room for commands, room in the message stream, a stop: whoever waits on the state
+    /// looks again.
     pub(crate) changed: Condvar,
+    /// Messages handed to the stream and not taken yet.
+    pub(crate) in_stream: Arc<AtomicUsize>,
+    /// A message taken that leaves this many in the stream wakes the connection thread, which
+    /// holds received messages back for room ([`room_to_resume`]): once per half a stream,
+    /// not once per message.
+    pub(crate) resume_at: usize,
 }
 
 impl Shared {
@@ -57,12 +66,15 @@ impl Shared {
         events: EventSink,
         first: Reply<()>,
     ) -> Result<Self, Error> {
+        let capacity = options.message_capacity.max(1);
+        let in_stream = Arc::new(AtomicUsize::new(0));
         Ok(Self {
             state: Mutex::new(State {
                 session: Session::new(options, events, first)?,
                 link: None,
                 write_buf: Chunks::new(),
                 messages: Some(messages),
+                in_stream: in_stream.clone(),
                 ended: None,
                 stopped: false,
                 span: None,
@@ -70,6 +82,8 @@ impl Shared {
                 origin: std::time::Instant::now(),
             }),
             changed: Condvar::new(),
+            in_stream,
+            resume_at: capacity - room_to_resume(capacity),
         })
     }
 
@@ -177,13 +191,21 @@ impl State {
         let Some(messages) = &self.messages else {
             return;
         };
-        self.session
-            .deliver(|message| match messages.try_send(message) {
+        let in_stream = &self.in_stream;
+        self.session.deliver(|message| {
+            // Counted before the application can take it.
+            in_stream.fetch_add(1, Ordering::AcqRel);
+            let sent = messages.try_send(message);
+            if sent.is_err() {
+                in_stream.fetch_sub(1, Ordering::AcqRel);
+            }
+            match sent {
                 Ok(()) => Ok(()),
                 Err(TrySendError::Full(message)) => Err(Some(message)),
                 // Nobody takes messages any more.
                 Err(TrySendError::Disconnected(_)) => Err(None),
-            });
+            }
+        });
     }
 
     /// How long until the session's next deadline.

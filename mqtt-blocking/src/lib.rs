@@ -40,6 +40,7 @@ mod driver;
 mod link;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
@@ -493,8 +494,15 @@ impl Messages {
     fn taken(&self, message: Option<Numbered<Publish>>, ended: bool) -> Option<Numbered<Publish>> {
         if message.is_some() {
             self.stats.message_taken();
-            // Room in the stream: the connection thread may read again.
-            self.changed.changed.notify_all();
+            let shared = &self.changed;
+            // Room in the stream for half of it: the connection thread, which may hold
+            // messages back for it, hands them over (and reads again once it has none).
+            if shared.in_stream.fetch_sub(1, Ordering::AcqRel) == shared.resume_at + 1 {
+                // Under the lock, so that a connection thread that has not started waiting
+                // yet does not miss it: it fills the stream and waits, or it is woken.
+                let _state = shared.lock();
+                shared.changed.notify_all();
+            }
             return message;
         }
         if ended {

@@ -601,10 +601,13 @@ pub struct Messages {
 }
 
 impl Messages {
-    /// A message taken: room in the stream, which the connection task learns.
+    /// A message taken: room in the stream, which the connection task learns once there is
+    /// room for a batch of what it holds back.
     fn taken(&self, message: Numbered<Publish>) -> Numbered<Publish> {
         self.stats.message_taken();
-        self.taken.notify(1);
+        if self.rx.capacity() >= crate::session::room_to_resume(self.rx.max_capacity()) {
+            self.taken.notify(1);
+        }
         message
     }
 

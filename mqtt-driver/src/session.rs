@@ -128,6 +128,28 @@ pub struct Dispatched {
     pub ended: Option<DisconnectReason>,
 }
 
+/// How much room a full message stream of `capacity` needs before the driver, which holds
+/// received messages back for it ([`Session::deliver`]), is woken to hand them over: half of
+/// it, rounded up (a stream holds at least one message).
+///
+/// Woken for every message the application takes, a driver would run once per message, on
+/// another thread under a multi-threaded executor or in a blocking adapter; woken at this
+/// much room, it hands over half a stream at a time. The application's side wakes it when a
+/// message it takes leaves this much room; the driver looks at the room after it starts
+/// listening, so that no wake-up is missed.
+///
+/// ```
+/// use mqtt_driver::session::room_to_resume;
+///
+/// assert_eq!(room_to_resume(64), 32);
+/// assert_eq!(room_to_resume(3), 2);
+/// assert_eq!(room_to_resume(1), 1);
+/// ```
+#[must_use]
+pub fn room_to_resume(capacity: usize) -> usize {
+    capacity.div_ceil(2)
+}
+
 /// The session as every driver holds it: the supervisor, the messages the application has not
 /// taken, the caller of `connect`, and where events go.
 pub struct Session {

@@ -106,6 +106,7 @@ macro_rules! scenarios {
             keepalive_detects_a_frozen_broker,
             tls_round_trip_and_untrusted_server,
             slow_consumer_loses_nothing,
+            a_full_stream_refills_as_it_is_taken,
             will_on_abort,
             accepted_then_dropped_backs_off,
             session_taken_over_follows_the_policy,

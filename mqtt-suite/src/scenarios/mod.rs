@@ -206,6 +206,43 @@ pub fn slow_consumer_loses_nothing<A: Adapter>() {
     producer.disconnect().unwrap();
 }
 
+/// A consumer that takes the messages of a full stream one at a time: the client hands over
+/// what it held back as room is made (in batches of half the stream), without waiting for a
+/// timer to look again, in order, none lost.
+pub fn a_full_stream_refills_as_it_is_taken<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let mut o = options(&broker.url(), "suite-refill");
+    // Far beyond the test's bound: no keep-alive deadline wakes the client meanwhile.
+    o.config.keep_alive = Duration::from_secs(120);
+    o.message_capacity = 8;
+    let consumer = connected::<A>(o);
+    consumer
+        .subscribe("suite/refill", QoS::AtLeastOnce)
+        .unwrap();
+    let producer = connected::<A>(options(&broker.url(), "suite-refill-producer"));
+    for n in 0..200_u8 {
+        producer
+            .publish("suite/refill", QoS::AtLeastOnce, false, &[n])
+            .unwrap();
+    }
+    // The stream fills up, and the client holds back what it read after.
+    std::thread::sleep(Duration::from_millis(300));
+    let taking = std::time::Instant::now();
+    for n in 0..200_u8 {
+        let message = consumer
+            .next_message(Duration::from_secs(10))
+            .expect("every message, with no timer to wait for");
+        assert_eq!(message.payload(), [n], "in order");
+    }
+    assert!(
+        taking.elapsed() < Duration::from_secs(10),
+        "200 messages took {:?}",
+        taking.elapsed()
+    );
+    consumer.disconnect().unwrap();
+    producer.disconnect().unwrap();
+}
+
 pub fn will_on_abort<A: Adapter>() {
     let broker = Mosquitto::start();
     let watcher = connected::<A>(options(&broker.url(), "suite-watcher"));
