@@ -26,7 +26,9 @@
 //! Environment: `E2E_REPS` repetitions (default 3; the table shows medians), `E2E_SCALE`
 //! multiplies the message counts (default 1, 0.1 with `--quick`), `E2E_ONLY` keeps the rows whose name contains it,
 //! `E2E_ADAPTERS=0` leaves out the smol and blocking runs (and their table),
-//! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration. `E2E_STORES=1` runs instead the
+//! `E2E_BROKER_CONFIG` adds lines to Mosquitto's configuration, `E2E_WORK_NS` makes the
+//! subscriber of the pub→sub rows busy for that many nanoseconds after each message (an
+//! application slower than the stream). `E2E_STORES=1` runs instead the
 //! table of the session store: `mqtt-tokio` publishing QoS 1 (16 B and 1 KiB) with no store and
 //! with a file store under each durability, in the same run. The tables are
 //! printed as Markdown, ready for `BENCHMARKS.md`: the first compares `mqtt-tokio` with
@@ -565,6 +567,27 @@ fn qos(level: u8) -> QoS {
     QoS::try_from(level).expect("a QoS level")
 }
 
+/// What the subscriber of a pub→sub row does with each message it receives: nothing, or
+/// `E2E_WORK_NS` nanoseconds of busy work (an application slower than the stream).
+fn consume() {
+    static WORK: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    let work = *WORK.get_or_init(|| {
+        Duration::from_nanos(
+            std::env::var("E2E_WORK_NS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+        )
+    });
+    if work.is_zero() {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < work {
+        std::hint::spin_loop();
+    }
+}
+
 /// How many messages the publisher sends between flushes (`E2E_BATCH`; none by default).
 fn batch() -> u64 {
     std::env::var("E2E_BATCH")
@@ -661,7 +684,10 @@ mod ours {
         let mut received = 0;
         while received < row.count {
             match tokio::time::timeout(STALL, messages.recv()).await {
-                Ok(Some(_)) => received += 1,
+                Ok(Some(_)) => {
+                    received += 1;
+                    super::consume();
+                }
                 _ => break,
             }
         }
@@ -761,7 +787,10 @@ mod theirs {
         let mut received = 0;
         while received < row.count {
             match tokio::time::timeout(STALL, inbound.poll()).await {
-                Ok(Ok(Event::Incoming(Packet::Publish(_)))) => received += 1,
+                Ok(Ok(Event::Incoming(Packet::Publish(_)))) => {
+                    received += 1;
+                    super::consume();
+                }
                 Ok(Ok(_)) => {}
                 _ => break,
             }
@@ -819,6 +848,7 @@ mod on_smol {
                     break;
                 }
                 received += 1;
+                super::consume();
             }
             mark.report(received);
             let publisher = sending.await;
@@ -890,6 +920,7 @@ mod on_threads {
                 break;
             }
             received += 1;
+            super::consume();
         }
         mark.report(received);
         if let Ok(publisher) = sending.join() {

@@ -227,7 +227,7 @@ pub fn a_full_stream_refills_as_it_is_taken<A: Adapter>() {
     }
     // The stream fills up, and the client holds back what it read after.
     std::thread::sleep(Duration::from_millis(300));
-    let taking = std::time::Instant::now();
+    let taking = Instant::now();
     for n in 0..200_u8 {
         let message = consumer
             .next_message(Duration::from_secs(10))
