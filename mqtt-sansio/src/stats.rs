@@ -320,19 +320,20 @@ impl Meter {
         self.log(true, packet_type, packet_id, size);
     }
 
-    /// A packet of the type in the high four bits of `first_byte` was decoded.
+    /// A packet of the type in the high four bits of `first_byte` was decoded, `size` bytes:
+    /// counted, and logged when packets go to the log.
     #[inline]
-    pub(crate) fn decoded(&mut self, first_byte: u8, size: usize) {
+    pub(crate) fn received(
+        &mut self,
+        first_byte: u8,
+        packet_type: PacketType,
+        packet_id: Option<PacketId>,
+        size: usize,
+    ) {
         self.stats
             .received
             .add_index(usize::from(first_byte >> 4), size);
-    }
-
-    /// Whether packets go to the log: the caller then works out what [`log`](Self::log)
-    /// takes, and not otherwise.
-    #[inline]
-    pub(crate) fn logging(&self) -> bool {
-        self.log.is_some()
+        self.log(false, packet_type, packet_id, size);
     }
 
     /// The staged packets were handed to the driver.

@@ -8,6 +8,7 @@ mod keepalive;
 mod persist;
 mod publish;
 mod receive;
+mod short_ack;
 mod subscribe;
 mod transmit;
 
@@ -646,19 +647,19 @@ impl Client {
                 // return code 0x01 ([MQTT-3.1.2-2] of 3.1.1), which is not a 5.0 CONNACK: it
                 // means what 5.0 says with 0x84, and the application may retry with 3.1.1.
                 bytes::Buf::advance(buf, V3_UNACCEPTABLE_VERSION.len());
-                self.meter.decoded(0x20, V3_UNACCEPTABLE_VERSION.len());
-                if self.meter.logging() {
-                    self.meter.log(
-                        false,
-                        PacketType::ConnAck,
-                        None,
-                        V3_UNACCEPTABLE_VERSION.len(),
-                    );
-                }
+                self.meter.received(
+                    0x20,
+                    PacketType::ConnAck,
+                    None,
+                    V3_UNACCEPTABLE_VERSION.len(),
+                );
                 self.handle_connack(ConnAck::new(
                     false,
                     ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
                 ));
+                continue;
+            }
+            if self.phase == Phase::Connected && self.handle_short_ack(buf) {
                 continue;
             }
             let before = buf.len();
@@ -666,11 +667,8 @@ impl Client {
             match Packet::decode(self.version, buf, &self.limits) {
                 Ok(Some(packet)) => {
                     let size = before - buf.len();
-                    self.meter.decoded(first_byte, size);
-                    if self.meter.logging() {
-                        self.meter
-                            .log(false, packet.packet_type(), packet.packet_id(), size);
-                    }
+                    self.meter
+                        .received(first_byte, packet.packet_type(), packet.packet_id(), size);
                     self.handle_packet(packet);
                 }
                 Ok(None) => break,
