@@ -507,8 +507,9 @@ fn ready_value<T>(poll: Poll<T>) -> Option<T> {
 }
 
 /// Whether the application made room in the message stream for a batch of the messages held
-/// back ([`room_to_resume`](crate::session::room_to_resume)). The listener is made before looking, so that room made in between
-/// is not missed: the application notifies it once the stream has that much room.
+/// back ([`room_to_resume`](crate::session::room_to_resume)). The listener is made before
+/// looking, so that room made in between is not missed: the application notifies it once the
+/// stream has that much room.
 fn poll_room(cx: &mut Context<'_>, room: &mut Option<EventListener>, channels: &Channels) -> bool {
     let listener = room.get_or_insert_with(|| channels.taken.listen());
     let messages = &channels.messages;

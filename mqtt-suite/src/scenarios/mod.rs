@@ -179,19 +179,35 @@ pub fn tls_round_trip_and_untrusted_server<A: Adapter>() {
     }
 }
 
-pub fn slow_consumer_loses_nothing<A: Adapter>() {
-    let broker = Mosquitto::start();
-    let mut o = options(&broker.url(), "suite-slow");
-    o.config.keep_alive = Duration::from_secs(1);
-    o.message_capacity = 2;
+/// A consumer with a message stream of `capacity` and a keep-alive of `keep_alive`, subscribed
+/// to `topic` at QoS 1, and a producer that has published `count` messages there, their
+/// payloads numbered from 0: what the consumer has not taken waits in its stream, in the
+/// client, or in the broker.
+fn backlog<A: Adapter>(
+    broker: &Mosquitto,
+    topic: &str,
+    keep_alive: Duration,
+    capacity: usize,
+    count: u8,
+) -> (A::Connection, A::Connection) {
+    let name = topic.replace('/', "-");
+    let mut o = options(&broker.url(), &format!("{name}-consumer"));
+    o.config.keep_alive = keep_alive;
+    o.message_capacity = capacity;
     let consumer = connected::<A>(o);
-    consumer.subscribe("suite/slow", QoS::AtLeastOnce).unwrap();
-    let producer = connected::<A>(options(&broker.url(), "suite-producer"));
-    for n in 0..100_u8 {
+    consumer.subscribe(topic, QoS::AtLeastOnce).unwrap();
+    let producer = connected::<A>(options(&broker.url(), &format!("{name}-producer")));
+    for n in 0..count {
         producer
-            .publish("suite/slow", QoS::AtLeastOnce, false, &[n])
+            .publish(topic, QoS::AtLeastOnce, false, &[n])
             .unwrap();
     }
+    (consumer, producer)
+}
+
+pub fn slow_consumer_loses_nothing<A: Adapter>() {
+    let broker = Mosquitto::start();
+    let (consumer, producer) = backlog::<A>(&broker, "suite/slow", Duration::from_secs(1), 2, 100);
     // Nobody reads for three keepalive intervals.
     std::thread::sleep(Duration::from_secs(3));
     for n in 0..100_u8 {
@@ -211,20 +227,9 @@ pub fn slow_consumer_loses_nothing<A: Adapter>() {
 /// timer to look again, in order, none lost.
 pub fn a_full_stream_refills_as_it_is_taken<A: Adapter>() {
     let broker = Mosquitto::start();
-    let mut o = options(&broker.url(), "suite-refill");
-    // Far beyond the test's bound: no keep-alive deadline wakes the client meanwhile.
-    o.config.keep_alive = Duration::from_secs(120);
-    o.message_capacity = 8;
-    let consumer = connected::<A>(o);
-    consumer
-        .subscribe("suite/refill", QoS::AtLeastOnce)
-        .unwrap();
-    let producer = connected::<A>(options(&broker.url(), "suite-refill-producer"));
-    for n in 0..200_u8 {
-        producer
-            .publish("suite/refill", QoS::AtLeastOnce, false, &[n])
-            .unwrap();
-    }
+    // A keep-alive far beyond the test's bound: no deadline of it wakes the client meanwhile.
+    let (consumer, producer) =
+        backlog::<A>(&broker, "suite/refill", Duration::from_secs(120), 8, 200);
     // The stream fills up, and the client holds back what it read after.
     std::thread::sleep(Duration::from_millis(300));
     let taking = Instant::now();
