@@ -75,13 +75,10 @@ impl Traffic {
         })
     }
 
-    pub(crate) fn add(&mut self, packet_type: PacketType, size: usize) {
-        self.add_index(packet_type as usize, size);
-    }
-
-    /// Counts a packet of type number `index`.
+    /// Counts a packet of `packet_type`, `size` bytes.
     #[inline]
-    pub(crate) fn add_index(&mut self, index: usize, size: usize) {
+    pub(crate) fn add(&mut self, packet_type: PacketType, size: usize) {
+        let index = packet_type as usize;
         if let (Some(packets), Some(bytes)) =
             (self.packets.get_mut(index), self.bytes.get_mut(index))
         {
@@ -320,19 +317,15 @@ impl Meter {
         self.log(true, packet_type, packet_id, size);
     }
 
-    /// A packet of the type in the high four bits of `first_byte` was decoded, `size` bytes:
-    /// counted, and logged when packets go to the log.
+    /// A packet was decoded, `size` bytes: counted, and logged when packets go to the log.
     #[inline]
     pub(crate) fn received(
         &mut self,
-        first_byte: u8,
         packet_type: PacketType,
         packet_id: Option<PacketId>,
         size: usize,
     ) {
-        self.stats
-            .received
-            .add_index(usize::from(first_byte >> 4), size);
+        self.stats.received.add(packet_type, size);
         self.log(false, packet_type, packet_id, size);
     }
 

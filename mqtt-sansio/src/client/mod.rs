@@ -647,12 +647,8 @@ impl Client {
                 // return code 0x01 ([MQTT-3.1.2-2] of 3.1.1), which is not a 5.0 CONNACK: it
                 // means what 5.0 says with 0x84, and the application may retry with 3.1.1.
                 bytes::Buf::advance(buf, V3_UNACCEPTABLE_VERSION.len());
-                self.meter.received(
-                    0x20,
-                    PacketType::ConnAck,
-                    None,
-                    V3_UNACCEPTABLE_VERSION.len(),
-                );
+                self.meter
+                    .received(PacketType::ConnAck, None, V3_UNACCEPTABLE_VERSION.len());
                 self.handle_connack(ConnAck::new(
                     false,
                     ReasonCode::UNSUPPORTED_PROTOCOL_VERSION,
@@ -663,12 +659,11 @@ impl Client {
                 continue;
             }
             let before = buf.len();
-            let first_byte = buf.first().copied().unwrap_or_default();
             match Packet::decode(self.version, buf, &self.limits) {
                 Ok(Some(packet)) => {
                     let size = before - buf.len();
                     self.meter
-                        .received(first_byte, packet.packet_type(), packet.packet_id(), size);
+                        .received(packet.packet_type(), packet.packet_id(), size);
                     self.handle_packet(packet);
                 }
                 Ok(None) => break,

@@ -32,7 +32,7 @@ impl Client {
             return false;
         }
         bytes::Buf::advance(buf, 4);
-        self.meter.received(first, packet_type, Some(id), 4);
+        self.meter.received(packet_type, Some(id), 4);
         let success = ReasonCode::SUCCESS;
         match packet_type {
             PacketType::PubAck => self.handle_puback(id, success, AckProperties::default()),
